@@ -1,0 +1,12 @@
+export * from './request-code.js';
+export * from './response-code.js';
+export * from './language-code.js';
+export * from './remoting-command.js';
+export * from './broker-error.js';
+export * from './command-codec.js';
+export * from './frame-decoder.js';
+export * from './header.js';
+export * from './acl-signature.js';
+export { Connection, formatAddress, type RemotingChannel, type RequestProcessor } from './remoting-channel.js';
+export * from './remoting-server.js';
+export * from './remoting-client.js';
