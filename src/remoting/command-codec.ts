@@ -50,10 +50,10 @@ function encodeJsonFrameHead(cmd: RemotingCommand, bodyLen: number): Buffer {
 }
 
 function encodeBinaryFrameHead(cmd: RemotingCommand, bodyLen: number): Buffer {
-  const remarkLen = cmd.remark ? Buffer.byteLength(cmd.remark) : 0;
+  const remarkLen = cmd.remark ? utf8Length(cmd.remark) : 0;
   let mapLen = 0;
   const ext = cmd.extFields;
-  for (const k in ext) mapLen += 6 + Buffer.byteLength(k) + Buffer.byteLength(ext[k]);
+  for (const k in ext) mapLen += 6 + utf8Length(k) + utf8Length(ext[k]);
   const headerLen = 13 + 4 + remarkLen + 4 + mapLen;
   if (headerLen > MAX_HEADER_LENGTH) throw new FrameError(`header of ${headerLen} bytes exceeds ${MAX_HEADER_LENGTH}`);
   const buf = Buffer.allocUnsafe(8 + headerLen);
@@ -66,17 +66,53 @@ function encodeBinaryFrameHead(cmd: RemotingCommand, bodyLen: number): Buffer {
   p = buf.writeInt32BE(cmd.opaque | 0, p);
   p = buf.writeInt32BE(cmd.flag | 0, p);
   p = buf.writeInt32BE(remarkLen, p);
-  if (remarkLen > 0) p += buf.write(cmd.remark as string, p, 'utf8');
+  if (remarkLen > 0) p = writeUtf8(buf, cmd.remark as string, p);
   p = buf.writeInt32BE(mapLen, p);
   for (const k in ext) {
-    const kl = buf.write(k, p + 2, 'utf8');
-    buf.writeInt16BE(kl, p);
-    p += 2 + kl;
-    const vl = buf.write(ext[k], p + 4, 'utf8');
-    buf.writeInt32BE(vl, p);
-    p += 4 + vl;
+    const ke = writeUtf8(buf, k, p + 2);
+    buf.writeInt16BE(ke - p - 2, p);
+    p = ke;
+    const v = ext[k];
+    const ve = writeUtf8(buf, v, p + 4);
+    buf.writeInt32BE(ve - p - 4, p);
+    p = ve;
   }
   return buf;
+}
+
+// Header keys and values are mostly short ASCII; a JS loop beats a native call per string there.
+const SHORT_STRING = 64;
+
+function utf8Length(s: string): number {
+  if (s.length > SHORT_STRING) return Buffer.byteLength(s);
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s);
+  return s.length;
+}
+
+/** Writes s at p and returns the end offset; the caller sized buf with utf8Length. */
+function writeUtf8(buf: Buffer, s: string, p: number): number {
+  if (s.length <= SHORT_STRING) {
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[p + i] = c;
+    }
+    if (i === s.length) return p + i;
+  }
+  return p + buf.write(s, p, 'utf8');
+}
+
+/** Decodes bytes [start, end); short pure-ASCII runs skip the native call. */
+function readUtf8(frame: Buffer, start: number, end: number): string {
+  if (end - start > 16) return frame.toString('utf8', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = frame[i];
+    if (c > 0x7f) return frame.toString('utf8', start, end);
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 /**
@@ -128,17 +164,26 @@ function intOr(v: unknown, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.trunc(v) : dflt;
 }
 
-/** ali-ons sends numbers and booleans as they are; Java sends strings. Everything becomes a string. */
+/**
+ * ali-ons sends numbers and booleans as they are; Java sends strings. Everything becomes a string.
+ * The object fresh from JSON.parse is coerced in place: no copy on the hot path.
+ */
 function coerceExtFields(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof v !== 'object' || v === null) return out;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
   const src = v as Record<string, unknown>;
   for (const k in src) {
     const x = src[k];
-    if (x === null || x === undefined) continue;
-    out[k] = typeof x === 'object' ? JSON.stringify(x) : String(x);
+    if (typeof x === 'string') continue;
+    if (x === null) delete src[k];
+    else if (k === '__proto__') defineField(src, k, String(x));
+    else src[k] = typeof x === 'object' ? JSON.stringify(x) : String(x);
   }
-  return out;
+  return src as Record<string, string>;
+}
+
+/** A plain assignment to "__proto__" would set the prototype and drop the field; Java keeps it as a key. */
+function defineField(o: Record<string, unknown>, key: string, value: string): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function decodeBinaryHeader(frame: Buffer, start: number, end: number): RemotingCommand {
@@ -164,12 +209,14 @@ function decodeBinaryHeader(frame: Buffer, start: number, end: number): Remoting
     const kl = frame.readInt16BE(p);
     p += 2;
     if (kl < 0 || p + kl + 4 > mapEnd) throw new FrameError(`extFields key length ${kl} exceeds the map`);
-    const key = frame.toString('utf8', p, p + kl);
+    const key = readUtf8(frame, p, p + kl);
     p += kl;
     const vl = frame.readInt32BE(p);
     p += 4;
     if (vl < 0 || p + vl > mapEnd) throw new FrameError(`extFields value length ${vl} of "${key}" exceeds the map`);
-    extFields[key] = frame.toString('utf8', p, p + vl);
+    const value = readUtf8(frame, p, p + vl);
+    if (key === '__proto__') defineField(extFields, key, value);
+    else extFields[key] = value;
     p += vl;
   }
   return { code, language, version, opaque, flag, remark, extFields, serializeType: SerializeType.ROCKETMQ };

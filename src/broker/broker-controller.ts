@@ -1,0 +1,232 @@
+// Composes one broker: the store, metadata managers, client tables, the remoting server with
+// its processors, long polling, the delay scheduler and name-server registration.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { HostPort } from '../common/message-host.js';
+import { TopicValidator } from '../common/message-const.js';
+import { pickBrokerIP1, type BrokerConfig } from '../config/index.js';
+import { createRequest, RemotingClient, RemotingServer, RequestCode, type RemotingChannel } from '../remoting/index.js';
+import { MessageStore, type DispatchRequest } from '../store/index.js';
+import { BrokerOuterAPI, type BrokerIdentity } from './broker-outer-api.js';
+import { BrokerStats } from './broker-stats.js';
+import { ConsumerManager } from './clients/consumer-manager.js';
+import { ProducerManager } from './clients/producer-manager.js';
+import { ConsumerOffsetManager } from './consumer-offset-manager.js';
+import { PullRequestHoldService } from './longpolling/pull-request-hold-service.js';
+import { MessageRouter } from './message-router.js';
+import { registerProcessors } from './processor/register-processors.js';
+import { SendBackProcessor } from './processor/send-back-processor.js';
+import { RebalanceLockManager } from './rebalance-lock-manager.js';
+import { parseDelayLevels } from './schedule/delay-levels.js';
+import { ScheduleMessageService } from './schedule/schedule-message-service.js';
+import { SubscriptionGroupManager } from './subscription-group-manager.js';
+import { TopicConfigManager } from './topic-config-manager.js';
+
+export interface BrokerStartOptions {
+  logger?: Logger;
+  /** Overrides for tests (e.g. a short first delay-scan). */
+  scheduleFirstScanMs?: number;
+}
+
+const OFFSET_PERSIST_MS = 5000;
+const CHANNEL_SCAN_MS = 10_000;
+
+export class BrokerController {
+  readonly logger: Logger;
+  readonly store: MessageStore;
+  readonly topicConfigManager: TopicConfigManager;
+  readonly subscriptionGroupManager: SubscriptionGroupManager;
+  readonly consumerOffsetManager: ConsumerOffsetManager;
+  readonly consumerManager: ConsumerManager;
+  readonly producerManager = new ProducerManager();
+  readonly lockManager = new RebalanceLockManager();
+  readonly pullRequestHoldService: PullRequestHoldService;
+  readonly messageRouter: MessageRouter;
+  readonly scheduleMessageService: ScheduleMessageService;
+  readonly stats = new BrokerStats();
+  readonly remotingServer: RemotingServer;
+  readonly sendBack: SendBackProcessor;
+  readonly delayLevelsMs: number[];
+  /** The address clients reach this broker at, "ip:port" (known after listen). */
+  brokerAddr = '';
+  storeHost: HostPort = { address: '127.0.0.1', port: 0 };
+  private readonly outerClient: RemotingClient;
+  private readonly outerApi: BrokerOuterAPI;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private registerPending = false;
+  private closed = false;
+  /** Hooks other modules (timer, transactions, pop) add to see every dispatched message. */
+  readonly dispatchListeners: ((d: DispatchRequest) => void)[] = [];
+
+  private constructor(
+    readonly config: BrokerConfig,
+    store: MessageStore,
+    logger: Logger,
+  ) {
+    this.logger = logger;
+    this.store = store;
+    const configDir = join(config.storePathRootDir, 'config');
+    this.delayLevelsMs = parseDelayLevels(config.messageDelayLevel);
+    this.topicConfigManager = new TopicConfigManager({
+      configDir,
+      brokerName: config.brokerName,
+      clusterName: config.brokerClusterName,
+      autoCreateTopicEnable: config.autoCreateTopicEnable,
+      defaultTopicQueueNums: config.defaultTopicQueueNums,
+      delayLevelCount: this.delayLevelsMs.length,
+      logger,
+      onChange: () => this.registerSoon(),
+    });
+    this.subscriptionGroupManager = new SubscriptionGroupManager(configDir, config.autoCreateSubscriptionGroup, logger);
+    this.consumerOffsetManager = new ConsumerOffsetManager(configDir, logger);
+    this.consumerManager = new ConsumerManager(config.channelExpiredTimeout, logger, (group, channels) =>
+      this.notifyConsumerIdsChanged(group, channels),
+    );
+    this.messageRouter = new MessageRouter(this.delayLevelsMs);
+    this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger);
+    this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout });
+    this.sendBack = new SendBackProcessor(this);
+    const pull = registerProcessors(this, this.remotingServer);
+    this.pullRequestHoldService = new PullRequestHoldService(pull.wake);
+    this.outerClient = new RemotingClient({ logger });
+    const namesrvs = config.namesrvAddr
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    this.outerApi = new BrokerOuterAPI(this.outerClient, namesrvs, logger);
+    this.remotingServer.onChannelClose((ch) => {
+      this.consumerManager.doChannelCloseEvent(ch);
+      this.producerManager.doChannelCloseEvent(ch);
+    });
+  }
+
+  static async start(config: BrokerConfig, opts: BrokerStartOptions = {}): Promise<BrokerController> {
+    const logger = opts.logger ?? silentLogger;
+    mkdirSync(join(config.storePathRootDir, 'config'), { recursive: true });
+    let controller: BrokerController | undefined;
+    const store = await MessageStore.open(
+      {
+        storePathRootDir: config.storePathRootDir,
+        flushDiskType: config.flushDiskType,
+        mappedFileSizeCommitLog: config.mappedFileSizeCommitLog,
+        mappedFileSizeConsumeQueue: config.mappedFileSizeConsumeQueue,
+        flushIntervalCommitLog: config.flushIntervalCommitLog,
+        syncFlushTimeout: config.syncFlushTimeout,
+        maxMessageSize: config.maxMessageSize + 64 * 1024,
+        fileReservedTime: config.fileReservedTime,
+        deleteWhen: config.deleteWhen,
+        diskMaxUsedSpaceRatio: config.diskMaxUsedSpaceRatio,
+        diskSpaceWarningLevelRatio: config.diskSpaceWarningLevelRatio,
+      },
+      { logger, onDispatch: (d) => controller?.onDispatch(d) },
+    );
+    try {
+      controller = new BrokerController(config, store, logger);
+      await controller.init(opts);
+    } catch (err) {
+      await store.shutdown();
+      throw err;
+    }
+    return controller;
+  }
+
+  private async init(opts: BrokerStartOptions): Promise<void> {
+    this.topicConfigManager.load();
+    this.subscriptionGroupManager.load();
+    this.consumerOffsetManager.load();
+    this.scheduleMessageService.load();
+    const { port } = await this.remotingServer.listen();
+    const ip = this.brokerIP;
+    this.brokerAddr = `${ip}:${port}`;
+    this.storeHost = { address: ip, port };
+    this.pullRequestHoldService.start();
+    this.scheduleMessageService.start(opts.scheduleFirstScanMs ?? 1000);
+    this.every(OFFSET_PERSIST_MS, () => this.consumerOffsetManager.persistIfDirty());
+    this.every(CHANNEL_SCAN_MS, () => {
+      this.consumerManager.scanNotActiveChannel();
+      this.producerManager.scanNotActiveChannel(this.config.channelExpiredTimeout);
+    });
+    this.every(Math.min(Math.max(this.config.registerNameServerPeriod, 1000), 60_000), () => this.registerBrokerAll());
+    await this.registerBrokerAll();
+  }
+
+  private every(ms: number, fn: () => unknown): void {
+    const t = setInterval(() => {
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => this.logger.error({ err }, 'periodic broker task failed'));
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private onDispatch(d: DispatchRequest): void {
+    if (!d.dispatchToQueue) {
+      for (const l of this.dispatchListeners) l(d);
+      return;
+    }
+    this.pullRequestHoldService.notifyMessageArriving(d.topic, d.queueId, d.queueOffset, d.tagsCode);
+    if (d.topic === TopicValidator.RMQ_SYS_SCHEDULE_TOPIC) this.scheduleMessageService.notifyArrived(d.queueId);
+    for (const l of this.dispatchListeners) l(d);
+  }
+
+  /** brokerIP1, or the first non-internal IPv4 when it is not configured. */
+  get brokerIP(): string {
+    return (this.resolvedIP ??= this.config.brokerIP1 || pickBrokerIP1());
+  }
+  private resolvedIP: string | undefined;
+
+  get identity(): BrokerIdentity {
+    return {
+      clusterName: this.config.brokerClusterName,
+      brokerName: this.config.brokerName,
+      brokerId: this.config.brokerId,
+      brokerAddr: this.brokerAddr,
+      haServerAddr: `${this.brokerIP}:${this.remotingServer.port + 1}`,
+      heartbeatTimeoutMillis: this.config.channelExpiredTimeout,
+    };
+  }
+
+  /** Registers with every name server now. */
+  registerBrokerAll(): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    return this.outerApi.registerBrokerAll(this.identity, this.topicConfigManager.encode());
+  }
+
+  /** Topic changes reach the name servers on the next tick, not after the 30 s period. */
+  private registerSoon(): void {
+    if (this.registerPending || this.closed || !this.brokerAddr) return;
+    this.registerPending = true;
+    setImmediate(() => {
+      this.registerPending = false;
+      this.registerBrokerAll().catch((err: unknown) => this.logger.warn({ err }, 'register after topic change failed'));
+    });
+  }
+
+  hasOrderlyLock(group: string): boolean {
+    return this.lockManager.hasLiveLock(group);
+  }
+
+  /** Oneway NOTIFY_CONSUMER_IDS_CHANGED so the group's clients rebalance now. */
+  private notifyConsumerIdsChanged(group: string, channels: RemotingChannel[]): void {
+    const sg = this.subscriptionGroupManager.get(group);
+    if (sg && !sg.notifyConsumerIdsChangedEnable) return;
+    for (const ch of channels) {
+      if (!ch.closed) ch.oneway(createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, { consumerGroup: group }));
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.pullRequestHoldService.shutdown();
+    await this.outerApi.unregisterBrokerAll(this.identity).catch(() => undefined);
+    await this.remotingServer.close();
+    await this.scheduleMessageService.shutdown();
+    await Promise.all([this.topicConfigManager.flush(), this.subscriptionGroupManager.flush(), this.consumerOffsetManager.flush()]);
+    await this.store.shutdown();
+    await this.outerClient.close();
+  }
+}

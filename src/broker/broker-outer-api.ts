@@ -1,0 +1,70 @@
+// The broker's calls to the name servers: register (with topic configs and data version) and unregister.
+import type { Logger } from '../common/logger.js';
+import { bodyCrc } from '../common/crc.js';
+import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../remoting/index.js';
+
+export interface BrokerIdentity {
+  clusterName: string;
+  brokerName: string;
+  brokerId: number;
+  brokerAddr: string;
+  haServerAddr: string;
+  heartbeatTimeoutMillis: number;
+}
+
+export class BrokerOuterAPI {
+  constructor(
+    private readonly client: RemotingClient,
+    private readonly namesrvAddrs: readonly string[],
+    private readonly logger: Logger,
+  ) {}
+
+  /** Registers with every name server in parallel; resolves with how many accepted. */
+  async registerBrokerAll(id: BrokerIdentity, topicConfigWrapper: unknown): Promise<number> {
+    const body = Buffer.from(JSON.stringify({ topicConfigSerializeWrapper: topicConfigWrapper, filterServerList: [] }));
+    const crc = bodyCrc(body);
+    const results = await Promise.allSettled(
+      this.namesrvAddrs.map(async (addr) => {
+        const req = createRequest(
+          RequestCode.REGISTER_BROKER,
+          {
+            brokerName: id.brokerName,
+            brokerAddr: id.brokerAddr,
+            clusterName: id.clusterName,
+            haServerAddr: id.haServerAddr,
+            brokerId: id.brokerId,
+            heartbeatTimeoutMillis: id.heartbeatTimeoutMillis,
+            compressed: false,
+            bodyCrc32: crc,
+          },
+          body,
+        );
+        const resp = await this.client.invoke(addr, req, 6000);
+        if (resp.code !== ResponseCode.SUCCESS) throw new Error(`namesrv ${addr} refused registration: ${resp.code} ${resp.remark ?? ''}`);
+      }),
+    );
+    let ok = 0;
+    for (const r of results) {
+      if (r.status === 'fulfilled') ok++;
+      else this.logger.warn({ err: (r.reason as Error).message }, 'register broker to name server failed');
+    }
+    return ok;
+  }
+
+  async unregisterBrokerAll(id: BrokerIdentity): Promise<void> {
+    await Promise.allSettled(
+      this.namesrvAddrs.map((addr) =>
+        this.client.invoke(
+          addr,
+          createRequest(RequestCode.UNREGISTER_BROKER, {
+            brokerName: id.brokerName,
+            brokerAddr: id.brokerAddr,
+            clusterName: id.clusterName,
+            brokerId: id.brokerId,
+          }),
+          3000,
+        ),
+      ),
+    );
+  }
+}

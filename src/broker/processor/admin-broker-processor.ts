@@ -1,0 +1,108 @@
+// Admin requests (mqadmin): topics, subscription groups, runtime info, stats, message lookup.
+import { bodyOf, BrokerError, createResponse, decodeHeader, RequestCode, ResponseCode, type RemotingCommand, type RemotingServer } from '../../remoting/index.js';
+import type { BrokerController } from '../broker-controller.js';
+import type { SubscriptionGroupConfig } from '../subscription-group-manager.js';
+import { newTopicConfig, PermName, validateTopicName, type TopicConfig } from '../topic-config.js';
+
+const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+
+export class AdminBrokerProcessor {
+  constructor(private readonly broker: BrokerController) {}
+
+  register(server: RemotingServer): void {
+    server.registerProcessor(RequestCode.UPDATE_AND_CREATE_TOPIC, this.updateAndCreateTopic);
+    server.registerProcessor(RequestCode.DELETE_TOPIC_IN_BROKER, this.deleteTopic);
+    server.registerProcessor(RequestCode.GET_ALL_TOPIC_CONFIG, this.getAllTopicConfig);
+    server.registerProcessor(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, this.updateAndCreateSubscriptionGroup);
+    server.registerProcessor(RequestCode.DELETE_SUBSCRIPTIONGROUP, this.deleteSubscriptionGroup);
+    server.registerProcessor(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, this.getAllSubscriptionGroup);
+  }
+
+  readonly updateAndCreateTopic = (req: RemotingCommand): RemotingCommand => {
+    const h = decodeHeader(
+      {
+        topic: { type: 'string', required: true },
+        readQueueNums: { type: 'int', required: true },
+        writeQueueNums: { type: 'int', required: true },
+        perm: { type: 'int', required: true },
+        topicFilterType: { type: 'string' },
+        topicSysFlag: { type: 'int' },
+        order: { type: 'bool' },
+        attributes: { type: 'string' },
+      },
+      req.extFields,
+    );
+    const invalid = validateTopicName(h.topic);
+    if (invalid) throw new BrokerError(ResponseCode.INVALID_PARAMETER, invalid);
+    if (h.readQueueNums < 1 || h.writeQueueNums < 1 || h.readQueueNums > 1024 || h.writeQueueNums > 1024) {
+      throw new BrokerError(ResponseCode.INVALID_PARAMETER, `queue numbers must be 1..1024, got read ${h.readQueueNums} write ${h.writeQueueNums}`);
+    }
+    const tc: TopicConfig = {
+      ...newTopicConfig(h.topic, h.writeQueueNums, h.perm & (PermName.PERM_READ | PermName.PERM_WRITE | PermName.PERM_INHERIT)),
+      readQueueNums: h.readQueueNums,
+      topicFilterType: h.topicFilterType === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG',
+      topicSysFlag: h.topicSysFlag ?? 0,
+      order: h.order ?? false,
+      attributes: parseAttributes(h.attributes),
+    };
+    this.broker.topicConfigManager.updateTopicConfig(tc);
+    return createResponse(ResponseCode.SUCCESS);
+  };
+
+  readonly deleteTopic = async (req: RemotingCommand): Promise<RemotingCommand> => {
+    const h = decodeHeader({ topic: { type: 'string', required: true } }, req.extFields);
+    const b = this.broker;
+    b.topicConfigManager.deleteTopicConfig(h.topic);
+    b.consumerOffsetManager.removeTopic(h.topic);
+    await b.store.deleteTopics([h.topic]);
+    return createResponse(ResponseCode.SUCCESS);
+  };
+
+  readonly getAllTopicConfig = (): RemotingCommand =>
+    createResponse(ResponseCode.SUCCESS, undefined, undefined, json(this.broker.topicConfigManager.encode()));
+
+  readonly updateAndCreateSubscriptionGroup = (req: RemotingCommand): RemotingCommand => {
+    let cfg: Partial<SubscriptionGroupConfig> & { groupName?: string };
+    try {
+      cfg = JSON.parse(bodyOf(req).toString('utf8')) as typeof cfg;
+    } catch (err) {
+      throw new BrokerError(ResponseCode.INVALID_PARAMETER, `subscription group body is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!cfg?.groupName) throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'subscription group config without groupName');
+    if (cfg.retryMaxTimes !== undefined && (cfg.retryMaxTimes < 0 || cfg.retryMaxTimes > 16)) {
+      throw new BrokerError(ResponseCode.INVALID_PARAMETER, `retryMaxTimes must be 0..16, got ${cfg.retryMaxTimes}`);
+    }
+    this.broker.subscriptionGroupManager.updateSubscriptionGroupConfig(cfg as SubscriptionGroupConfig);
+    return createResponse(ResponseCode.SUCCESS);
+  };
+
+  readonly deleteSubscriptionGroup = (req: RemotingCommand): RemotingCommand => {
+    const h = decodeHeader({ groupName: { type: 'string', required: true }, cleanOffset: { type: 'bool' } }, req.extFields);
+    this.broker.subscriptionGroupManager.deleteSubscriptionGroupConfig(h.groupName);
+    if (h.cleanOffset) this.broker.consumerOffsetManager.removeOffset(h.groupName);
+    return createResponse(ResponseCode.SUCCESS);
+  };
+
+  readonly getAllSubscriptionGroup = (): RemotingCommand =>
+    createResponse(ResponseCode.SUCCESS, undefined, undefined, json(this.broker.subscriptionGroupManager.encode()));
+}
+
+/** "+a=b,+c=d" (mqadmin form) → {"+a":"b", ...}; JSON objects are accepted too. */
+export function parseAttributes(raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  const t = raw.trim();
+  if (t.startsWith('{')) {
+    try {
+      return JSON.parse(t) as Record<string, string>;
+    } catch {
+      throw new BrokerError(ResponseCode.INVALID_PARAMETER, `attributes is not valid JSON: ${t.slice(0, 60)}`);
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const kv of t.split(',')) {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `bad attribute "${kv}": expected +key=value`);
+    out[k.trim()] = v.trim();
+  }
+  return out;
+}

@@ -1,0 +1,157 @@
+// Delivers delay-level messages: one cursor per level over SCHEDULE_TOPIC_XXXX; a message is
+// re-put to its real topic and queue when store time + level delay has passed. Cursors are
+// persisted in config/delayOffset.json after deliveries (a crash re-delivers, never loses).
+import { join } from 'node:path';
+import type { Logger } from '../../common/logger.js';
+import { decodeMessage } from '../../common/message-codec.js';
+import { MessageConst, TopicValidator } from '../../common/message-const.js';
+import { getPropertyFromString } from '../../common/message-properties.js';
+import { removePropertyFromString, setPropertyInString } from '../../common/property-edit.js';
+import { tagsString2tagsCode } from '../../common/tag-hash.js';
+import { GetMessageStatus, PutMessageStatus, type MessageInput, type MessageStore } from '../../store/index.js';
+import { ConfigPersister } from '../config-persister.js';
+
+const BATCH = 32;
+const RETRY_AFTER_FAILURE_MS = 1000;
+
+export class ScheduleMessageService {
+  private readonly offsets: number[];
+  private readonly timers: (NodeJS.Timeout | undefined)[];
+  private readonly persister: ConfigPersister;
+  private running = false;
+  private readonly busy: boolean[];
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly delayLevelsMs: readonly number[],
+    configDir: string,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.offsets = delayLevelsMs.map(() => 0);
+    this.timers = delayLevelsMs.map(() => undefined);
+    this.busy = delayLevelsMs.map(() => false);
+    this.persister = new ConfigPersister(join(configDir, 'delayOffset.json'), () => this.encode(), logger);
+  }
+
+  load(): void {
+    const data = this.persister.load() as { offsetTable?: Record<string, number> } | undefined;
+    for (const [level, off] of Object.entries(data?.offsetTable ?? {})) {
+      const i = Number(level) - 1;
+      if (i >= 0 && i < this.offsets.length) this.offsets[i] = Number(off);
+    }
+  }
+
+  start(firstDelayMs = 1000): void {
+    this.running = true;
+    for (let i = 0; i < this.delayLevelsMs.length; i++) this.schedule(i, firstDelayMs);
+  }
+
+  /** A message was parked at this level: look again soon (its due time is known only then). */
+  notifyArrived(queueId: number): void {
+    if (!this.running || queueId < 0 || queueId >= this.delayLevelsMs.length) return;
+    if (!this.timers[queueId] && !this.busy[queueId]) this.schedule(queueId, this.delayLevelsMs[queueId]);
+  }
+
+  private schedule(i: number, delayMs: number): void {
+    if (!this.running) return;
+    if (this.timers[i]) clearTimeout(this.timers[i]);
+    const t = setTimeout(() => {
+      this.timers[i] = undefined;
+      void this.runLevel(i);
+    }, Math.max(0, delayMs));
+    t.unref();
+    this.timers[i] = t;
+  }
+
+  private async runLevel(i: number): Promise<void> {
+    if (this.busy[i]) return;
+    this.busy[i] = true;
+    let next: number | undefined;
+    try {
+      next = await this.deliverDue(i);
+    } catch (err) {
+      this.logger.error({ err, level: i + 1 }, 'delay level delivery failed');
+      next = RETRY_AFTER_FAILURE_MS;
+    } finally {
+      this.busy[i] = false;
+    }
+    if (next !== undefined) this.schedule(i, next);
+  }
+
+  /** Delivers what is due at level i; returns ms until the next check, or undefined when the level is empty. */
+  private async deliverDue(i: number): Promise<number | undefined> {
+    const delay = this.delayLevelsMs[i];
+    for (;;) {
+      if (!this.running) return undefined;
+      const r = await this.store.getMessage(TopicValidator.RMQ_SYS_SCHEDULE_TOPIC, i, this.offsets[i], BATCH);
+      if (r.status === GetMessageStatus.OFFSET_TOO_SMALL || r.status === GetMessageStatus.OFFSET_OVERFLOW_BADLY) {
+        this.offsets[i] = r.nextBeginOffset;
+        continue;
+      }
+      if (r.buffers.length === 0) return undefined;
+      let delivered = 0;
+      for (const rec of r.buffers) {
+        const m = decodeMessage(rec, 0, { checkCrc: false });
+        const due = m.storeTimestamp + delay;
+        const wait = due - this.now();
+        if (wait > 0) {
+          if (delivered > 0) this.persister.schedule();
+          return wait;
+        }
+        await this.deliver(m);
+        this.offsets[i] = m.queueOffset + 1;
+        delivered++;
+      }
+      this.persister.schedule();
+    }
+  }
+
+  private async deliver(m: ReturnType<typeof decodeMessage>): Promise<void> {
+    const realTopic = getPropertyFromString(m.properties, MessageConst.PROPERTY_REAL_TOPIC);
+    const realQid = Number(getPropertyFromString(m.properties, MessageConst.PROPERTY_REAL_QUEUE_ID) ?? 0);
+    if (!realTopic) {
+      this.logger.warn({ offset: m.commitLogOffset }, 'scheduled message without REAL_TOPIC dropped');
+      return;
+    }
+    let props = removePropertyFromString(m.properties, MessageConst.PROPERTY_DELAY_TIME_LEVEL);
+    props = removePropertyFromString(props, MessageConst.PROPERTY_TIMER_DELIVER_MS);
+    props = removePropertyFromString(props, MessageConst.PROPERTY_TIMER_DELAY_SEC);
+    props = setPropertyInString(props, MessageConst.PROPERTY_WAIT_STORE_MSG_OK, 'false');
+    const msg: MessageInput = {
+      topic: realTopic,
+      queueId: realQid,
+      flag: m.flag,
+      body: m.body,
+      properties: props,
+      sysFlag: m.sysFlag,
+      bornTimestamp: m.bornTimestamp,
+      bornHost: m.bornHost,
+      storeHost: m.storeHost,
+      reconsumeTimes: m.reconsumeTimes,
+      preparedTransactionOffset: m.preparedTransactionOffset,
+      tagsCode: tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS)),
+    };
+    const r = await this.store.putMessage(msg);
+    if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
+      throw new Error(`re-put of scheduled message to ${realTopic} failed: ${String(r.status)} ${r.remark ?? ''}`);
+    }
+  }
+
+  /** Cursor per level (1-based keys, as RocketMQ's delayOffset.json). */
+  encode(): { offsetTable: Record<string, number> } {
+    const offsetTable: Record<string, number> = {};
+    this.offsets.forEach((o, i) => (offsetTable[String(i + 1)] = o));
+    return { offsetTable };
+  }
+
+  offsetOf(level: number): number {
+    return this.offsets[level - 1] ?? 0;
+  }
+
+  async shutdown(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) if (t) clearTimeout(t);
+    await this.persister.flush();
+  }
+}

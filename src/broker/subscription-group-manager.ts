@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import type { Logger } from '../common/logger.js';
+import { ConfigPersister } from './config-persister.js';
+import { DataVersion } from './data-version.js';
+
+export interface SubscriptionGroupConfig {
+  groupName: string;
+  consumeEnable: boolean;
+  consumeFromMinEnable: boolean;
+  consumeBroadcastEnable: boolean;
+  consumeMessageOrderly: boolean;
+  retryQueueNums: number;
+  /** Retries before the dead-letter queue (1-16 for users; RocketMQ default 16). */
+  retryMaxTimes: number;
+  brokerId: number;
+  whichBrokerWhenConsumeSlowly: number;
+  notifyConsumerIdsChangedEnable: boolean;
+  /** 5.x retry policy for pop consumers: the delay-level ladder or exponential backoff. */
+  groupRetryPolicy?: { type: 'CUSTOMIZED' | 'EXPONENTIAL'; exponentialRetryPolicy?: { initial: number; max: number; multiplier: number } };
+  attributes?: Record<string, string>;
+}
+
+export function newSubscriptionGroupConfig(groupName: string): SubscriptionGroupConfig {
+  return {
+    groupName,
+    consumeEnable: true,
+    consumeFromMinEnable: true,
+    consumeBroadcastEnable: true,
+    consumeMessageOrderly: false,
+    retryQueueNums: 1,
+    retryMaxTimes: 16,
+    brokerId: 0,
+    whichBrokerWhenConsumeSlowly: 1,
+    notifyConsumerIdsChangedEnable: true,
+  };
+}
+
+/** Consumer groups' settings, persisted in config/subscriptionGroup.json. */
+export class SubscriptionGroupManager {
+  private readonly table = new Map<string, SubscriptionGroupConfig>();
+  readonly dataVersion = new DataVersion();
+  private readonly persister: ConfigPersister;
+
+  constructor(
+    configDir: string,
+    private readonly autoCreate: boolean,
+    logger: Logger,
+  ) {
+    this.persister = new ConfigPersister(join(configDir, 'subscriptionGroup.json'), () => this.encode(), logger);
+  }
+
+  load(): void {
+    const data = this.persister.load() as { subscriptionGroupTable?: Record<string, SubscriptionGroupConfig> } | undefined;
+    for (const [name, g] of Object.entries(data?.subscriptionGroupTable ?? {})) {
+      this.table.set(name, { ...newSubscriptionGroupConfig(name), ...g });
+    }
+  }
+
+  /** The group's config; auto-created when enabled (else undefined). */
+  findSubscriptionGroupConfig(group: string): SubscriptionGroupConfig | undefined {
+    let g = this.table.get(group);
+    if (!g && this.autoCreate) {
+      g = newSubscriptionGroupConfig(group);
+      this.table.set(group, g);
+      this.changed();
+    }
+    return g;
+  }
+
+  get(group: string): SubscriptionGroupConfig | undefined {
+    return this.table.get(group);
+  }
+
+  get groups(): IterableIterator<SubscriptionGroupConfig> {
+    return this.table.values();
+  }
+
+  updateSubscriptionGroupConfig(cfg: Partial<SubscriptionGroupConfig> & { groupName: string }): SubscriptionGroupConfig {
+    const merged = { ...(this.table.get(cfg.groupName) ?? newSubscriptionGroupConfig(cfg.groupName)), ...cfg };
+    this.table.set(cfg.groupName, merged);
+    this.changed();
+    return merged;
+  }
+
+  deleteSubscriptionGroupConfig(group: string): boolean {
+    if (!this.table.delete(group)) return false;
+    this.changed();
+    return true;
+  }
+
+  private changed(): void {
+    this.dataVersion.next();
+    this.persister.schedule();
+  }
+
+  encode(): { subscriptionGroupTable: Record<string, SubscriptionGroupConfig>; dataVersion: unknown } {
+    return { subscriptionGroupTable: Object.fromEntries(this.table), dataVersion: this.dataVersion.toJSON() };
+  }
+
+  flush(): Promise<void> {
+    return this.persister.flush();
+  }
+}

@@ -1,0 +1,179 @@
+// The client's message model: what a producer sends (Message), what a consumer gets
+// (MessageExt), queues, and the conversions between them and the wire forms.
+import { inflateSync } from 'node:zlib';
+import { MessageConst, MixAll } from '../common/message-const.js';
+import { string2messageProperties } from '../common/message-properties.js';
+import { createMessageId, MessageClientIDSetter } from '../common/msg-id.js';
+import { MessageSysFlag } from '../common/sys-flag.js';
+import type { MessageRecord } from '../common/message-codec.js';
+
+export interface Message {
+  topic: string;
+  body: Buffer | string;
+  tags?: string;
+  /** One key or several; stored space-separated in KEYS and indexed by the broker. */
+  keys?: string | string[];
+  /** User properties; system keys given here are overridden by the fields above. */
+  properties?: Record<string, string>;
+  /** Delay level 1..18 (DELAY). */
+  delayTimeLevel?: number;
+  /** Absolute delivery time in ms (TIMER_DELIVER_MS, 5.x timer). */
+  deliverTimeMs?: number;
+  flag?: number;
+}
+
+export interface MessageQueue {
+  topic: string;
+  brokerName: string;
+  queueId: number;
+}
+
+/** A consumed message. `body` is decompressed; when it was not compressed it is a view on the pull response frame. */
+export interface MessageExt {
+  /** The original topic: a retried message shows RETRY_TOPIC, not %RETRY%<group>. */
+  topic: string;
+  body: Buffer;
+  tags?: string;
+  keys: string[];
+  properties: Record<string, string>;
+  /** UNIQ_KEY when present, else offsetMsgId. */
+  msgId: string;
+  offsetMsgId: string;
+  queueId: number;
+  queueOffset: number;
+  commitLogOffset: number;
+  reconsumeTimes: number;
+  bornTimestamp: number;
+  storeTimestamp: number;
+  bornHost: string;
+  storeHost: string;
+  flag: number;
+  sysFlag: number;
+  /** Broker the message was pulled from (send-back goes there). */
+  brokerName: string;
+}
+
+export function mqKey(mq: MessageQueue): string {
+  return `${mq.topic}@${mq.brokerName}@${mq.queueId}`;
+}
+
+/** MessageQueue.compareTo: topic, then broker name, then queue id. */
+export function compareMessageQueue(a: MessageQueue, b: MessageQueue): number {
+  if (a.topic !== b.topic) return a.topic < b.topic ? -1 : 1;
+  if (a.brokerName !== b.brokerName) return a.brokerName < b.brokerName ? -1 : 1;
+  return a.queueId - b.queueId;
+}
+
+export function retryTopicOf(group: string): string {
+  return MixAll.RETRY_GROUP_TOPIC_PREFIX + group;
+}
+
+const NV = '\u0001';
+const SEP = '\u0002';
+const TOPIC_RE = /^[%|a-zA-Z0-9_-]+$/;
+
+/** Java Validators.checkTopic. Returns an error text or undefined. */
+export function checkTopic(topic: string): string | undefined {
+  if (!topic) return 'the specified topic is blank';
+  if (topic.length > 127) return `the specified topic is longer than topic max length 127: ${topic}`;
+  if (!TOPIC_RE.test(topic)) return `the specified topic[${topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`;
+  return undefined;
+}
+
+function checkText(what: string, s: string): void {
+  if (s.includes(NV) || s.includes(SEP)) throw new Error(`${what} contains a \\u0001 or \\u0002 character: ${JSON.stringify(s)}`);
+}
+
+const EXPLICIT = new Set<string>([
+  MessageConst.PROPERTY_TAGS,
+  MessageConst.PROPERTY_KEYS,
+  MessageConst.PROPERTY_DELAY_TIME_LEVEL,
+  MessageConst.PROPERTY_TIMER_DELIVER_MS,
+]);
+
+export function keysString(keys: string | string[] | undefined): string | undefined {
+  if (keys === undefined) return undefined;
+  const s = typeof keys === 'string' ? keys : keys.join(MessageConst.KEY_SEPARATOR);
+  return s.length > 0 ? s : undefined;
+}
+
+/**
+ * The properties string of an outgoing message. WAIT=true is added unless given (Java's Message
+ * constructor does the same); UNIQ_KEY is appended unless the user set one.
+ */
+export function encodeSendProperties(msg: Message, uniqKey: string | undefined): string {
+  let s = '';
+  let hasWait = false;
+  let hasUniq = false;
+  const up = msg.properties;
+  if (up) {
+    for (const k in up) {
+      const v = up[k];
+      if (v === undefined || v === null || EXPLICIT.has(k)) continue;
+      checkText('property name', k);
+      checkText(`property ${k}`, v);
+      if (k === MessageConst.PROPERTY_WAIT_STORE_MSG_OK) hasWait = true;
+      else if (k === MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX) hasUniq = true;
+      s += k + NV + v + SEP;
+    }
+  }
+  if (msg.tags) {
+    checkText('tags', msg.tags);
+    s += MessageConst.PROPERTY_TAGS + NV + msg.tags + SEP;
+  }
+  const keys = keysString(msg.keys);
+  if (keys) {
+    checkText('keys', keys);
+    s += MessageConst.PROPERTY_KEYS + NV + keys + SEP;
+  }
+  if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) s += MessageConst.PROPERTY_DELAY_TIME_LEVEL + NV + String(msg.delayTimeLevel) + SEP;
+  if (msg.deliverTimeMs !== undefined) s += MessageConst.PROPERTY_TIMER_DELIVER_MS + NV + String(msg.deliverTimeMs) + SEP;
+  if (!hasWait) s += MessageConst.PROPERTY_WAIT_STORE_MSG_OK + NV + 'true' + SEP;
+  if (uniqKey !== undefined && !hasUniq) s += MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NV + uniqKey + SEP;
+  return s;
+}
+
+let idSetter: MessageClientIDSetter | undefined;
+
+/** UNIQ_KEY in Java's MessageClientIDSetter form, generated on the client as Java does. */
+export function createClientUniqID(ip: string): string {
+  idSetter ??= new MessageClientIDSetter(ip);
+  return idSetter.createUniqID();
+}
+
+/** Java MessageDecoder.decompress: zlib for type 0 / ZLIB; LZ4 and ZSTD are not supported here. */
+function decompressBody(body: Buffer, sysFlag: number): Buffer {
+  const type = sysFlag & MessageSysFlag.COMPRESSION_TYPE_COMPARATOR;
+  if (type !== 0 && type !== MessageSysFlag.COMPRESSION_ZLIB_TYPE) {
+    throw new Error(`compression type 0x${type.toString(16)} (LZ4/ZSTD) is not supported by this client`);
+  }
+  return inflateSync(body);
+}
+
+/** A pulled record as a MessageExt; the body is inflated when the COMPRESSED flag is set. */
+export function toMessageExt(r: MessageRecord, brokerName: string): MessageExt {
+  const props = string2messageProperties(r.properties);
+  const offsetMsgId = createMessageId(r.storeHost, r.commitLogOffset);
+  const keys = props[MessageConst.PROPERTY_KEYS];
+  const compressed = (r.sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0;
+  return {
+    topic: r.topic,
+    body: compressed ? decompressBody(r.body, r.sysFlag) : r.body,
+    tags: props[MessageConst.PROPERTY_TAGS],
+    keys: keys ? keys.split(MessageConst.KEY_SEPARATOR).filter(Boolean) : [],
+    properties: props,
+    msgId: props[MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX] || offsetMsgId,
+    offsetMsgId,
+    queueId: r.queueId,
+    queueOffset: r.queueOffset,
+    commitLogOffset: r.commitLogOffset,
+    reconsumeTimes: r.reconsumeTimes,
+    bornTimestamp: r.bornTimestamp,
+    storeTimestamp: r.storeTimestamp,
+    bornHost: `${r.bornHost.address}:${r.bornHost.port}`,
+    storeHost: `${r.storeHost.address}:${r.storeHost.port}`,
+    flag: r.flag,
+    sysFlag: r.sysFlag,
+    brokerName,
+  };
+}

@@ -1,0 +1,213 @@
+// MQClientAPIImpl: one method per request the client sends, over one RemotingClient. Callers
+// pick the address; name-server requests go to the namesrv list with failover.
+import {
+  bodyOf,
+  createRequest,
+  RemotingClient,
+  RequestCode,
+  ResponseCode,
+  SerializeType,
+  type ExtInput,
+  type RemotingCommand,
+} from '../remoting/index.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import { MQBrokerError, MQClientError } from './client-error.js';
+import { splitNamesrvAddr, type ClientOptions } from './client-options.js';
+import type { MessageQueue } from './message.js';
+import type { TopicRouteData } from './topic-route.js';
+
+export const PullSysFlag = { COMMIT_OFFSET: 1, SUSPEND: 2, SUBSCRIPTION: 4, CLASS_FILTER: 8, LITE_PULL: 16 } as const;
+
+export interface PullMessageRequestHeader {
+  consumerGroup: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  maxMsgNums: number;
+  sysFlag: number;
+  commitOffset: number;
+  suspendTimeoutMillis: number;
+  subscription: string;
+  subVersion: number;
+  expressionType: string;
+}
+
+/** The pull response as it came: code, the four offsets, and the raw body of records. */
+export interface RawPullResult {
+  code: number;
+  remark?: string;
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  suggestWhichBrokerId: number;
+  body: Buffer | undefined;
+}
+
+export class MQClientAPIImpl {
+  readonly remoting: RemotingClient;
+  readonly namesrvAddrs: string[];
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+  private nsIndex = 0;
+
+  constructor(opts: ClientOptions) {
+    this.logger = opts.logger ?? silentLogger;
+    this.namesrvAddrs = splitNamesrvAddr(opts.namesrvAddr);
+    this.nsIndex = Math.floor(Math.random() * this.namesrvAddrs.length);
+    this.timeoutMs = opts.requestTimeoutMs ?? 3000;
+    this.remoting = new RemotingClient({
+      logger: this.logger,
+      serializeType: opts.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON,
+      rpcHook: opts.rpcHook,
+    });
+  }
+
+  /** Sends to the current name server, moving on to the next on connection errors or timeouts. */
+  async invokeNamesrv(code: number, ext?: ExtInput, body?: Buffer, timeoutMs = this.timeoutMs): Promise<RemotingCommand> {
+    const n = this.namesrvAddrs.length;
+    let lastErr: unknown;
+    for (let i = 0; i < n; i++) {
+      const idx = (this.nsIndex + i) % n;
+      const addr = this.namesrvAddrs[idx];
+      try {
+        const resp = await this.remoting.invoke(addr, createRequest(code, ext, body), timeoutMs);
+        this.nsIndex = idx;
+        return resp;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    throw new MQClientError(`no name server answered (${this.namesrvAddrs.join(';')}): ${(lastErr as Error)?.message ?? lastErr}`, { cause: lastErr });
+  }
+
+  /** One request to one address; a non-success answer becomes MQBrokerError. */
+  async invokeOk(addr: string, code: number, ext?: ExtInput, body?: Buffer, timeoutMs = this.timeoutMs): Promise<RemotingCommand> {
+    const resp = await this.remoting.invoke(addr, createRequest(code, ext, body), timeoutMs);
+    if (resp.code !== ResponseCode.SUCCESS) throw new MQBrokerError(resp.code, resp.remark ?? '', addr);
+    return resp;
+  }
+
+  async invokeNamesrvOk(code: number, ext?: ExtInput, body?: Buffer): Promise<RemotingCommand> {
+    const resp = await this.invokeNamesrv(code, ext, body);
+    if (resp.code !== ResponseCode.SUCCESS) throw new MQBrokerError(resp.code, resp.remark ?? '', 'namesrv');
+    return resp;
+  }
+
+  /** undefined when the name server does not know the topic (TOPIC_NOT_EXIST). */
+  async getTopicRouteInfoFromNameServer(topic: string): Promise<TopicRouteData | undefined> {
+    const resp = await this.invokeNamesrv(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic });
+    if (resp.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
+    if (resp.code !== ResponseCode.SUCCESS) throw new MQBrokerError(resp.code, resp.remark ?? '', 'namesrv');
+    const route = parseJson<TopicRouteData>(bodyOf(resp), 'topic route');
+    route.queueDatas ??= [];
+    route.brokerDatas ??= [];
+    return route;
+  }
+
+  sendMessage(addr: string, code: number, header: ExtInput, body: Buffer, timeoutMs: number): Promise<RemotingCommand> {
+    return this.remoting.invoke(addr, createRequest(code, header, body), timeoutMs);
+  }
+
+  sendMessageOneway(addr: string, code: number, header: ExtInput, body: Buffer): Promise<void> {
+    return this.remoting.invokeOneway(addr, createRequest(code, header, body));
+  }
+
+  async pullMessage(addr: string, h: PullMessageRequestHeader, timeoutMs: number): Promise<RawPullResult> {
+    const resp = await this.remoting.invoke(addr, createRequest(RequestCode.PULL_MESSAGE, h as unknown as ExtInput), timeoutMs);
+    const e = resp.extFields;
+    switch (resp.code) {
+      case ResponseCode.SUCCESS:
+      case ResponseCode.PULL_NOT_FOUND:
+      case ResponseCode.PULL_RETRY_IMMEDIATELY:
+      case ResponseCode.PULL_OFFSET_MOVED:
+        return {
+          code: resp.code,
+          remark: resp.remark,
+          nextBeginOffset: Number(e.nextBeginOffset),
+          minOffset: Number(e.minOffset),
+          maxOffset: Number(e.maxOffset),
+          suggestWhichBrokerId: Number(e.suggestWhichBrokerId ?? 0),
+          body: resp.code === ResponseCode.SUCCESS ? bodyOf(resp) : undefined,
+        };
+      default:
+        throw new MQBrokerError(resp.code, resp.remark ?? '', addr);
+    }
+  }
+
+  /** The stored offset, or -1 when the broker has none (QUERY_NOT_FOUND). */
+  async queryConsumerOffset(addr: string, group: string, mq: MessageQueue): Promise<number> {
+    const resp = await this.remoting.invoke(
+      addr,
+      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: group, topic: mq.topic, queueId: mq.queueId }),
+      this.timeoutMs,
+    );
+    if (resp.code === ResponseCode.QUERY_NOT_FOUND) return -1;
+    if (resp.code !== ResponseCode.SUCCESS) throw new MQBrokerError(resp.code, resp.remark ?? '', addr);
+    return Number(resp.extFields.offset);
+  }
+
+  async updateConsumerOffset(addr: string, group: string, mq: MessageQueue, offset: number, oneway: boolean): Promise<void> {
+    const ext = { consumerGroup: group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset };
+    if (oneway) await this.remoting.invokeOneway(addr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, ext));
+    else await this.invokeOk(addr, RequestCode.UPDATE_CONSUMER_OFFSET, ext);
+  }
+
+  async getMaxOffset(addr: string, mq: MessageQueue): Promise<number> {
+    const r = await this.invokeOk(addr, RequestCode.GET_MAX_OFFSET, { topic: mq.topic, queueId: mq.queueId });
+    return Number(r.extFields.offset);
+  }
+
+  async getMinOffset(addr: string, mq: MessageQueue): Promise<number> {
+    const r = await this.invokeOk(addr, RequestCode.GET_MIN_OFFSET, { topic: mq.topic, queueId: mq.queueId });
+    return Number(r.extFields.offset);
+  }
+
+  async searchOffset(addr: string, mq: MessageQueue, timestamp: number): Promise<number> {
+    const r = await this.invokeOk(addr, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic: mq.topic, queueId: mq.queueId, timestamp });
+    return Number(r.extFields.offset);
+  }
+
+  async getConsumerIdListByGroup(addr: string, group: string): Promise<string[]> {
+    const r = await this.invokeOk(addr, RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: group });
+    const body = parseJson<{ consumerIdList?: string[] }>(bodyOf(r), 'consumer id list');
+    return body.consumerIdList ?? [];
+  }
+
+  async consumerSendMessageBack(
+    addr: string,
+    group: string,
+    commitLogOffset: number,
+    delayLevel: number,
+    originMsgId: string,
+    originTopic: string,
+    maxReconsumeTimes: number,
+  ): Promise<void> {
+    await this.invokeOk(
+      addr,
+      RequestCode.CONSUMER_SEND_MSG_BACK,
+      { offset: commitLogOffset, group, delayLevel, originMsgId, originTopic, unitMode: false, maxReconsumeTimes },
+      undefined,
+      5000,
+    );
+  }
+
+  async sendHeartbeat(addr: string, heartbeatJson: string): Promise<void> {
+    await this.invokeOk(addr, RequestCode.HEART_BEAT, undefined, Buffer.from(heartbeatJson, 'utf8'));
+  }
+
+  async unregisterClient(addr: string, clientID: string, producerGroup?: string, consumerGroup?: string): Promise<void> {
+    await this.invokeOk(addr, RequestCode.UNREGISTER_CLIENT, { clientID, producerGroup, consumerGroup });
+  }
+
+  close(): Promise<void> {
+    return this.remoting.close();
+  }
+}
+
+export function parseJson<T>(body: Buffer, what: string): T {
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch (err) {
+    throw new MQClientError(`cannot parse ${what} body as JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

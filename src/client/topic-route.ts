@@ -1,0 +1,77 @@
+// Route data as the name server returns it, and the queue lists producers and consumers derive
+// from it (Java MQClientInstance.topicRouteData2TopicPublishInfo / ...SubscribeInfo).
+import { compareMessageQueue, type MessageQueue } from './message.js';
+
+export const PermName = { PERM_PRIORITY: 8, PERM_READ: 4, PERM_WRITE: 2, PERM_INHERIT: 1 } as const;
+
+export interface QueueData {
+  brokerName: string;
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  topicSysFlag: number;
+}
+
+export interface BrokerData {
+  cluster: string;
+  brokerName: string;
+  /** brokerId ("0" = master) → "ip:port". */
+  brokerAddrs: Record<string, string>;
+  enableActingMaster?: boolean;
+  zoneName?: string;
+}
+
+export interface TopicRouteData {
+  orderTopicConf?: string;
+  queueDatas: QueueData[];
+  brokerDatas: BrokerData[];
+  filterServerTable?: Record<string, string[]>;
+}
+
+export interface ClusterInfo {
+  brokerAddrTable: Record<string, BrokerData>;
+  clusterAddrTable: Record<string, string[]>;
+}
+
+export interface TopicPublishInfo {
+  orderTopic: boolean;
+  /** Writable queues of brokers that have a master, sorted by broker name. */
+  messageQueueList: MessageQueue[];
+  route: TopicRouteData;
+}
+
+const isReadable = (perm: number): boolean => (perm & PermName.PERM_READ) !== 0;
+const isWriteable = (perm: number): boolean => (perm & PermName.PERM_WRITE) !== 0;
+
+export function masterAddrOf(route: TopicRouteData, brokerName: string): string | undefined {
+  for (const b of route.brokerDatas) if (b.brokerName === brokerName) return b.brokerAddrs['0'];
+  return undefined;
+}
+
+export function topicRouteData2TopicPublishInfo(topic: string, route: TopicRouteData): TopicPublishInfo {
+  const list: MessageQueue[] = [];
+  if (route.orderTopicConf) {
+    for (const item of route.orderTopicConf.split(';')) {
+      const [brokerName, nums] = item.split(':');
+      const n = Number(nums);
+      for (let i = 0; i < n; i++) list.push({ topic, brokerName, queueId: i });
+    }
+    return { orderTopic: true, messageQueueList: list, route };
+  }
+  const qds = [...route.queueDatas].sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : 0));
+  for (const qd of qds) {
+    if (!isWriteable(qd.perm) || !masterAddrOf(route, qd.brokerName)) continue;
+    for (let i = 0; i < qd.writeQueueNums; i++) list.push({ topic, brokerName: qd.brokerName, queueId: i });
+  }
+  return { orderTopic: false, messageQueueList: list, route };
+}
+
+/** Readable queues, sorted (the order rebalancing relies on). */
+export function topicRouteData2TopicSubscribeInfo(topic: string, route: TopicRouteData): MessageQueue[] {
+  const out: MessageQueue[] = [];
+  for (const qd of route.queueDatas) {
+    if (!isReadable(qd.perm)) continue;
+    for (let i = 0; i < qd.readQueueNums; i++) out.push({ topic, brokerName: qd.brokerName, queueId: i });
+  }
+  return out.sort(compareMessageQueue);
+}

@@ -1,0 +1,80 @@
+// Message ids: the broker's offsetMsgId (store host + port + commit-log offset) and the Java
+// client's UNIQ_KEY (MessageClientIDSetter form). Both are uppercase hex.
+import { readLong, writeLong } from './message-bytes.js';
+import { readAddress, writeAddress, type HostPort } from './message-host.js';
+
+/** offsetMsgId: 4|16 address bytes + int32 port + int64 offset, uppercase hex (32 or 56 chars). */
+export function createMessageId(storeHost: HostPort, commitLogOffset: number): string {
+  const buf = Buffer.allocUnsafe(28);
+  const n = writeAddress(buf, storeHost.address, 0);
+  buf.writeInt32BE(storeHost.port, n);
+  writeLong(buf, commitLogOffset, n + 4);
+  return buf.toString('hex', 0, n + 12).toUpperCase();
+}
+
+export interface MessageIdParts {
+  address: string;
+  port: number;
+  offset: number;
+}
+
+/** Parses an offsetMsgId (32 hex chars for IPv4, 56 for IPv6). */
+export function decodeMessageId(msgId: string): MessageIdParts {
+  if ((msgId.length !== 32 && msgId.length !== 56) || !/^[0-9A-Fa-f]+$/.test(msgId)) {
+    throw new Error(`not an offset message id: ${JSON.stringify(msgId)}`);
+  }
+  const buf = Buffer.from(msgId, 'hex');
+  const v6 = buf.length === 28;
+  const n = v6 ? 16 : 4;
+  return { address: readAddress(buf, 0, v6), port: buf.readInt32BE(n), offset: readLong(buf, n + 4) };
+}
+
+/** Start of the current month in local time, as MessageClientIDSetter.setStartTime computes it. */
+function monthStart(now: number): { start: number; next: number } {
+  const d = new Date(now);
+  const start = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
+  const next = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
+  return { start, next };
+}
+
+/**
+ * UNIQ_KEY generator in Java's form: ip (4|16) + pid (int16) + class-loader hash (int32), then
+ * per id ms since the month started (int32) + counter (int16). One instance per process is enough.
+ */
+export class MessageClientIDSetter {
+  private readonly fix: string;
+  private counter = 0;
+  private start = 0;
+  private next = 0;
+  private readonly tail = Buffer.allocUnsafe(6);
+
+  constructor(address = '127.0.0.1', pid = process.pid, loaderHash = Math.floor(Math.random() * 0x7fffffff)) {
+    const buf = Buffer.allocUnsafe(22);
+    const n = writeAddress(buf, address, 0);
+    buf.writeInt16BE((pid << 16) >> 16, n);
+    buf.writeInt32BE(loaderHash | 0, n + 2);
+    this.fix = buf.toString('hex', 0, n + 6).toUpperCase();
+  }
+
+  createUniqID(now = Date.now()): string {
+    if (now >= this.next) {
+      const m = monthStart(now);
+      this.start = m.start;
+      this.next = m.next;
+    }
+    let diff = (now - this.start) | 0;
+    if (diff < 0 && diff > -1_000_000) diff = 0;
+    this.tail.writeInt32BE(diff, 0);
+    this.tail.writeInt16BE((this.counter << 16) >> 16, 4);
+    this.counter = (this.counter + 1) & 0xffff;
+    return this.fix + this.tail.toString('hex').toUpperCase();
+  }
+}
+
+let defaultSetter: MessageClientIDSetter | undefined;
+
+/** A UNIQ_KEY from a process-wide generator. */
+export function createUniqID(): string {
+  defaultSetter ??= new MessageClientIDSetter();
+  return defaultSetter.createUniqID();
+}

@@ -1,0 +1,101 @@
+import { checkAddrList, checkDelayLevels, checkHours, checkNonEmpty } from './checks.js';
+import type { ConfigOf, ConfigSchema } from './schema.js';
+
+const PORT = { type: 'int', min: 0, max: 65535 } as const;
+
+/**
+ * Broker keys. RocketMQ reads BrokerConfig, MessageStoreConfig and NettyServerConfig from one
+ * broker.conf, so they share this one flat table with RocketMQ's key names.
+ */
+export const BROKER_DEFAULTS = {
+  // identity and network
+  brokerClusterName: { type: 'string', default: 'DefaultCluster', check: checkNonEmpty, doc: 'cluster this group belongs to' },
+  brokerName: { type: 'string', default: 'broker-a', check: checkNonEmpty, doc: 'group name shared by a master and its slaves' },
+  brokerId: { type: 'long', default: 0, min: 0, doc: '0 = master, >0 = slave' },
+  brokerIP1: {
+    type: 'string',
+    default: '',
+    doc: 'address advertised to clients; empty = first non-internal IPv4, else 127.0.0.1 (see pickBrokerIP1)',
+  },
+  listenPort: { ...PORT, default: 10911, doc: 'remoting port; 0 picks a free port' },
+  host: { type: 'string', default: '0.0.0.0', check: checkNonEmpty, doc: 'bind address' },
+  namesrvAddr: { type: 'string', default: '', check: checkAddrList, doc: 'name servers, "host:port;host:port"; empty = none' },
+  registerNameServerPeriod: {
+    type: 'int',
+    default: 30000,
+    min: 1000,
+    max: 60000,
+    doc: 'ms between registrations with the name servers; must stay well under their expiry time',
+  },
+  channelExpiredTimeout: { type: 'long', default: 120000, min: 1, doc: 'ms of client silence before its channel is dropped' },
+  grpcServerPort: { ...PORT, default: 8081, doc: 'gRPC v2 (5.x clients) port when the proxy runs in-process' },
+  httpPort: { ...PORT, default: 8080, doc: 'console / metrics HTTP port' },
+
+  // store
+  storePathRootDir: { type: 'string', default: './data/store', check: checkNonEmpty, doc: 'root of commit log, queues, index' },
+  flushDiskType: {
+    type: 'enum',
+    values: ['ASYNC_FLUSH', 'SYNC_FLUSH'],
+    default: 'ASYNC_FLUSH',
+    doc: 'SYNC_FLUSH acks after fsync (no loss on crash, slower); ASYNC_FLUSH acks after page cache',
+  },
+  brokerRole: {
+    type: 'enum',
+    values: ['ASYNC_MASTER', 'SYNC_MASTER', 'SLAVE'],
+    default: 'ASYNC_MASTER',
+    doc: 'SYNC_MASTER acks after a slave has the write; ASYNC_MASTER does not wait',
+  },
+  mappedFileSizeCommitLog: { type: 'long', default: 1073741824, min: 4096, doc: 'bytes per commit-log segment' },
+  mappedFileSizeConsumeQueue: { type: 'long', default: 6000000, min: 20, doc: 'bytes per consume-queue segment (20 per entry)' },
+  flushIntervalCommitLog: { type: 'int', default: 500, min: 1, doc: 'ms between fsyncs under ASYNC_FLUSH' },
+  syncFlushTimeout: { type: 'long', default: 5000, min: 1, doc: 'ms a SYNC_FLUSH send waits before FLUSH_DISK_TIMEOUT' },
+  fileReservedTime: { type: 'int', default: 72, min: 0, doc: 'hours commit-log segments are kept' },
+  deleteWhen: { type: 'string', default: '04', check: checkHours, doc: 'hours of day when expired segments are deleted' },
+  diskMaxUsedSpaceRatio: {
+    type: 'int',
+    default: 75,
+    min: 10,
+    max: 95,
+    doc: 'percent disk use above which old segments are deleted early',
+  },
+  diskSpaceWarningLevelRatio: {
+    type: 'int',
+    default: 90,
+    min: 10,
+    max: 99,
+    doc: 'percent disk use above which writes are refused',
+  },
+  maxMessageSize: { type: 'int', default: 4194304, min: 1, doc: 'bytes; larger messages are rejected' },
+
+  // topics, groups, permissions
+  autoCreateTopicEnable: { type: 'bool', default: true, doc: 'create unknown topics on first send (convenient, not for prod)' },
+  autoCreateSubscriptionGroup: { type: 'bool', default: true, doc: 'create unknown consumer groups on first use' },
+  defaultTopicQueueNums: { type: 'int', default: 8, min: 1, max: 1024, doc: 'queues of an auto-created topic' },
+  brokerPermission: { type: 'int', default: 6, min: 0, max: 15, doc: 'perm bits: 4 read, 2 write, 1 inherit' },
+
+  // delay, timer, transactions
+  messageDelayLevel: {
+    type: 'string',
+    default: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
+    check: checkDelayLevels,
+    doc: 'delay of each level 1..n, space-separated',
+  },
+  timerWheelEnable: { type: 'bool', default: true, doc: 'accept arbitrary-time (5.x timer) messages' },
+  timerMaxDelaySec: { type: 'long', default: 31536000, min: 1, doc: 'longest timer delay in seconds (365 d)' },
+  timerPrecisionMs: { type: 'int', default: 1000, min: 10, doc: 'timer slot width in ms; finer costs more slots' },
+  transactionTimeOut: { type: 'long', default: 6000, min: 1, doc: 'ms before an open half message is first checked' },
+  transactionCheckInterval: { type: 'long', default: 30000, min: 10, doc: 'ms between transaction check rounds' },
+  transactionCheckMax: { type: 'int', default: 15, min: 1, doc: 'checks before a half message is discarded' },
+
+  // consumption
+  enablePropertyFilter: { type: 'bool', default: true, doc: 'allow SQL92 property filters' },
+  longPollingEnable: { type: 'bool', default: true, doc: 'hold empty pulls until a message arrives' },
+  shortPollingTimeMills: { type: 'long', default: 1000, min: 0, doc: 'ms an empty pull is held when long polling is off' },
+
+  // access control
+  enableAcl: { type: 'bool', default: false, doc: 'require HMAC-signed requests' },
+  accessKey: { type: 'string', default: '', doc: 'ACL access key (with enableAcl)' },
+  secretKey: { type: 'string', default: '', doc: 'ACL secret key (with enableAcl)' },
+} as const satisfies ConfigSchema;
+
+export type BrokerConfig = ConfigOf<typeof BROKER_DEFAULTS>;

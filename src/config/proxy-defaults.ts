@@ -1,0 +1,17 @@
+import { checkAddrList, checkNonEmpty } from './checks.js';
+import type { ConfigOf, ConfigSchema } from './schema.js';
+
+/** Proxy (gRPC v2 endpoint for 5.x clients) keys. */
+export const PROXY_DEFAULTS = {
+  grpcServerPort: { type: 'int', default: 8081, min: 0, max: 65535, doc: 'gRPC port; 0 picks a free port' },
+  namesrvAddr: { type: 'string', default: '', check: checkAddrList, doc: 'name servers, "host:port;host:port"' },
+  proxyMode: {
+    type: 'enum',
+    values: ['cluster', 'local'],
+    default: 'cluster',
+    doc: 'local = inside the broker process; cluster = separate process in front of brokers',
+  },
+  host: { type: 'string', default: '0.0.0.0', check: checkNonEmpty, doc: 'bind address' },
+} as const satisfies ConfigSchema;
+
+export type ProxyConfig = ConfigOf<typeof PROXY_DEFAULTS>;

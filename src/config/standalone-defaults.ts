@@ -1,0 +1,39 @@
+import { BROKER_DEFAULTS, type BrokerConfig } from './broker-defaults.js';
+import { NAMESRV_DEFAULTS, type NamesrvConfig } from './namesrv-defaults.js';
+import type { ConfigOf, ConfigSchema } from './schema.js';
+
+/**
+ * One process running namesrv + broker + proxy + console: the broker's keys, the name
+ * server's own tuning keys, and the name server's port under its own name.
+ */
+export const STANDALONE_DEFAULTS = {
+  ...BROKER_DEFAULTS,
+  storePathRootDir: { ...BROKER_DEFAULTS.storePathRootDir, default: './data' },
+  namesrvPort: { type: 'int', default: 9876, min: 0, max: 65535, doc: 'name server port; 0 picks a free port' },
+  scanNotActiveBrokerInterval: NAMESRV_DEFAULTS.scanNotActiveBrokerInterval,
+  brokerChannelExpiredTime: NAMESRV_DEFAULTS.brokerChannelExpiredTime,
+  kvConfigPath: NAMESRV_DEFAULTS.kvConfigPath,
+  orderMessageEnable: NAMESRV_DEFAULTS.orderMessageEnable,
+} as const satisfies ConfigSchema;
+
+export type StandaloneConfig = ConfigOf<typeof STANDALONE_DEFAULTS>;
+
+/** The name server part of a standalone configuration. */
+export function namesrvConfigOf(c: StandaloneConfig): NamesrvConfig {
+  return Object.freeze({
+    listenPort: c.namesrvPort,
+    host: c.host,
+    scanNotActiveBrokerInterval: c.scanNotActiveBrokerInterval,
+    brokerChannelExpiredTime: c.brokerChannelExpiredTime,
+    kvConfigPath: c.kvConfigPath,
+    orderMessageEnable: c.orderMessageEnable,
+  });
+}
+
+/** The broker part of a standalone configuration, pointed at the given name server. */
+export function brokerConfigOf(c: StandaloneConfig, namesrvAddr: string): BrokerConfig {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(BROKER_DEFAULTS)) out[key] = c[key as keyof StandaloneConfig];
+  out.namesrvAddr = namesrvAddr;
+  return Object.freeze(out) as unknown as BrokerConfig;
+}

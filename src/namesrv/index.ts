@@ -1,0 +1,61 @@
+// The name server role: a remoting server over the route registry and KV config.
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { NamesrvConfig, RoleHandle } from '../config/index.js';
+import { RemotingServer, formatAddress } from '../remoting/index.js';
+import { DefaultRequestProcessor } from './default-request-processor.js';
+import { KVConfigManager } from './kv-config-manager.js';
+import { RouteInfoManager } from './route-info-manager.js';
+
+export { RouteInfoManager, type BrokerLiveInfo, type RegisterBrokerRequest, type RegisterBrokerResult } from './route-info-manager.js';
+export { KVConfigManager } from './kv-config-manager.js';
+export { DefaultRequestProcessor } from './default-request-processor.js';
+export { decodeRegisterBrokerBody, BodyFormatError } from './register-broker-body.js';
+export * from './route-data.js';
+
+export interface StartNamesrvOptions {
+  logger?: Logger;
+  /** Clock for broker expiry (tests move it instead of waiting). */
+  now?: () => number;
+}
+
+/** Address others can connect to: a wildcard bind is reached via loopback. */
+export function connectableAddress(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  return formatAddress(h, port);
+}
+
+export async function startNamesrv(config: NamesrvConfig, opts: StartNamesrvOptions = {}): Promise<RoleHandle> {
+  const logger = opts.logger ?? silentLogger;
+  const kv = new KVConfigManager(config.kvConfigPath === '' ? undefined : config.kvConfigPath);
+  await kv.load();
+  const routes = new RouteInfoManager({ now: opts.now, brokerChannelExpiredTime: config.brokerChannelExpiredTime });
+  const server = new RemotingServer({ host: config.host, port: config.listenPort, logger });
+  new DefaultRequestProcessor(routes, kv, { orderMessageEnable: config.orderMessageEnable, logger }).registerOn(server);
+  server.onChannelClose((ch) => {
+    const gone = routes.onChannelDestroy(ch);
+    if (gone) logger.info({ broker: gone.brokerName, addr: gone.brokerAddr }, 'broker channel closed, route removed');
+  });
+  const { port } = await server.listen();
+  const scanner = setInterval(() => {
+    for (const b of routes.scanNotActiveBroker()) {
+      logger.warn({ broker: b.brokerName, addr: b.brokerAddr }, 'broker expired, route removed');
+    }
+  }, config.scanNotActiveBrokerInterval);
+  scanner.unref();
+  const address = connectableAddress(config.host, port);
+  logger.info({ address }, 'name server started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    addresses: { namesrv: address },
+    close() {
+      closing ??= (async () => {
+        clearInterval(scanner);
+        await server.close();
+        await kv.flush();
+        logger.info({ address }, 'name server stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,511 @@
+// CommitLog: segmented append-only files named by their 20-digit start offset. Puts reserve
+// space synchronously (so offsets follow call order) and encode straight into a batch buffer;
+// everything reserved in one event-loop turn goes out in one positional writev, and under
+// SYNC_FLUSH many batches share one fsync run off the event loop.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { bodyCrc } from '../common/crc.js';
+import { readLong } from '../common/message-bytes.js';
+import { BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-codec.js';
+import { MessageSysFlag } from '../common/sys-flag.js';
+import type { Logger } from '../common/logger.js';
+import { fsyncFd, readFull, readFullSync, writevFull } from './fs-io.js';
+import { offset2FileName, type MessageStoreConfig } from './store-config.js';
+import { PutMessageStatus } from './store-status.js';
+import type { DispatchRequest, PutMessageResult } from './store-types.js';
+
+/** Java reserves at least this much at a segment's end for the blank record. */
+export const END_FILE_MIN_BLANK_LENGTH = 8;
+
+export interface Segment {
+  start: number;
+  fd: number;
+  path: string;
+}
+
+/** One contiguous run of reserved bytes inside one segment, written with one call. */
+export interface WriteChunk {
+  seg: Segment;
+  filePos: number;
+  buf: Buffer;
+  len: number;
+  dispatch: DispatchRequest[];
+}
+
+interface Waiter {
+  end: number;
+  time: number;
+  result: PutMessageResult;
+  resolve: (r: PutMessageResult) => void;
+}
+
+/** A FIFO of waiters with O(1) removal at the head. */
+class WaiterQueue {
+  private items: Waiter[] = [];
+  private head = 0;
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  push(w: Waiter): void {
+    this.items.push(w);
+  }
+  peek(): Waiter | undefined {
+    return this.items[this.head];
+  }
+  shift(): Waiter | undefined {
+    const w = this.items[this.head];
+    if (w === undefined) return undefined;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return w;
+  }
+}
+
+export interface CommitLogRecoveryResult {
+  /** Offset recovery started verifying from. */
+  scannedFrom: number;
+  /** End of the last intact record: the new max offset. */
+  validEnd: number;
+  /** Bytes cut off the tail (torn or corrupt), 0 if none. */
+  truncatedBytes: number;
+  /** Segment files removed because they lay wholly past the valid end. */
+  removedSegments: string[];
+  /** Why scanning stopped where it did, when it was not a clean end. */
+  reason?: string;
+  records: number;
+}
+
+export type RecordVisitor = (buf: Buffer, pos: number, phyOffset: number, size: number) => void;
+
+export class CommitLog {
+  readonly dir: string;
+  readonly segSize: number;
+  private segs: Segment[] = [];
+  /** End of reserved space (includes bytes not yet written). */
+  maxOffset = 0;
+  /** Everything below is in the page cache. */
+  writtenOffset = 0;
+  /** Everything below has been fsynced. */
+  flushedOffset = 0;
+  /** Set after a failed write or fsync: no more writes until restart. */
+  failure: Error | null = null;
+  private queue: WriteChunk[] = [];
+  private cur: WriteChunk | null = null;
+  private writing = false;
+  private scheduled = false;
+  private readonly dirty = new Set<Segment>();
+  private readonly writeWaiters = new WaiterQueue();
+  private readonly flushWaiters = new WaiterQueue();
+  private flushPromise: Promise<void> | null = null;
+  private readonly freeBufs: Buffer[] = [];
+  private drainPromise: Promise<void> | null = null;
+  /** Position inside the last reserved chunk where the caller encodes. */
+  lastPos = 0;
+  lastChunk: WriteChunk | null = null;
+
+  constructor(
+    private readonly config: MessageStoreConfig,
+    private readonly logger: Logger,
+    private readonly onWritten: (chunks: WriteChunk[]) => void,
+    private readonly fsync: (fd: number) => Promise<void> = fsyncFd,
+  ) {
+    this.dir = join(config.storePathRootDir, 'commitlog');
+    this.segSize = config.mappedFileSizeCommitLog;
+    fs.mkdirSync(this.dir, { recursive: true });
+  }
+
+  get minOffset(): number {
+    return this.segs.length ? this.segs[0].start : this.maxOffset;
+  }
+
+  segments(): readonly Segment[] {
+    return this.segs;
+  }
+
+  /** Opens the existing segments (no verification yet). */
+  load(): void {
+    const names = fs.readdirSync(this.dir).filter((n) => /^\d{20}$/.test(n)).sort();
+    for (const name of names) {
+      const start = Number(name);
+      const path = join(this.dir, name);
+      if (start % this.segSize !== 0) throw new Error(`commit log segment ${name} is not aligned to mappedFileSizeCommitLog ${this.segSize}`);
+      const prev = this.segs[this.segs.length - 1];
+      if (prev && prev.start + this.segSize !== start) {
+        throw new Error(`commit log segments are not contiguous: ${offset2FileName(prev.start)} then ${name}`);
+      }
+      this.segs.push({ start, fd: fs.openSync(path, 'r+'), path });
+    }
+    if (this.segs.length) {
+      const last = this.segs[this.segs.length - 1];
+      this.maxOffset = last.start + fs.fstatSync(last.fd).size;
+    }
+  }
+
+  /**
+   * Verifies records from the start of the segment holding `from` and cuts the tail at the first
+   * bad one (magic, length, physical offset field, CRC). Records at or past visitFrom go to visit.
+   */
+  recover(from: number, visitFrom: number, visit: RecordVisitor): CommitLogRecoveryResult {
+    const res: CommitLogRecoveryResult = { scannedFrom: 0, validEnd: 0, truncatedBytes: 0, removedSegments: [], records: 0 };
+    if (this.segs.length === 0) {
+      this.maxOffset = this.writtenOffset = this.flushedOffset = Math.max(from, 0) - (Math.max(from, 0) % this.segSize);
+      res.scannedFrom = res.validEnd = this.maxOffset;
+      return res;
+    }
+    let idx = Math.floor((from - this.segs[0].start) / this.segSize);
+    if (!(idx >= 0)) idx = 0;
+    if (idx >= this.segs.length) idx = this.segs.length - 1;
+    res.scannedFrom = this.segs[idx].start;
+    let validEnd = this.segs[idx].start;
+    let reason: string | undefined;
+    for (; idx < this.segs.length; idx++) {
+      const seg = this.segs[idx];
+      const scan = this.scanSegment(seg, idx === this.segs.length - 1, visitFrom, visit);
+      res.records += scan.records;
+      validEnd = seg.start + scan.end;
+      if (scan.reason !== undefined || !scan.blankEnd) {
+        reason = scan.reason;
+        break;
+      }
+      validEnd = seg.start + this.segSize;
+    }
+    res.validEnd = validEnd;
+    res.reason = reason;
+    this.truncateTo(validEnd, res);
+    this.maxOffset = this.writtenOffset = this.flushedOffset = validEnd;
+    return res;
+  }
+
+  private scanSegment(
+    seg: Segment,
+    isLast: boolean,
+    visitFrom: number,
+    visit: RecordVisitor,
+  ): { end: number; blankEnd: boolean; reason?: string; records: number } {
+    const fileLen = fs.fstatSync(seg.fd).size;
+    const windowSize = Math.min(8 * 1024 * 1024, this.segSize);
+    let win = Buffer.allocUnsafe(windowSize);
+    let winStart = 0;
+    let winLen = 0;
+    let pos = 0;
+    let records = 0;
+    const ensure = (need: number): boolean => {
+      if (pos + need > fileLen) return false;
+      if (pos >= winStart && pos + need <= winStart + winLen) return true;
+      if (need > win.length) win = Buffer.allocUnsafe(need);
+      winStart = pos;
+      winLen = readFullSync(seg.fd, win, 0, Math.min(win.length, fileLen - pos), pos);
+      return pos + need <= winStart + winLen;
+    };
+    for (;;) {
+      if (pos === fileLen && isLast) return { end: pos, blankEnd: false, records };
+      if (!ensure(8)) return { end: pos, blankEnd: false, records, reason: `torn header at ${seg.start + pos}` };
+      const p = pos - winStart;
+      const size = win.readInt32BE(p);
+      const magic = win.readInt32BE(p + 4);
+      if (magic === BLANK_MAGIC_CODE) {
+        if (size === this.segSize - pos) return { end: pos, blankEnd: true, records };
+        return { end: pos, blankEnd: false, records, reason: `bad blank record size ${size} at ${seg.start + pos}` };
+      }
+      if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) {
+        if (size === 0 && magic === 0) return { end: pos, blankEnd: false, records, reason: `zero bytes at ${seg.start + pos}` };
+        return { end: pos, blankEnd: false, records, reason: `bad magic 0x${(magic >>> 0).toString(16)} at ${seg.start + pos}` };
+      }
+      if (size < 91 || pos + size + END_FILE_MIN_BLANK_LENGTH > this.segSize) {
+        return { end: pos, blankEnd: false, records, reason: `bad record size ${size} at ${seg.start + pos}` };
+      }
+      if (!ensure(size)) return { end: pos, blankEnd: false, records, reason: `torn record at ${seg.start + pos}` };
+      const q = pos - winStart;
+      const why = checkRecord(win, q, size, seg.start + pos);
+      if (why) return { end: pos, blankEnd: false, records, reason: `${why} at ${seg.start + pos}` };
+      if (seg.start + pos >= visitFrom) visit(win, q, seg.start + pos, size);
+      records++;
+      pos += size;
+    }
+  }
+
+  private truncateTo(validEnd: number, res: CommitLogRecoveryResult): void {
+    while (this.segs.length) {
+      const last = this.segs[this.segs.length - 1];
+      const len = fs.fstatSync(last.fd).size;
+      if (last.start > validEnd) {
+        res.truncatedBytes += len;
+        fs.closeSync(last.fd);
+        fs.unlinkSync(last.path);
+        res.removedSegments.push(offset2FileName(last.start));
+        this.segs.pop();
+        continue;
+      }
+      const keep = Math.min(validEnd - last.start, len);
+      if (len > keep) {
+        res.truncatedBytes += len - keep;
+        fs.ftruncateSync(last.fd, keep);
+        fs.fsyncSync(last.fd);
+      }
+      break;
+    }
+  }
+
+  /**
+   * Reserves size bytes and returns their commit-log offset; the caller encodes the record at
+   * this.lastChunk.buf[this.lastPos]. Inserts the blank end-of-file record and rolls to a new
+   * segment when the record would not fit.
+   */
+  reserve(size: number): number {
+    let seg = this.segmentForAppend();
+    const segEnd = seg.start + this.segSize;
+    if (this.maxOffset + size + END_FILE_MIN_BLANK_LENGTH > segEnd) {
+      const c = this.chunkFor(seg, END_FILE_MIN_BLANK_LENGTH);
+      c.buf.writeInt32BE(segEnd - this.maxOffset, c.len);
+      c.buf.writeInt32BE(BLANK_MAGIC_CODE, c.len + 4);
+      c.len += END_FILE_MIN_BLANK_LENGTH;
+      this.maxOffset = segEnd;
+      seg = this.segmentForAppend();
+    }
+    const c = this.chunkFor(seg, size);
+    this.lastChunk = c;
+    this.lastPos = c.len;
+    c.len += size;
+    const offset = this.maxOffset;
+    this.maxOffset += size;
+    return offset;
+  }
+
+  private segmentForAppend(): Segment {
+    const last = this.segs[this.segs.length - 1];
+    if (last && this.maxOffset < last.start + this.segSize) return last;
+    const start = this.maxOffset;
+    const path = join(this.dir, offset2FileName(start));
+    const seg = { start, fd: fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644), path };
+    this.segs.push(seg);
+    return seg;
+  }
+
+  private chunkFor(seg: Segment, size: number): WriteChunk {
+    const c = this.cur;
+    if (c && c.seg === seg && c.len + size <= c.buf.length) return c;
+    const bufSize = Math.max(this.config.writeBufferSize, size);
+    const buf = bufSize === this.config.writeBufferSize && this.freeBufs.length ? this.freeBufs.pop()! : Buffer.allocUnsafe(bufSize);
+    const chunk: WriteChunk = { seg, filePos: this.maxOffset - seg.start, buf, len: 0, dispatch: [] };
+    this.queue.push(chunk);
+    this.cur = chunk;
+    if (!this.scheduled && !this.writing) {
+      this.scheduled = true;
+      setImmediate(this.kick);
+    }
+    return chunk;
+  }
+
+  private readonly kick = (): void => {
+    this.scheduled = false;
+    if (!this.writing) this.drainPromise = this.drain();
+  };
+
+  /** Registers a put to be answered once written (async) or flushed (sync). */
+  addWaiter(end: number, result: PutMessageResult, resolve: (r: PutMessageResult) => void, sync: boolean): void {
+    const w: Waiter = { end, time: sync ? Date.now() : 0, result, resolve };
+    if (!sync) {
+      this.writeWaiters.push(w);
+      return;
+    }
+    // The timeout timer keeps the process alive only while a SYNC_FLUSH put is waiting.
+    if (this.flushWaiters.size === 0) this.expiryTimer?.ref();
+    this.flushWaiters.push(w);
+  }
+
+  private expiryTimer: NodeJS.Timeout | null = null;
+
+  /** Starts answering SYNC_FLUSH puts that wait longer than timeoutMs with FLUSH_DISK_TIMEOUT. */
+  startFlushTimeouts(timeoutMs: number): void {
+    this.expiryTimer = setInterval(() => this.expireFlushWaiters(Date.now(), timeoutMs), Math.max(10, Math.min(1000, timeoutMs / 4)));
+    this.expiryTimer.unref();
+  }
+
+  stopFlushTimeouts(): void {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = null;
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length && !this.failure) {
+        const batch = this.queue;
+        this.queue = [];
+        this.cur = null;
+        await this.writeBatch(batch);
+        const last = batch[batch.length - 1];
+        this.writtenOffset = last.seg.start + last.filePos + last.len;
+        this.onWritten(batch);
+        for (const c of batch) if (c.buf.length === this.config.writeBufferSize && this.freeBufs.length < 8) this.freeBufs.push(c.buf);
+        this.answer(this.writeWaiters, this.writtenOffset, PutMessageStatus.PUT_OK);
+        if (this.flushWaiters.size) void this.runFlush();
+      }
+    } catch (err) {
+      this.fail(err as Error, 'write');
+    } finally {
+      this.writing = false;
+      this.drainPromise = null;
+    }
+  }
+
+  private async writeBatch(batch: WriteChunk[]): Promise<void> {
+    let i = 0;
+    while (i < batch.length) {
+      const seg = batch[i].seg;
+      let j = i + 1;
+      while (j < batch.length && batch[j].seg === seg) j++;
+      const bufs: Buffer[] = [];
+      for (let k = i; k < j; k++) bufs.push(batch[k].buf.subarray(0, batch[k].len));
+      await writevFull(seg.fd, bufs, batch[i].filePos);
+      this.dirty.add(seg);
+      i = j;
+    }
+  }
+
+  private answer(q: WaiterQueue, upTo: number, status: PutMessageStatus): void {
+    for (let w = q.peek(); w !== undefined && w.end <= upTo; w = q.peek()) {
+      q.shift();
+      w.result.status = status;
+      w.resolve(w.result);
+    }
+    if (q === this.flushWaiters && q.size === 0) this.expiryTimer?.unref();
+  }
+
+  private runFlush(): Promise<void> {
+    if (!this.flushPromise) {
+      this.flushPromise = this.flushOnce().finally(() => {
+        this.flushPromise = null;
+        if (this.flushWaiters.size && this.flushedOffset < this.writtenOffset && !this.failure) void this.runFlush();
+      });
+    }
+    return this.flushPromise;
+  }
+
+  private async flushOnce(): Promise<void> {
+    const target = this.writtenOffset;
+    const segs = [...this.dirty];
+    this.dirty.clear();
+    try {
+      await Promise.all(segs.map((s) => this.fsync(s.fd)));
+    } catch (err) {
+      this.fail(err as Error, 'fsync');
+      return;
+    }
+    if (target > this.flushedOffset) this.flushedOffset = target;
+    this.answer(this.flushWaiters, this.flushedOffset, PutMessageStatus.PUT_OK);
+  }
+
+  /** Waits for every reserved byte to be written, then fsyncs them. */
+  async flush(): Promise<void> {
+    await this.waitWritten();
+    const target = this.writtenOffset;
+    while (this.flushedOffset < target && !this.failure) await this.runFlush();
+  }
+
+  /** Resolves once everything reserved so far has been written (or the log failed). */
+  async waitWritten(): Promise<void> {
+    while ((this.queue.length || this.writing || this.scheduled) && !this.failure) {
+      if (this.drainPromise) await this.drainPromise;
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Answers SYNC_FLUSH puts that waited longer than timeoutMs with FLUSH_DISK_TIMEOUT. */
+  expireFlushWaiters(now: number, timeoutMs: number): void {
+    for (let w = this.flushWaiters.peek(); w !== undefined && now - w.time >= timeoutMs; w = this.flushWaiters.peek()) {
+      this.flushWaiters.shift();
+      w.result.status = PutMessageStatus.FLUSH_DISK_TIMEOUT;
+      w.result.remark = `fsync did not complete within syncFlushTimeout ${timeoutMs} ms`;
+      w.resolve(w.result);
+    }
+    if (this.flushWaiters.size === 0) this.expiryTimer?.unref();
+  }
+
+  private fail(err: Error, what: string): void {
+    if (!this.failure) {
+      this.failure = err;
+      this.logger.error({ err }, `commit log ${what} failed; the store refuses writes until restart`);
+    }
+    const remark = `commit log ${what} failed: ${err.message}`;
+    for (const q of [this.writeWaiters, this.flushWaiters]) {
+      for (let w = q.shift(); w !== undefined; w = q.shift()) {
+        w.result.status = PutMessageStatus.UNKNOWN_ERROR;
+        w.result.remark = remark;
+        w.resolve(w.result);
+      }
+    }
+    this.queue = [];
+    this.cur = null;
+    this.expiryTimer?.unref();
+  }
+
+  private segIndex(offset: number): number {
+    if (!this.segs.length) return -1;
+    const i = Math.floor((offset - this.segs[0].start) / this.segSize);
+    return i >= 0 && i < this.segs.length ? i : -1;
+  }
+
+  /** True when [offset, offset+size) lies inside one segment and is written. */
+  readable(offset: number, size: number): boolean {
+    if (offset < this.minOffset || offset + size > this.writtenOffset || size <= 0) return false;
+    const i = this.segIndex(offset);
+    return i >= 0 && offset + size <= this.segs[i].start + this.segSize;
+  }
+
+  /** Reads written bytes by offset; null when out of range. The Buffer is the caller's. */
+  async read(offset: number, size: number): Promise<Buffer | null> {
+    if (!this.readable(offset, size)) return null;
+    const seg = this.segs[this.segIndex(offset)];
+    const buf = Buffer.allocUnsafe(size);
+    const n = await readFull(seg.fd, buf, 0, size, offset - seg.start);
+    return n === size ? buf : null;
+  }
+
+  /** Synchronous read of a few bytes (binary searches by time); returns bytes read, 0 when out of range. */
+  readSync(offset: number, size: number, into: Buffer): number {
+    if (!this.readable(offset, size)) return 0;
+    const seg = this.segs[this.segIndex(offset)];
+    return readFullSync(seg.fd, into, 0, size, offset - seg.start);
+  }
+
+  /** Removes the oldest segment (retention). The caller checks it is neither current nor unflushed. */
+  deleteFirstSegment(): Segment | undefined {
+    const seg = this.segs.shift();
+    if (!seg) return undefined;
+    fs.closeSync(seg.fd);
+    fs.rmSync(seg.path, { force: true });
+    return seg;
+  }
+
+  close(): void {
+    for (const s of this.segs) fs.closeSync(s.fd);
+    this.segs = [];
+  }
+}
+
+/** Structural check of one record: lengths agree, PHYSICALOFFSET matches, BODYCRC matches. */
+export function checkRecord(buf: Buffer, p: number, size: number, phyOffset: number): string | undefined {
+  if (readLong(buf, p + 28) !== phyOffset) return 'physical offset field mismatch';
+  const sysFlag = buf.readInt32BE(p + 36);
+  const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) === 0 ? 8 : 20;
+  const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) === 0 ? 8 : 20;
+  const bodyLenPos = p + 48 + bornLen + 8 + storeLen + 12;
+  const end = p + size;
+  if (bodyLenPos + 4 > end) return 'record too short';
+  const bodyLen = buf.readInt32BE(bodyLenPos);
+  let q = bodyLenPos + 4 + bodyLen;
+  if (bodyLen < 0 || q > end) return `bad body length ${bodyLen}`;
+  const v2 = buf.readInt32BE(p + 4) === MESSAGE_MAGIC_CODE_V2;
+  if (q + (v2 ? 2 : 1) > end) return 'record too short';
+  const topicLen = v2 ? buf.readInt16BE(q) : buf.readInt8(q);
+  q += (v2 ? 2 : 1) + topicLen;
+  if (topicLen < 0 || q + 2 > end) return `bad topic length ${topicLen}`;
+  const propsLen = buf.readInt16BE(q);
+  if (propsLen < 0 || q + 2 + propsLen !== end) return `bad properties length ${propsLen}`;
+  if (bodyCrc(buf.subarray(bodyLenPos + 4, bodyLenPos + 4 + bodyLen)) !== buf.readInt32BE(p + 8)) return 'body CRC mismatch';
+  return undefined;
+}

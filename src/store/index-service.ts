@@ -1,0 +1,108 @@
+// IndexService: the list of index files under <root>/index, named by creation time
+// (yyyyMMddHHmmssSSS, local time, as Java names them). Keys are `topic#key` for each KEYS token
+// and for UNIQ_KEY.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { IndexFile } from './index-file.js';
+
+function timeName(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+}
+
+export class IndexService {
+  readonly dir: string;
+  private files: IndexFile[] = [];
+
+  constructor(
+    rootDir: string,
+    private readonly slotNum: number,
+    private readonly indexNum: number,
+    private readonly now: () => number,
+  ) {
+    this.dir = join(rootDir, 'index');
+    fs.mkdirSync(this.dir, { recursive: true });
+  }
+
+  load(): void {
+    const names = fs.readdirSync(this.dir).filter((n) => /^\d{17}$/.test(n)).sort();
+    names.forEach((name, i) => this.files.push(new IndexFile(join(this.dir, name), this.slotNum, this.indexNum, i === names.length - 1)));
+  }
+
+  /** Commit-log offset of the newest indexed record, -1 when nothing is indexed. */
+  get endPhyOffset(): number {
+    const last = this.files[this.files.length - 1];
+    return last && last.indexCount > 1 ? last.endPhyOffset : -1;
+  }
+
+  get lastUpdateTimestamp(): number {
+    const last = this.files[this.files.length - 1];
+    return last ? last.endTimestamp : 0;
+  }
+
+  private current(): IndexFile {
+    let last = this.files[this.files.length - 1];
+    if (!last || last.isFull()) {
+      last?.seal();
+      let name = timeName(this.now());
+      while (this.files.some((f) => f.path.endsWith(name))) name = String(Number(name) + 1);
+      last = new IndexFile(join(this.dir, name), this.slotNum, this.indexNum, true);
+      this.files.push(last);
+    }
+    return last;
+  }
+
+  /** Indexes one record's keys; skips records already indexed (re-dispatch after a crash). */
+  buildIndex(topic: string, keys: string | undefined, uniqKey: string | undefined, phyOffset: number, storeTimestamp: number): void {
+    if (phyOffset <= this.endPhyOffset) return;
+    if (uniqKey) this.put(`${topic}#${uniqKey}`, phyOffset, storeTimestamp);
+    if (keys) {
+      for (const k of keys.split(' ')) if (k.length > 0) this.put(`${topic}#${k}`, phyOffset, storeTimestamp);
+    }
+  }
+
+  private put(key: string, phyOffset: number, storeTimestamp: number): void {
+    if (!this.current().putKey(key, phyOffset, storeTimestamp)) this.current().putKey(key, phyOffset, storeTimestamp);
+  }
+
+  /** Offsets newest first across files overlapping [begin, end]. */
+  queryOffsets(topic: string, key: string, maxNum: number, begin: number, end: number): number[] {
+    const out: number[] = [];
+    const full = `${topic}#${key}`;
+    for (let i = this.files.length - 1; i >= 0 && out.length < maxNum; i--) {
+      const f = this.files[i];
+      if (f.indexCount <= 1) continue;
+      if (f.endTimestamp + 1000 < begin || f.beginTimestamp > end) continue;
+      f.selectPhyOffsets(out, full, maxNum, begin, end);
+    }
+    return out;
+  }
+
+  writeDirty(): void {
+    this.files[this.files.length - 1]?.writeDirty();
+  }
+
+  async fsync(): Promise<void> {
+    const last = this.files[this.files.length - 1];
+    if (last) await last.fsync();
+  }
+
+  /** Deletes files whose newest entry points below phyMin, never the newest file. */
+  deleteExpiredFiles(phyMin: number): string[] {
+    const removed: string[] = [];
+    while (this.files.length > 1 && this.files[0].endPhyOffset < phyMin) {
+      const f = this.files.shift()!;
+      f.close();
+      fs.rmSync(f.path, { force: true });
+      removed.push(f.path);
+    }
+    return removed;
+  }
+
+  close(): void {
+    this.writeDirty();
+    for (const f of this.files) f.close();
+    this.files = [];
+  }
+}

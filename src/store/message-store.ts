@@ -1,0 +1,715 @@
+// MessageStore (Java DefaultMessageStore): the commit log plus the consume queues and index it
+// dispatches to, recovery at open, periodic flush/checkpoint, and retention.
+// Ordering: append → write (page cache) → dispatch (consume queue, index, onDispatch hook) →
+// ack (ASYNC_FLUSH) | fsync → ack (SYNC_FLUSH).
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '../common/logger.js';
+import { MAX_PROPERTIES_LENGTH, decodeMessage, encodeMessageInto, measureRecord, storeTimestampPos, type RecordSizes } from '../common/message-codec.js';
+import { readLong } from '../common/message-bytes.js';
+import { MessageConst } from '../common/message-const.js';
+import { getPropertyFromString } from '../common/message-properties.js';
+import { createMessageId } from '../common/msg-id.js';
+import { isDispatchedToConsumeQueue, getTransactionValue, MessageSysFlag } from '../common/sys-flag.js';
+import { tagsString2tagsCode } from '../common/tag-hash.js';
+import { CommitLog, type CommitLogRecoveryResult, type WriteChunk } from './commit-log.js';
+import { CQ_STORE_UNIT_SIZE, ConsumeQueue } from './consume-queue.js';
+import { IndexService } from './index-service.js';
+import { resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
+import { StoreCheckpoint } from './store-checkpoint.js';
+import { acquireStoreLock } from './store-lock.js';
+import { GetMessageStatus, PutMessageStatus } from './store-status.js';
+import type { DispatchRequest, GetMessageResult, MessageFilter, MessageInput, PutMessageResult, QueryMessageResult } from './store-types.js';
+import { cleanExpiredFiles, type CleanResult } from './store-retention.js';
+
+export interface MessageStoreOptions {
+  logger?: Logger;
+  /** Called after a record reaches its consume queue (PREPARED/ROLLBACK records are not). */
+  onDispatch?: (d: DispatchRequest) => void;
+  /** Clock for store timestamps and retention (ms). */
+  now?: () => number;
+  /** Disk use of the store's filesystem, 0..1. */
+  diskUsageRatio?: () => number;
+  /**
+   * tagsCode for a record re-dispatched during recovery when put had overridden it (e.g. the
+   * deliver time of SCHEDULE_TOPIC_XXXX); return undefined to use the TAGS hash.
+   */
+  recoverTagsCode?: (topic: string, queueId: number, properties: string, storeTimestamp: number) => number | undefined;
+  /** Test hook: replaces fsync of commit-log segments. */
+  fsync?: (fd: number) => Promise<void>;
+}
+
+export interface RecoverySummary {
+  /** True when the abort marker showed the last run did not shut down cleanly. */
+  abnormal: boolean;
+  commitLog: CommitLogRecoveryResult;
+  /** Records re-dispatched to consume queues / index from the commit log. */
+  redispatched: number;
+  redispatchFrom: number;
+  durationMs: number;
+}
+
+function defaultDiskUsage(root: string): () => number {
+  return () => {
+    try {
+      const s = fs.statfsSync(root);
+      return s.blocks > 0 ? 1 - s.bavail / s.blocks : 0;
+    } catch {
+      return 0;
+    }
+  };
+}
+
+export class MessageStore {
+  readonly config: MessageStoreConfig;
+  readonly dataDir: string;
+  readonly paths: { commitLog: string; consumeQueue: string; index: string; checkpoint: string; abort: string; lock: string; config: string };
+  readonly commitLog: CommitLog;
+  readonly indexService: IndexService;
+  recovery!: RecoverySummary;
+  private readonly logger: Logger;
+  private readonly onDispatchHook: ((d: DispatchRequest) => void) | undefined;
+  private readonly recoverTagsCode: MessageStoreOptions['recoverTagsCode'];
+  readonly now: () => number;
+  readonly diskUsageRatio: () => number;
+  private readonly queues = new Map<string, Map<number, ConsumeQueue>>();
+  private readonly dirtyQueues = new Set<ConsumeQueue>();
+  private readonly checkpoint: StoreCheckpoint;
+  private releaseLock: () => void = () => undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  /** Consume queues and index hold every record below this commit-log offset. */
+  private dispatchedOffset = 0;
+  private diskFull = false;
+  private periodicFlush: Promise<void> | null = null;
+  private lastStoreTimestamp = 0;
+  private putCount = 0;
+
+  private constructor(config: MessageStoreConfig, opts: MessageStoreOptions) {
+    this.config = config;
+    this.dataDir = config.storePathRootDir;
+    this.logger = opts.logger ?? silentLogger;
+    this.onDispatchHook = opts.onDispatch;
+    this.recoverTagsCode = opts.recoverTagsCode;
+    this.now = opts.now ?? Date.now;
+    const root = config.storePathRootDir;
+    fs.mkdirSync(root, { recursive: true });
+    this.diskUsageRatio = opts.diskUsageRatio ?? defaultDiskUsage(root);
+    this.paths = {
+      commitLog: join(root, 'commitlog'),
+      consumeQueue: join(root, 'consumequeue'),
+      index: join(root, 'index'),
+      checkpoint: join(root, 'checkpoint'),
+      abort: join(root, 'abort'),
+      lock: join(root, 'lock'),
+      config: join(root, 'config'),
+    };
+    this.releaseLock = acquireStoreLock(this.paths.lock);
+    this.commitLog = new CommitLog(config, this.logger, (chunks) => this.dispatchChunks(chunks), opts.fsync);
+    this.indexService = new IndexService(root, config.indexHashSlotNum, config.indexNum, this.now);
+    this.checkpoint = new StoreCheckpoint(this.paths.checkpoint);
+  }
+
+  static async open(config: Partial<MessageStoreConfig> & { storePathRootDir: string }, opts: MessageStoreOptions = {}): Promise<MessageStore> {
+    const store = new MessageStore(resolveStoreConfig(config), opts);
+    try {
+      store.load();
+    } catch (err) {
+      store.releaseLock();
+      throw err;
+    }
+    await store.checkpoint.flush();
+    store.start();
+    return store;
+  }
+
+  private load(): void {
+    const started = Date.now();
+    const abnormal = fs.existsSync(this.paths.abort);
+    fs.writeFileSync(this.paths.abort, '');
+    const cp = this.checkpoint.values;
+    this.commitLog.load();
+    this.indexService.load();
+    // Verify from the segment holding the last fsynced offset; consume queues and index are
+    // rebuilt from the last offset the checkpoint says they fully covered.
+    const scanFrom = this.checkpoint.existed && !abnormal ? cp.flushedPhyOffset : Math.min(cp.flushedPhyOffset, cp.dispatchedPhyOffset);
+    let firstRedispatch = -1;
+    let redispatched = 0;
+    const redispatchFrom = this.checkpoint.existed ? cp.dispatchedPhyOffset : 0;
+    // Consume queues are cut to what the commit log backs, so the commit log's valid end must be
+    // known first: verify, then load queues, then re-dispatch the stretch they may lack.
+    const commitLogResult = this.commitLog.recover(scanFrom, Number.MAX_SAFE_INTEGER, () => undefined);
+    this.loadConsumeQueues();
+    const from = Math.max(Math.min(redispatchFrom, this.commitLog.maxOffset), this.commitLog.minOffset);
+    if (from < this.commitLog.maxOffset) {
+      firstRedispatch = from;
+      redispatched = this.redispatch(from);
+    }
+    this.dispatchedOffset = this.commitLog.maxOffset;
+    this.recovery = {
+      abnormal,
+      commitLog: commitLogResult,
+      redispatched,
+      redispatchFrom: firstRedispatch,
+      durationMs: Date.now() - started,
+    };
+    const summary = { abnormal, ...commitLogResult, redispatched, redispatchFrom: firstRedispatch };
+    if (commitLogResult.truncatedBytes > 0 || commitLogResult.removedSegments.length) {
+      this.logger.warn(summary, `store recovery cut ${commitLogResult.truncatedBytes} bytes off the commit log at ${commitLogResult.validEnd}: ${commitLogResult.reason ?? 'torn tail'}`);
+    } else {
+      this.logger.info(summary, 'store recovered');
+    }
+  }
+
+  private loadConsumeQueues(): void {
+    const dir = this.paths.consumeQueue;
+    if (!fs.existsSync(dir)) return;
+    for (const topic of fs.readdirSync(dir)) {
+      for (const q of fs.readdirSync(join(dir, topic))) {
+        if (!/^\d+$/.test(q)) continue;
+        const cq = this.findOrCreateConsumeQueue(topic, Number(q));
+        cq.load(this.commitLog.minOffset, this.commitLog.maxOffset, this.logger);
+        cq.nextQueueOffset = cq.maxOffset;
+      }
+    }
+  }
+
+  /** Re-reads records from `from` to the end and dispatches them (idempotently). */
+  private redispatch(from: number): number {
+    let n = 0;
+    this.commitLog.recover(from, from, (buf, pos, phy) => {
+      const m = decodeMessage(buf, pos, { checkCrc: false });
+      const props = m.properties;
+      const toQueue = isDispatchedToConsumeQueue(m.sysFlag);
+      const tagsCode =
+        this.recoverTagsCode?.(m.topic, m.queueId, props, m.storeTimestamp) ?? tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS));
+      this.dispatchOne({
+        topic: m.topic,
+        queueId: m.queueId,
+        queueOffset: m.queueOffset,
+        commitLogOffset: phy,
+        msgSize: m.totalSize,
+        tagsCode,
+        storeTimestamp: m.storeTimestamp,
+        sysFlag: m.sysFlag,
+        keys: getPropertyFromString(props, MessageConst.PROPERTY_KEYS),
+        uniqKey: getPropertyFromString(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
+        dispatchToQueue: toQueue,
+      }, false);
+      n++;
+    });
+    this.writeDirtyQueues();
+    return n;
+  }
+
+  private start(): void {
+    const flushEvery = this.config.flushDiskType === 'ASYNC_FLUSH' ? this.config.flushIntervalCommitLog : this.config.flushIntervalConsumeQueue;
+    this.timers.push(setInterval(() => this.tickFlush(), Math.min(flushEvery, this.config.flushIntervalConsumeQueue)));
+    this.timers.push(setInterval(() => void this.cleanExpiredFiles().catch((err: unknown) => this.logger.error({ err }, 'retention check failed')), this.config.cleanResourceInterval));
+    for (const t of this.timers) t.unref();
+    if (this.config.flushDiskType === 'SYNC_FLUSH') this.commitLog.startFlushTimeouts(this.config.syncFlushTimeout);
+    this.diskFull = this.checkDiskFull();
+  }
+
+  private tickFlush(): void {
+    if (this.periodicFlush || this.closed) return;
+    this.periodicFlush = this.flushAll()
+      .catch((err: unknown) => this.logger.error({ err }, 'periodic flush failed'))
+      .finally(() => (this.periodicFlush = null));
+  }
+
+  /** @internal Checks disk use against diskSpaceWarningLevelRatio; returns true when full. */
+  checkDiskFull(): boolean {
+    const ratio = this.diskUsageRatio();
+    const full = ratio * 100 > this.config.diskSpaceWarningLevelRatio;
+    if (full !== this.diskFull) {
+      if (full) this.logger.error({ ratio }, 'disk is full: the store refuses writes');
+      else this.logger.info({ ratio }, 'disk usage back under the warning level: writes accepted again');
+    }
+    this.diskFull = full;
+    return full;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private refuse(status: PutMessageStatus, remark: string): Promise<PutMessageResult> {
+    return Promise.resolve({ status, wroteOffset: -1, wroteBytes: 0, msgId: '', queueOffset: -1, storeTimestamp: 0, msgNum: 0, remark });
+  }
+
+  private precheck(): PutMessageResult | null {
+    if (this.closed) return this.failResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, 'message store is shut down');
+    const f = this.commitLog.failure;
+    if (f) return this.failResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, `message store refuses writes after a failed write (${f.message}); restart to recover`);
+    if (this.diskFull) return this.failResult(PutMessageStatus.DISK_FULL, `disk use is over diskSpaceWarningLevelRatio ${this.config.diskSpaceWarningLevelRatio}%`);
+    return null;
+  }
+
+  private failResult(status: PutMessageStatus, remark: string): PutMessageResult {
+    return { status, wroteOffset: -1, wroteBytes: 0, msgId: '', queueOffset: -1, storeTimestamp: 0, msgNum: 0, remark };
+  }
+
+  private measure(msg: MessageInput): RecordSizes | PutMessageResult {
+    let sizes: RecordSizes;
+    try {
+      sizes = measureRecord(msg);
+    } catch (err) {
+      return this.failResult(PutMessageStatus.MESSAGE_ILLEGAL, (err as Error).message);
+    }
+    if (sizes.propertiesBytes > MAX_PROPERTIES_LENGTH) {
+      return this.failResult(PutMessageStatus.PROPERTIES_SIZE_EXCEEDED, `properties are ${sizes.propertiesBytes} bytes, over ${MAX_PROPERTIES_LENGTH}`);
+    }
+    if (sizes.totalSize > this.config.maxMessageSize) {
+      return this.failResult(PutMessageStatus.MESSAGE_ILLEGAL, `message is ${sizes.totalSize} bytes, over maxMessageSize ${this.config.maxMessageSize}`);
+    }
+    if (!(msg.queueId >= 0) || !Number.isInteger(msg.queueId)) return this.failResult(PutMessageStatus.MESSAGE_ILLEGAL, `bad queueId ${msg.queueId}`);
+    return sizes;
+  }
+
+  private storeTimestamp(): number {
+    const t = this.now();
+    if (t > this.lastStoreTimestamp) this.lastStoreTimestamp = t;
+    return t;
+  }
+
+  /** Encodes and reserves one record; returns its dispatch request. */
+  private append(msg: MessageInput, sizes: RecordSizes, storeTs: number): DispatchRequest {
+    const toQueue = isDispatchedToConsumeQueue(msg.sysFlag);
+    const cq = this.findOrCreateConsumeQueue(msg.topic, msg.queueId);
+    const queueOffset = toQueue ? cq.nextQueueOffset++ : 0;
+    const phy = this.commitLog.reserve(sizes.totalSize);
+    const chunk = this.commitLog.lastChunk!;
+    encodeMessageInto(chunk.buf, this.commitLog.lastPos, msg, sizes, queueOffset, phy, storeTs);
+    const props = msg.properties;
+    const req: DispatchRequest = {
+      topic: msg.topic,
+      queueId: msg.queueId,
+      queueOffset,
+      commitLogOffset: phy,
+      msgSize: sizes.totalSize,
+      tagsCode: msg.tagsCode ?? tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS)),
+      storeTimestamp: storeTs,
+      sysFlag: sizes.sysFlag,
+      keys: getPropertyFromString(props, MessageConst.PROPERTY_KEYS),
+      uniqKey: getPropertyFromString(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
+      dispatchToQueue: toQueue,
+    };
+    chunk.dispatch.push(req);
+    return req;
+  }
+
+  private waitsForFlush(msg: MessageInput): boolean {
+    return this.config.flushDiskType === 'SYNC_FLUSH' && getPropertyFromString(msg.properties, MessageConst.PROPERTY_WAIT_STORE_MSG_OK) !== 'false';
+  }
+
+  /** Appends one message. Resolves with PUT_OK once written (ASYNC_FLUSH) or fsynced (SYNC_FLUSH). */
+  putMessage(msg: MessageInput): Promise<PutMessageResult> {
+    const bad = this.precheck();
+    if (bad) return Promise.resolve(bad);
+    const sizes = this.measure(msg);
+    if ('status' in sizes) return Promise.resolve(sizes);
+    const storeTs = this.storeTimestamp();
+    const req = this.append(msg, sizes, storeTs);
+    this.putCount++;
+    const result: PutMessageResult = {
+      status: PutMessageStatus.PUT_OK,
+      wroteOffset: req.commitLogOffset,
+      wroteBytes: sizes.totalSize,
+      msgId: createMessageId(msg.storeHost, req.commitLogOffset),
+      queueOffset: req.queueOffset,
+      storeTimestamp: storeTs,
+      msgNum: 1,
+    };
+    const sync = this.waitsForFlush(msg);
+    return new Promise((resolve) => this.commitLog.addWaiter(req.commitLogOffset + sizes.totalSize, result, resolve, sync));
+  }
+
+  /** Appends a batch (one topic and queue): consecutive queue offsets, one result for all. */
+  putMessages(msgs: MessageInput[]): Promise<PutMessageResult> {
+    const bad = this.precheck();
+    if (bad) return Promise.resolve(bad);
+    if (msgs.length === 0) return this.refuse(PutMessageStatus.MESSAGE_ILLEGAL, 'empty batch');
+    const first = msgs[0];
+    const all: RecordSizes[] = [];
+    for (const m of msgs) {
+      if (m.topic !== first.topic || m.queueId !== first.queueId) return this.refuse(PutMessageStatus.MESSAGE_ILLEGAL, 'a batch must go to one topic and queue');
+      const s = this.measure(m);
+      if ('status' in s) return Promise.resolve(s);
+      all.push(s);
+    }
+    const storeTs = this.storeTimestamp();
+    const ids: string[] = [];
+    let firstReq: DispatchRequest | undefined;
+    let end = 0;
+    let bytes = 0;
+    for (let i = 0; i < msgs.length; i++) {
+      const req = this.append(msgs[i], all[i], storeTs);
+      firstReq ??= req;
+      ids.push(createMessageId(msgs[i].storeHost, req.commitLogOffset));
+      end = req.commitLogOffset + req.msgSize;
+      bytes += req.msgSize;
+    }
+    this.putCount += msgs.length;
+    const result: PutMessageResult = {
+      status: PutMessageStatus.PUT_OK,
+      wroteOffset: firstReq!.commitLogOffset,
+      wroteBytes: bytes,
+      msgId: ids.join(','),
+      queueOffset: firstReq!.queueOffset,
+      storeTimestamp: storeTs,
+      msgNum: msgs.length,
+    };
+    const sync = this.waitsForFlush(first);
+    return new Promise((resolve) => this.commitLog.addWaiter(end, result, resolve, sync));
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  private dispatchChunks(chunks: WriteChunk[]): void {
+    for (const c of chunks) for (const d of c.dispatch) this.dispatchOne(d, true);
+    this.writeDirtyQueues();
+    const last = chunks[chunks.length - 1];
+    this.dispatchedOffset = last.seg.start + last.filePos + last.len;
+  }
+
+  private dispatchOne(d: DispatchRequest, live: boolean): void {
+    if (d.dispatchToQueue) {
+      const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
+      if (cq.putEntry(d.queueOffset, d.commitLogOffset, d.msgSize, d.tagsCode)) this.dirtyQueues.add(cq);
+      if (!live && cq.nextQueueOffset < cq.maxOffset) cq.nextQueueOffset = cq.maxOffset;
+    }
+    if (this.config.messageIndexEnable && getTransactionValue(d.sysFlag) !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
+      this.indexService.buildIndex(d.topic, d.keys, d.uniqKey, d.commitLogOffset, d.storeTimestamp);
+    }
+    if (live && d.dispatchToQueue && this.onDispatchHook) {
+      try {
+        this.onDispatchHook(d);
+      } catch (err) {
+        this.logger.error({ err }, 'onDispatch hook threw');
+      }
+    }
+  }
+
+  private writeDirtyQueues(): void {
+    for (const cq of this.dirtyQueues) cq.writePending();
+    this.dirtyQueues.clear();
+  }
+
+  private findOrCreateConsumeQueue(topic: string, queueId: number): ConsumeQueue & { nextQueueOffset: number } {
+    let byId = this.queues.get(topic);
+    if (!byId) {
+      byId = new Map();
+      this.queues.set(topic, byId);
+    }
+    let cq = byId.get(queueId) as (ConsumeQueue & { nextQueueOffset: number }) | undefined;
+    if (!cq) {
+      cq = Object.assign(new ConsumeQueue(topic, queueId, this.dataDir, this.config.mappedFileSizeConsumeQueue), { nextQueueOffset: 0 });
+      byId.set(queueId, cq);
+    }
+    return cq;
+  }
+
+  private findConsumeQueue(topic: string, queueId: number): (ConsumeQueue & { nextQueueOffset: number }) | undefined {
+    return this.queues.get(topic)?.get(queueId) as (ConsumeQueue & { nextQueueOffset: number }) | undefined;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  getMaxOffsetInQueue(topic: string, queueId: number): number {
+    return this.findConsumeQueue(topic, queueId)?.maxOffset ?? 0;
+  }
+
+  getMinOffsetInQueue(topic: string, queueId: number): number {
+    return this.findConsumeQueue(topic, queueId)?.minOffset ?? 0;
+  }
+
+  getMaxPhyOffset(): number {
+    return this.commitLog.writtenOffset;
+  }
+
+  getMinPhyOffset(): number {
+    return this.commitLog.minOffset;
+  }
+
+  getTopics(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  getQueueIds(topic: string): number[] {
+    return [...(this.queues.get(topic)?.keys() ?? [])].sort((a, b) => a - b);
+  }
+
+  /**
+   * Reads up to maxMsgNums records of a queue from offset. Statuses follow Java: OFFSET_TOO_SMALL,
+   * OFFSET_OVERFLOW_ONE (offset == max), OFFSET_OVERFLOW_BADLY, NO_MESSAGE_IN_QUEUE, FOUND, ...
+   */
+  async getMessage(
+    topic: string,
+    queueId: number,
+    offset: number,
+    maxMsgNums: number,
+    maxTotalBytes = this.config.maxTransferBytesOnMessageInMemory,
+    filter?: MessageFilter,
+  ): Promise<GetMessageResult> {
+    const res: GetMessageResult = { status: GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, nextBeginOffset: 0, minOffset: 0, maxOffset: 0, buffers: [], messageCount: 0, totalSize: 0, queueOffsets: [] };
+    const cq = this.findConsumeQueue(topic, queueId);
+    if (!cq) {
+      return res;
+    }
+    const min = cq.minOffset;
+    const max = cq.maxOffset;
+    res.minOffset = min;
+    res.maxOffset = max;
+    if (max === 0) {
+      res.status = GetMessageStatus.NO_MESSAGE_IN_QUEUE;
+      return res;
+    }
+    if (offset < min) {
+      res.status = GetMessageStatus.OFFSET_TOO_SMALL;
+      res.nextBeginOffset = min;
+      return res;
+    }
+    if (offset === max) {
+      res.status = GetMessageStatus.OFFSET_OVERFLOW_ONE;
+      res.nextBeginOffset = offset;
+      return res;
+    }
+    if (offset > max) {
+      res.status = GetMessageStatus.OFFSET_OVERFLOW_BADLY;
+      res.nextBeginOffset = min === 0 ? min : max;
+      return res;
+    }
+    await this.readQueue(cq, offset, maxMsgNums, maxTotalBytes, filter, res);
+    return res;
+  }
+
+  private async readQueue(cq: ConsumeQueue, offset: number, maxMsgNums: number, maxTotalBytes: number, filter: MessageFilter | undefined, res: GetMessageResult): Promise<void> {
+    const minPhy = this.commitLog.minOffset;
+    let next = offset;
+    let status: GetMessageStatus = GetMessageStatus.NO_MATCHED_MESSAGE;
+    const want: { q: number; off: number; size: number }[] = [];
+    let bytes = 0;
+    let scanned = 0;
+    const scanLimit = Math.max(maxMsgNums, this.config.maxFilterMessageCount);
+    outer: while (want.length < maxMsgNums && next < cq.maxOffset && scanned < scanLimit) {
+      const entries = cq.readEntries(next, Math.min(scanLimit - scanned, Math.max(maxMsgNums - want.length, 32)));
+      if (entries.length === 0) break;
+      for (let p = 0; p < entries.length; p += CQ_STORE_UNIT_SIZE) {
+        const off = readLong(entries, p);
+        const size = entries.readInt32BE(p + 8);
+        if (want.length >= maxMsgNums || (want.length > 0 && bytes + size > maxTotalBytes)) break outer;
+        next++;
+        scanned++;
+        if (size <= 0) continue;
+        if (off < minPhy) {
+          status = GetMessageStatus.MESSAGE_WAS_REMOVING;
+          continue;
+        }
+        if (filter && !filter(readLong(entries, p + 12))) continue;
+        want.push({ q: next - 1, off, size });
+        bytes += size;
+      }
+    }
+    res.nextBeginOffset = next;
+    if (want.length === 0) {
+      res.status = status;
+      return;
+    }
+    await this.readRecords(want, res);
+    res.status = res.messageCount > 0 ? GetMessageStatus.FOUND : GetMessageStatus.MESSAGE_WAS_REMOVING;
+  }
+
+  /** Reads records, one read per run of adjacent records in one segment, and slices them. */
+  private async readRecords(want: { q: number; off: number; size: number }[], res: GetMessageResult): Promise<void> {
+    let i = 0;
+    while (i < want.length) {
+      let j = i + 1;
+      let end = want[i].off + want[i].size;
+      while (j < want.length && want[j].off === end && this.commitLog.readable(want[i].off, end + want[j].size - want[i].off)) {
+        end += want[j].size;
+        j++;
+      }
+      const buf = await this.commitLog.read(want[i].off, end - want[i].off);
+      if (buf) {
+        let p = 0;
+        for (let k = i; k < j; k++) {
+          res.buffers.push(buf.subarray(p, p + want[k].size));
+          res.queueOffsets.push(want[k].q);
+          p += want[k].size;
+          res.messageCount++;
+          res.totalSize += want[k].size;
+        }
+      }
+      i = j;
+    }
+  }
+
+  /** One whole record by commit-log offset, or null when there is none there. */
+  async lookMessageByOffset(commitLogOffset: number, size?: number): Promise<Buffer | null> {
+    let n = size;
+    if (n === undefined) {
+      const head = Buffer.allocUnsafe(8);
+      if (this.commitLog.readSync(commitLogOffset, 8, head) < 8) return null;
+      n = head.readInt32BE(0);
+      if (n < 91 || n > this.config.mappedFileSizeCommitLog) return null;
+    }
+    const buf = await this.commitLog.read(commitLogOffset, n);
+    if (!buf) return null;
+    const magic = buf.readInt32BE(4);
+    if (buf.readInt32BE(0) !== n || (magic !== (0xdaa320a7 | 0) && magic !== (0xdaa320ab | 0))) return null;
+    return buf;
+  }
+
+  private storeTimeAt(phy: number, scratch: Buffer): number {
+    if (this.commitLog.readSync(phy, 76, scratch) < 76) return -1;
+    return readLong(scratch, storeTimestampPos(scratch.readInt32BE(36)));
+  }
+
+  /** Smallest queue offset whose store time is >= timestamp; maxOffset when none is. */
+  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): Promise<number> {
+    const cq = this.findConsumeQueue(topic, queueId);
+    if (!cq) return Promise.resolve(0);
+    const scratch = Buffer.allocUnsafe(76);
+    let lo = cq.minOffset;
+    let hi = cq.maxOffset;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const e = cq.readEntrySync(mid);
+      const t = e ? this.storeTimeAt(e.offset, scratch) : -1;
+      if (t >= timestamp) hi = mid;
+      else lo = mid + 1;
+    }
+    return Promise.resolve(lo);
+  }
+
+  /** Store time of the oldest message still in the queue, -1 when empty. */
+  getEarliestMessageTime(topic: string, queueId: number): Promise<number> {
+    const cq = this.findConsumeQueue(topic, queueId);
+    if (!cq || cq.minOffset >= cq.maxOffset) return Promise.resolve(-1);
+    const e = cq.readEntrySync(cq.minOffset);
+    return Promise.resolve(e ? this.storeTimeAt(e.offset, Buffer.allocUnsafe(76)) : -1);
+  }
+
+  /** Records of topic whose KEYS or UNIQ_KEY include key, store time in [begin, end], newest first. */
+  async queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryMessageResult> {
+    const offsets = this.indexService.queryOffsets(topic, key, maxNum * 2 + 8, begin, end);
+    const buffers: Buffer[] = [];
+    const seen = new Set<number>();
+    for (const off of offsets) {
+      if (buffers.length >= maxNum || seen.has(off)) continue;
+      seen.add(off);
+      const buf = await this.lookMessageByOffset(off);
+      if (!buf) continue;
+      // The index stores hashes only: confirm the record really carries topic and key.
+      let m;
+      try {
+        m = decodeMessage(buf, 0, { checkCrc: false });
+      } catch {
+        continue;
+      }
+      if (m.topic !== topic || m.storeTimestamp < begin || m.storeTimestamp > end) continue;
+      const uk = getPropertyFromString(m.properties, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+      const keys = getPropertyFromString(m.properties, MessageConst.PROPERTY_KEYS);
+      if (uk !== key && !(keys !== undefined && keys.split(' ').includes(key))) continue;
+      buffers.push(buf);
+    }
+    return { buffers, indexLastUpdateTimestamp: this.indexService.lastUpdateTimestamp, indexLastUpdatePhyoffset: Math.max(0, this.indexService.endPhyOffset) };
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    await this.commitLog.waitWritten();
+    for (const t of topics) {
+      const byId = this.queues.get(t);
+      if (byId) for (const cq of byId.values()) {
+        this.dirtyQueues.delete(cq);
+        cq.destroy();
+      }
+      this.queues.delete(t);
+      fs.rmSync(join(this.paths.consumeQueue, t), { recursive: true, force: true });
+    }
+  }
+
+  /** Deletes expired files (see store-retention). force ignores the deleteWhen hour. */
+  async cleanExpiredFiles(force = false): Promise<CleanResult> {
+    await this.commitLog.waitWritten();
+    const result = cleanExpiredFiles(this, force, this.logger);
+    this.checkDiskFull();
+    return Promise.resolve(result);
+  }
+
+  /** @internal Used by retention. */
+  consumeQueues(): ConsumeQueue[] {
+    const out: ConsumeQueue[] = [];
+    for (const byId of this.queues.values()) out.push(...byId.values());
+    return out;
+  }
+
+  runtimeInfo(): Record<string, string> {
+    return {
+      commitLogMinOffset: String(this.commitLog.minOffset),
+      commitLogMaxOffset: String(this.commitLog.writtenOffset),
+      commitLogFlushedOffset: String(this.commitLog.flushedOffset),
+      commitLogSegments: String(this.commitLog.segments().length),
+      dispatchedOffset: String(this.dispatchedOffset),
+      putMessageTimesTotal: String(this.putCount),
+      topics: String(this.queues.size),
+      flushDiskType: this.config.flushDiskType,
+      diskFull: String(this.diskFull),
+      writeFailure: this.commitLog.failure ? this.commitLog.failure.message : '',
+      lastStoreTimestamp: String(this.lastStoreTimestamp),
+    };
+  }
+
+  /** Writes and fsyncs everything: commit log, consume queues, index, then the checkpoint. */
+  async flush(): Promise<void> {
+    await this.flushAll();
+  }
+
+  private async flushAll(): Promise<void> {
+    await this.commitLog.flush();
+    const dispatched = this.dispatchedOffset;
+    this.indexService.writeDirty();
+    await Promise.all([...this.consumeQueues().map((q) => q.fsyncDirty()), this.indexService.fsync()]);
+    const cp = this.checkpoint.values;
+    cp.flushedPhyOffset = this.commitLog.flushedOffset;
+    cp.dispatchedPhyOffset = Math.min(dispatched, this.commitLog.flushedOffset);
+    cp.physicMsgTimestamp = this.lastStoreTimestamp;
+    cp.logicsMsgTimestamp = this.lastStoreTimestamp;
+    cp.indexMsgTimestamp = this.indexService.lastUpdateTimestamp;
+    await this.checkpoint.flush();
+  }
+
+  /** Clean shutdown: finish writes, flush everything, remove the abort marker, release the lock. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.commitLog.stopFlushTimeouts();
+    await this.commitLog.waitWritten();
+    if (this.periodicFlush) await this.periodicFlush;
+    const failed = this.commitLog.failure !== null;
+    if (!failed) await this.flushAll();
+    this.closed = true;
+    this.indexService.close();
+    for (const cq of this.consumeQueues()) cq.close();
+    this.commitLog.close();
+    this.checkpoint.close();
+    if (!failed) fs.rmSync(this.paths.abort, { force: true });
+    this.releaseLock();
+  }
+
+  /** Test hook: drop the store without flushing or removing the abort marker (like a crash). */
+  async crashForTest(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.commitLog.stopFlushTimeouts();
+    await this.commitLog.waitWritten();
+    if (this.periodicFlush) await this.periodicFlush;
+    this.closed = true;
+    for (const cq of this.consumeQueues()) cq.close();
+    this.commitLog.close();
+    this.checkpoint.close();
+    this.releaseLock();
+  }
+}
