@@ -22,6 +22,10 @@ import { parseDelayLevels } from './schedule/delay-levels.js';
 import { ScheduleMessageService } from './schedule/schedule-message-service.js';
 import { SubscriptionGroupManager } from './subscription-group-manager.js';
 import { TopicConfigManager } from './topic-config-manager.js';
+import { TransactionCheckService } from './transaction/transaction-check-service.js';
+import { TransactionalMessageService } from './transaction/transactional-message-service.js';
+import type { MessageRecord } from '../common/message-codec.js';
+import { TimerMessageService } from './timer/timer-message-service.js';
 
 export interface BrokerStartOptions {
   logger?: Logger;
@@ -48,6 +52,12 @@ export class BrokerController {
   readonly remotingServer: RemotingServer;
   readonly sendBack: SendBackProcessor;
   readonly delayLevelsMs: number[];
+  readonly transactionService: TransactionalMessageService;
+  readonly transactionCheckService: TransactionCheckService;
+  /** Absent when timerWheelEnable is false. */
+  readonly timerService: TimerMessageService | undefined;
+  /** Called for every transaction check-back (the gRPC proxy forwards them over Telemetry). */
+  readonly transactionCheckListeners: ((half: MessageRecord, realTopic: string) => void)[] = [];
   /** The address clients reach this broker at, "ip:port" (known after listen). */
   brokerAddr = '';
   storeHost: HostPort = { address: '127.0.0.1', port: 0 };
@@ -84,6 +94,32 @@ export class BrokerController {
       this.notifyConsumerIdsChanged(group, channels),
     );
     this.messageRouter = new MessageRouter(this.delayLevelsMs);
+    this.transactionService = new TransactionalMessageService(store, this.consumerOffsetManager, logger, () => this.storeHost);
+    this.messageRouter.addStage(this.transactionService.routeStage, true);
+    this.transactionCheckService = new TransactionCheckService(
+      this,
+      this.transactionService,
+      {
+        transactionTimeOut: config.transactionTimeOut,
+        transactionCheckInterval: config.transactionCheckInterval,
+        transactionCheckMax: config.transactionCheckMax,
+      },
+      logger,
+    );
+    if (config.timerWheelEnable) {
+      this.timerService = new TimerMessageService(
+        store,
+        this.consumerOffsetManager,
+        {
+          brokerName: config.brokerName,
+          timerMaxDelaySec: config.timerMaxDelaySec,
+          timerPrecisionMs: config.timerPrecisionMs,
+          storePathRootDir: config.storePathRootDir,
+        },
+        logger,
+      );
+      this.messageRouter.addStage(this.timerService.routeStage);
+    }
     this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger);
     this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout });
     this.sendBack = new SendBackProcessor(this);
@@ -142,6 +178,12 @@ export class BrokerController {
     this.storeHost = { address: ip, port };
     this.pullRequestHoldService.start();
     this.scheduleMessageService.start(opts.scheduleFirstScanMs ?? 1000);
+    await this.transactionService.catchUpOps();
+    this.transactionCheckService.start();
+    if (this.timerService) {
+      this.timerService.start();
+      await this.timerService.enqueueNow();
+    }
     this.every(OFFSET_PERSIST_MS, () => this.consumerOffsetManager.persistIfDirty());
     this.every(CHANNEL_SCAN_MS, () => {
       this.consumerManager.scanNotActiveChannel();
@@ -168,6 +210,7 @@ export class BrokerController {
     }
     this.pullRequestHoldService.notifyMessageArriving(d.topic, d.queueId, d.queueOffset, d.tagsCode);
     if (d.topic === TopicValidator.RMQ_SYS_SCHEDULE_TOPIC) this.scheduleMessageService.notifyArrived(d.queueId);
+    else if (d.topic === TopicValidator.RMQ_SYS_WHEEL_TIMER) this.timerService?.notifyArrived();
     for (const l of this.dispatchListeners) l(d);
   }
 
@@ -222,9 +265,11 @@ export class BrokerController {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.pullRequestHoldService.shutdown();
+    this.transactionCheckService.stop();
     await this.outerApi.unregisterBrokerAll(this.identity).catch(() => undefined);
     await this.remotingServer.close();
     await this.scheduleMessageService.shutdown();
+    await this.timerService?.shutdown();
     await Promise.all([this.topicConfigManager.flush(), this.subscriptionGroupManager.flush(), this.consumerOffsetManager.flush()]);
     await this.store.shutdown();
     await this.outerClient.close();

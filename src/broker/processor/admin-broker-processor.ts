@@ -3,6 +3,8 @@ import { bodyOf, BrokerError, createResponse, decodeHeader, RequestCode, Respons
 import type { BrokerController } from '../broker-controller.js';
 import type { SubscriptionGroupConfig } from '../subscription-group-manager.js';
 import { newTopicConfig, PermName, validateTopicName, type TopicConfig } from '../topic-config.js';
+import { AdminMessageProcessor } from './admin-message-processor.js';
+import { AdminStatsProcessor, isSystemTopic } from './admin-stats-processor.js';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
@@ -16,6 +18,11 @@ export class AdminBrokerProcessor {
     server.registerProcessor(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, this.updateAndCreateSubscriptionGroup);
     server.registerProcessor(RequestCode.DELETE_SUBSCRIPTIONGROUP, this.deleteSubscriptionGroup);
     server.registerProcessor(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, this.getAllSubscriptionGroup);
+    server.registerProcessor(RequestCode.GET_TOPIC_CONFIG, this.getTopicConfig);
+    server.registerProcessor(RequestCode.GET_BROKER_CONFIG, this.getBrokerConfig);
+    server.registerProcessor(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, this.getSystemTopicList);
+    new AdminStatsProcessor(this.broker).register(server);
+    new AdminMessageProcessor(this.broker).register(server);
   }
 
   readonly updateAndCreateTopic = (req: RemotingCommand): RemotingCommand => {
@@ -85,6 +92,32 @@ export class AdminBrokerProcessor {
 
   readonly getAllSubscriptionGroup = (): RemotingCommand =>
     createResponse(ResponseCode.SUCCESS, undefined, undefined, json(this.broker.subscriptionGroupManager.encode()));
+
+  /** Java answers TopicConfigAndQueueMapping: the TopicConfig fields (no static queue mapping here). */
+  readonly getTopicConfig = (req: RemotingCommand): RemotingCommand => {
+    const h = decodeHeader({ topic: { type: 'string', required: true } }, req.extFields);
+    const tc = this.broker.topicConfigManager.selectTopicConfig(h.topic);
+    if (!tc) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `No topic in this broker. topic: ${h.topic}`);
+    return createResponse(ResponseCode.SUCCESS, undefined, undefined, json(tc));
+  };
+
+  /** Body: the effective configuration as Java properties text; header `version`: its data version. */
+  readonly getBrokerConfig = (): RemotingCommand => {
+    const lines: string[] = [];
+    for (const [k, v] of Object.entries(this.broker.config)) lines.push(`${k}=${String(v)}`);
+    const version = JSON.stringify({ timestamp: this.broker.stats.startTime, counter: 0 });
+    return createResponse(ResponseCode.SUCCESS, undefined, { version }, Buffer.from(lines.join('\n') + '\n'));
+  };
+
+  /** TopicList body: the internal topics this broker holds, and its address. */
+  readonly getSystemTopicList = (): RemotingCommand => {
+    const { brokerClusterName, brokerName } = this.broker.config;
+    const topicList: string[] = [];
+    for (const tc of this.broker.topicConfigManager.topics) {
+      if (isSystemTopic(tc.topicName, brokerClusterName, brokerName)) topicList.push(tc.topicName);
+    }
+    return createResponse(ResponseCode.SUCCESS, undefined, undefined, json({ topicList: topicList.sort(), brokerAddr: this.broker.brokerAddr }));
+  };
 }
 
 /** "+a=b,+c=d" (mqadmin form) → {"+a":"b", ...}; JSON objects are accepted too. */

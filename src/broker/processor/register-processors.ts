@@ -4,7 +4,9 @@ import type { BrokerController } from '../broker-controller.js';
 import { AdminBrokerProcessor } from './admin-broker-processor.js';
 import { ClientManageProcessor } from './client-manage-processor.js';
 import { ConsumerManageProcessor } from './consumer-manage-processor.js';
+import { EndTransactionProcessor } from './end-transaction-processor.js';
 import { LockProcessor } from './lock-processor.js';
+import { RecallMessageProcessor } from './recall-message-processor.js';
 import { PullMessageProcessor } from './pull-message-processor.js';
 import { SendMessageProcessor } from './send-message-processor.js';
 
@@ -32,6 +34,10 @@ export function registerProcessors(b: BrokerController, server: RemotingServer):
   server.registerProcessor(RequestCode.GET_MIN_OFFSET, consumers.getMinOffset);
   server.registerProcessor(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, consumers.searchOffsetByTimestamp);
   server.registerProcessor(RequestCode.GET_EARLIEST_MSG_STORETIME, consumers.getEarliestMsgStoretime);
+
+  server.registerProcessor(RequestCode.END_TRANSACTION, new EndTransactionProcessor(b).process);
+
+  server.registerProcessor(RequestCode.RECALL_MESSAGE, new RecallMessageProcessor(b).process);
 
   const locks = new LockProcessor(b);
   server.registerProcessor(RequestCode.LOCK_BATCH_MQ, locks.lockBatch);

@@ -1,0 +1,140 @@
+// ConsumeMessageConcurrentlyService: runs the handler on batches of pulled messages with at
+// most `maxConcurrency` batches in flight for the whole consumer, then commits offsets and
+// sends failed messages back (clustering) or drops them (broadcasting), as Java does.
+import { MessageConst } from '../common/message-const.js';
+import type { Logger } from '../common/logger.js';
+import { retryTopicOf, type MessageExt, type MessageQueue } from './message.js';
+import type { MessageModel } from './mq-client-instance.js';
+import type { ProcessQueue } from './process-queue.js';
+
+export type ConsumeResult = 'SUCCESS' | 'RETRY';
+/** Resolve 'SUCCESS' to acknowledge the batch; 'RETRY' (or a throw) has every message of it retried. */
+export type MessageHandler = (msgs: MessageExt[]) => Promise<ConsumeResult> | ConsumeResult;
+
+/** What the service needs from its consumer. */
+export interface ConsumeHost {
+  readonly group: string;
+  readonly messageModel: MessageModel;
+  readonly logger: Logger;
+  /** CONSUMER_SEND_MSG_BACK, with the fallback resend; false when both failed. */
+  sendMessageBack(msg: MessageExt): Promise<boolean>;
+  commitOffset(mq: MessageQueue, offset: number): void;
+}
+
+interface ConsumeRequest {
+  msgs: MessageExt[];
+  pq: ProcessQueue;
+  mq: MessageQueue;
+}
+
+/** Java consumes a batch that could not be sent back again locally after 5 s. */
+const CONSUME_LATER_MS = 5000;
+
+export class ConsumeMessageConcurrentlyService {
+  private readonly waiting: ConsumeRequest[] = [];
+  private running = 0;
+  private stopped = false;
+  private readonly later = new Set<NodeJS.Timeout>();
+  private idle: (() => void) | undefined;
+  private readonly retryTopic: string;
+
+  constructor(
+    private readonly host: ConsumeHost,
+    private readonly handler: MessageHandler,
+    private readonly maxConcurrency: number,
+    private readonly batchSize: number,
+  ) {
+    this.retryTopic = retryTopicOf(host.group);
+  }
+
+  submitConsumeRequest(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): void {
+    if (this.stopped) return;
+    if (msgs.length <= this.batchSize) this.waiting.push({ msgs, pq, mq });
+    else for (let i = 0; i < msgs.length; i += this.batchSize) this.waiting.push({ msgs: msgs.slice(i, i + this.batchSize), pq, mq });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.maxConcurrency && this.waiting.length > 0) {
+      const req = this.waiting.shift() as ConsumeRequest;
+      this.running++;
+      this.run(req)
+        .catch((err: unknown) => this.host.logger.error({ err }, 'consume request failed unexpectedly'))
+        .finally(() => {
+          this.running--;
+          if (this.running === 0 && this.idle) this.idle();
+          this.pump();
+        });
+    }
+  }
+
+  private async run(req: ConsumeRequest): Promise<void> {
+    if (req.pq.dropped) return;
+    for (const m of req.msgs) this.resetRetryTopic(m);
+    let status: ConsumeResult;
+    try {
+      status = await this.handler(req.msgs);
+      if (status !== 'SUCCESS' && status !== 'RETRY') {
+        this.host.logger.warn({ status }, 'message handler returned neither SUCCESS nor RETRY; retrying the batch');
+        status = 'RETRY';
+      }
+    } catch (err) {
+      this.host.logger.warn({ err, group: this.host.group, mq: req.mq }, 'message handler threw; the batch will be retried');
+      status = 'RETRY';
+    }
+    if (req.pq.dropped) return;
+    await this.processConsumeResult(status, req);
+  }
+
+  /** A retried message arrives on %RETRY%<group>; the handler sees its original topic. */
+  private resetRetryTopic(m: MessageExt): void {
+    const orig = m.properties[MessageConst.PROPERTY_RETRY_TOPIC];
+    if (orig !== undefined && m.topic === this.retryTopic) m.topic = orig;
+  }
+
+  private async processConsumeResult(status: ConsumeResult, req: ConsumeRequest): Promise<void> {
+    let done = req.msgs;
+    if (status === 'RETRY') {
+      if (this.host.messageModel === 'BROADCASTING') {
+        for (const m of req.msgs) this.host.logger.warn({ msgId: m.msgId }, 'BROADCASTING: consume failed, message dropped');
+      } else {
+        const results = await Promise.all(req.msgs.map((m) => this.host.sendMessageBack(m)));
+        const failed = req.msgs.filter((_, i) => !results[i]);
+        if (failed.length > 0) {
+          done = req.msgs.filter((_, i) => results[i]);
+          for (const m of failed) m.reconsumeTimes++;
+          this.consumeLater({ msgs: failed, pq: req.pq, mq: req.mq });
+        }
+      }
+    }
+    const offset = req.pq.removeMessages(done);
+    if (offset >= 0 && !req.pq.dropped) this.host.commitOffset(req.mq, offset);
+  }
+
+  private consumeLater(req: ConsumeRequest): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.later.delete(t);
+      if (this.stopped || req.pq.dropped) return;
+      this.waiting.push(req);
+      this.pump();
+    }, CONSUME_LATER_MS);
+    this.later.add(t);
+  }
+
+  /** Stops taking work and waits (up to awaitMs) for running handlers, so their offsets count. */
+  async shutdown(awaitMs: number): Promise<void> {
+    this.stopped = true;
+    for (const t of this.later) clearTimeout(t);
+    this.later.clear();
+    this.waiting.length = 0;
+    if (this.running === 0) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, awaitMs);
+      this.idle = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
