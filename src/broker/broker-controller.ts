@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../common/logger.js';
 import type { HostPort } from '../common/message-host.js';
 import { TopicValidator } from '../common/message-const.js';
 import { pickBrokerIP1, type BrokerConfig } from '../config/index.js';
-import { createRequest, RemotingClient, RemotingServer, RequestCode, type RemotingChannel } from '../remoting/index.js';
+import { BrokerError, createRequest, RemotingClient, RemotingServer, RequestCode, ResponseCode, type RemotingChannel } from '../remoting/index.js';
 import { MessageStore, type DispatchRequest } from '../store/index.js';
 import { BrokerOuterAPI, type BrokerIdentity } from './broker-outer-api.js';
 import { BrokerStats } from './broker-stats.js';
@@ -26,6 +26,8 @@ import { TransactionCheckService } from './transaction/transaction-check-service
 import { TransactionalMessageService } from './transaction/transactional-message-service.js';
 import type { MessageRecord } from '../common/message-codec.js';
 import { TimerMessageService } from './timer/timer-message-service.js';
+import { PopService } from './pop/pop-service.js';
+import { decodeRecallHandle } from './timer/recall-handle.js';
 
 export interface BrokerStartOptions {
   logger?: Logger;
@@ -53,6 +55,7 @@ export class BrokerController {
   readonly sendBack: SendBackProcessor;
   readonly delayLevelsMs: number[];
   readonly transactionService: TransactionalMessageService;
+  readonly popService: PopService;
   readonly transactionCheckService: TransactionCheckService;
   /** Absent when timerWheelEnable is false. */
   readonly timerService: TimerMessageService | undefined;
@@ -123,6 +126,7 @@ export class BrokerController {
     this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger);
     this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout });
     this.sendBack = new SendBackProcessor(this);
+    this.popService = new PopService(this, logger);
     const pull = registerProcessors(this, this.remotingServer);
     this.pullRequestHoldService = new PullRequestHoldService(pull.wake);
     this.outerClient = new RemotingClient({ logger });
@@ -180,6 +184,7 @@ export class BrokerController {
     this.scheduleMessageService.start(opts.scheduleFirstScanMs ?? 1000);
     await this.transactionService.catchUpOps();
     this.transactionCheckService.start();
+    this.popService.start();
     if (this.timerService) {
       this.timerService.start();
       await this.timerService.enqueueNow();
@@ -211,6 +216,7 @@ export class BrokerController {
     this.pullRequestHoldService.notifyMessageArriving(d.topic, d.queueId, d.queueOffset, d.tagsCode);
     if (d.topic === TopicValidator.RMQ_SYS_SCHEDULE_TOPIC) this.scheduleMessageService.notifyArrived(d.queueId);
     else if (d.topic === TopicValidator.RMQ_SYS_WHEEL_TIMER) this.timerService?.notifyArrived();
+    this.popService.onDispatch(d.topic);
     for (const l of this.dispatchListeners) l(d);
   }
 
@@ -247,6 +253,23 @@ export class BrokerController {
     });
   }
 
+  /** Cancels a timer message by its recall handle; returns its unique key. Errors name why it cannot be recalled. */
+  async recallMessage(topic: string, handle: string): Promise<string> {
+    const rh = decodeRecallHandle(handle);
+    if (rh.topic !== topic) throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall handle is for topic ${rh.topic}, not ${topic}`);
+    if (rh.brokerName !== this.config.brokerName) {
+      throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall handle belongs to broker ${rh.brokerName}, not ${this.config.brokerName}`);
+    }
+    if (!this.timerService) throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, 'timer messages are disabled on this broker (timerWheelEnable=false)');
+    if (rh.deliverMs <= Date.now()) {
+      throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall failed: the message was due at ${new Date(rh.deliverMs).toISOString()} and is delivered already`);
+    }
+    if (!(await this.timerService.recall(rh.uniqKey, rh.deliverMs))) {
+      throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall failed: message ${rh.uniqKey} is not pending (delivered or recalled already)`);
+    }
+    return rh.uniqKey;
+  }
+
   hasOrderlyLock(group: string): boolean {
     return this.lockManager.hasLiveLock(group);
   }
@@ -266,6 +289,7 @@ export class BrokerController {
     for (const t of this.timers) clearInterval(t);
     this.pullRequestHoldService.shutdown();
     this.transactionCheckService.stop();
+    this.popService.stop();
     await this.outerApi.unregisterBrokerAll(this.identity).catch(() => undefined);
     await this.remotingServer.close();
     await this.scheduleMessageService.shutdown();

@@ -5,6 +5,7 @@ import { BrokerController } from './broker-controller.js';
 export { BrokerController } from './broker-controller.js';
 export type { BrokerStartOptions } from './broker-controller.js';
 export * from './topic-config.js';
+export { hostPortOf, decodeRecord } from './record-view.js';
 export { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from './subscription-group-manager.js';
 
 /** Starts a broker; its RoleHandle names the remoting listener as `broker`. */

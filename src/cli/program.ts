@@ -11,7 +11,9 @@ import {
   type Role,
   type RoleHandle,
 } from '../config/index.js';
-import { ROLE_STARTERS, RoleUnavailableError, readyLine, type RoleStarter } from './roles.js';
+import { ROLE_STARTERS, readyLine, type RoleStarter } from './roles.js';
+import { registerAdminCommand } from './admin/index.js';
+import { registerBenchCommand } from './bench/index.js';
 
 /** Exit code for anything the user got wrong on the command line or in the config file. */
 export const EXIT_USAGE = 2;
@@ -79,10 +81,6 @@ async function startRole(role: Role, opts: Record<string, unknown>, io: CliIO): 
     io.stdout(`${readyLine(handles)}\n`);
     return { handles, logger };
   } catch (err) {
-    if (err instanceof RoleUnavailableError) {
-      io.stderr(`apogee ${role}: ${err.message}\n`);
-      throw new CliExit(EXIT_USAGE);
-    }
     io.stderr(`apogee ${role}: failed to start: ${(err as Error).message}\n`);
     throw new CliExit(1);
   }
@@ -111,6 +109,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<Runnin
       running = await startRole(role, opts, io);
     });
   }
+  // Tools (admin, bench) run to completion and report an exit code instead of a running role.
+  let toolExit: number | undefined;
+  registerAdminCommand(program, io, (code) => (toolExit = code));
+  registerBenchCommand(program, io, (code) => (toolExit = code));
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
@@ -121,7 +123,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<Runnin
     }
     throw err;
   }
-  return running ?? 0;
+  return toolExit ?? running ?? 0;
 }
 
 /** Closes handles last-started first (the broker before its name server). */

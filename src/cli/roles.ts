@@ -1,94 +1,49 @@
-// Which function starts each role. Roles owned by later layers are loaded on demand, so the
-// command works (and says what is missing) before those layers exist.
+// Which function starts each role. A broker (alone or in standalone) also serves the gRPC v2
+// endpoint in-process ("local" proxy mode) on grpcServerPort.
+import { startBroker } from '../broker/index.js';
 import type { Logger } from '../common/logger.js';
 import {
   brokerConfigOf,
   namesrvConfigOf,
   type BrokerConfig,
   type ConfigFor,
-  type ProxyConfig,
   type Role,
   type RoleHandle,
   type StandaloneConfig,
 } from '../config/index.js';
 import { startNamesrv } from '../namesrv/index.js';
+import { startGrpcProxy, startProxy } from '../proxy/index.js';
 
 export interface RoleContext {
   logger: Logger;
 }
 
-/** The broker layer's entry point (src/broker/index.ts). */
-export interface BrokerModule {
-  startBroker(config: BrokerConfig, opts: { logger?: Logger; standalone?: boolean }): Promise<RoleHandle>;
-}
-
-/** The proxy layer's entry point (src/proxy/index.ts). */
-export interface ProxyModule {
-  startProxy(config: ProxyConfig, opts: { logger?: Logger }): Promise<RoleHandle>;
-}
-
-/** A role whose code is not in this build yet; the command exits 2 with this message. */
-export class RoleUnavailableError extends Error {
-  constructor(role: string, options?: { cause?: unknown }) {
-    super(`role ${role} is not available yet`, options);
-    this.name = 'RoleUnavailableError';
-  }
-}
-
-/**
- * Imports a sibling layer's index; only a missing index counts as "not available" (a broken
- * import inside an existing layer is a real error and is rethrown).
- */
-async function loadLayer<T>(layer: string, role: string, exportName: string): Promise<T> {
-  const url = new URL(`../${layer}/index.js`, import.meta.url);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url.href)) as Record<string, unknown>;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const missingIndex = e.code === 'ERR_MODULE_NOT_FOUND' && new RegExp(`[/\\\\]${layer}[/\\\\]index\\.[jt]s`).test(e.message);
-    if (missingIndex) throw new RoleUnavailableError(role, { cause: err });
-    throw err;
-  }
-  if (typeof mod[exportName] !== 'function') throw new RoleUnavailableError(role);
-  return mod as T;
-}
-
 export type RoleStarter<R extends Role> = (config: ConfigFor<R>, ctx: RoleContext) => Promise<RoleHandle[]>;
 
-/** Starts, in order, what a role runs; the handles come back in start order. */
+/** Starts, in order, what a role runs; the handles come back in start order (closed in reverse). */
 export const ROLE_STARTERS: { [R in Role]: RoleStarter<R> } = {
   namesrv: async (config, ctx) => [await startNamesrv(config, { logger: ctx.logger })],
-  broker: async (config, ctx) => {
-    const mod = await loadLayer<BrokerModule>('broker', 'broker', 'startBroker');
-    return [await mod.startBroker(config, { logger: ctx.logger })];
-  },
-  proxy: async (config, ctx) => {
-    const mod = await loadLayer<ProxyModule>('proxy', 'proxy', 'startProxy');
-    return [await mod.startProxy(config, { logger: ctx.logger })];
-  },
+  broker: (config, ctx) => startBrokerWithEndpoints(config, config.grpcServerPort, ctx),
+  proxy: async (config, ctx) => [await startProxy(config, { logger: ctx.logger })],
   standalone: startStandalone,
 };
 
+async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, ctx: RoleContext): Promise<RoleHandle[]> {
+  const broker = await startBroker(config, { logger: ctx.logger });
+  try {
+    const grpc = await startGrpcProxy(broker.controller, { host: config.host, port: grpcPort, logger: ctx.logger.child({ role: 'proxy' }) });
+    return [broker, { addresses: { grpc: grpc.address }, close: () => grpc.close() }];
+  } catch (err) {
+    await broker.close();
+    throw err;
+  }
+}
+
 async function startStandalone(config: StandaloneConfig, ctx: RoleContext): Promise<RoleHandle[]> {
   const namesrv = await startNamesrv(namesrvConfigOf(config), { logger: ctx.logger });
-  let mod: BrokerModule;
   try {
-    mod = await loadLayer<BrokerModule>('broker', 'broker', 'startBroker');
-  } catch (err) {
-    if (!(err instanceof RoleUnavailableError)) {
-      await namesrv.close();
-      throw err;
-    }
-    ctx.logger.warn('the broker is not available in this build yet; standalone runs the name server only');
-    return [namesrv];
-  }
-  try {
-    const broker = await mod.startBroker(brokerConfigOf(config, namesrv.addresses.namesrv), {
-      logger: ctx.logger,
-      standalone: true,
-    });
-    return [namesrv, broker];
+    const rest = await startBrokerWithEndpoints(brokerConfigOf(config, namesrv.addresses.namesrv), config.grpcServerPort, ctx);
+    return [namesrv, ...rest];
   } catch (err) {
     await namesrv.close();
     throw err;

@@ -51,6 +51,8 @@ export interface MessageExt {
   sysFlag: number;
   /** Broker the message was pulled from (send-back goes there). */
   brokerName: string;
+  /** Transaction messages: the transaction id (UNIQ_KEY), set on check-back and local execution. */
+  transactionId?: string;
 }
 
 export function mqKey(mq: MessageQueue): string {

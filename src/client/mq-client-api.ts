@@ -191,6 +191,26 @@ export class MQClientAPIImpl {
     );
   }
 
+  /** LOCK_BATCH_MQ: returns the queues of mqSet this client holds now (Java lockBatchMQ, 1 s timeout). */
+  async lockBatchMQ(addr: string, body: LockBatchRequestBody, timeoutMs = 1000): Promise<MessageQueue[]> {
+    const r = await this.invokeOk(addr, RequestCode.LOCK_BATCH_MQ, undefined, lockBody(body), timeoutMs);
+    const parsed = parseJson<{ lockOKMQSet?: MessageQueue[] }>(bodyOf(r), 'lock batch response');
+    return (parsed.lockOKMQSet ?? []).map((q) => ({ topic: String(q.topic), brokerName: String(q.brokerName), queueId: Number(q.queueId) }));
+  }
+
+  /** UNLOCK_BATCH_MQ; oneway from rebalance (Java), two-way at shutdown. */
+  async unlockBatchMQ(addr: string, body: LockBatchRequestBody, timeoutMs: number, oneway: boolean): Promise<void> {
+    if (oneway) await this.remoting.invokeOneway(addr, createRequest(RequestCode.UNLOCK_BATCH_MQ, undefined, lockBody(body)));
+    else await this.invokeOk(addr, RequestCode.UNLOCK_BATCH_MQ, undefined, lockBody(body), timeoutMs);
+  }
+
+  /** END_TRANSACTION, oneway as the Java client sends it; a non-empty remark carries the local failure. */
+  async endTransactionOneway(addr: string, header: EndTransactionRequestHeader, remark?: string): Promise<void> {
+    const cmd = createRequest(RequestCode.END_TRANSACTION, header as unknown as ExtInput);
+    if (remark) cmd.remark = remark;
+    await this.remoting.invokeOneway(addr, cmd);
+  }
+
   async sendHeartbeat(addr: string, heartbeatJson: string): Promise<void> {
     await this.invokeOk(addr, RequestCode.HEART_BEAT, undefined, Buffer.from(heartbeatJson, 'utf8'));
   }
@@ -202,6 +222,52 @@ export class MQClientAPIImpl {
   close(): Promise<void> {
     return this.remoting.close();
   }
+}
+
+/** LockBatchRequestBody / UnlockBatchRequestBody (onlyThisBroker is added as false). */
+export interface LockBatchRequestBody {
+  consumerGroup: string;
+  clientId: string;
+  mqSet: readonly MessageQueue[];
+}
+
+function lockBody(b: LockBatchRequestBody): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      consumerGroup: b.consumerGroup,
+      clientId: b.clientId,
+      onlyThisBroker: false,
+      mqSet: b.mqSet.map((q) => ({ topic: q.topic, brokerName: q.brokerName, queueId: q.queueId })),
+    }),
+    'utf8',
+  );
+}
+
+/** Java EndTransactionRequestHeader; `bname` is the common RPC field brokerName. */
+export interface EndTransactionRequestHeader {
+  topic: string;
+  producerGroup: string;
+  /** The half message's queue offset in RMQ_SYS_TRANS_HALF_TOPIC (the send response's queueOffset). */
+  tranStateTableOffset: number;
+  /** The half message's commit-log offset (from its offsetMsgId). */
+  commitLogOffset: number;
+  /** 8 commit, 12 rollback, 0 unknown. */
+  commitOrRollback: number;
+  fromTransactionCheck: boolean;
+  msgId: string;
+  transactionId?: string;
+  bname?: string;
+}
+
+/** Java CheckTransactionStateRequestHeader, as the broker sends it. */
+export interface CheckTransactionStateRequestHeader {
+  topic?: string;
+  tranStateTableOffset: number;
+  commitLogOffset: number;
+  msgId?: string;
+  transactionId?: string;
+  offsetMsgId?: string;
+  bname?: string;
 }
 
 export function parseJson<T>(body: Buffer, what: string): T {

@@ -3,10 +3,12 @@
 // rebalancing (every 20 s and when a broker says the group changed), and offset persistence.
 import { silentLogger, type Logger } from '../common/logger.js';
 import { TopicValidator } from '../common/message-const.js';
-import { RequestCode } from '../remoting/index.js';
+import { decodeMessage } from '../common/message-codec.js';
+import { MessageConst } from '../common/message-const.js';
+import { bodyOf, RequestCode, type RemotingChannel, type RemotingCommand } from '../remoting/index.js';
 import { defaultInstanceName, localIPv4, type ClientOptions } from './client-options.js';
-import { MQClientAPIImpl } from './mq-client-api.js';
-import type { MessageQueue } from './message.js';
+import { MQClientAPIImpl, type CheckTransactionStateRequestHeader } from './mq-client-api.js';
+import { toMessageExt, type MessageExt, type MessageQueue } from './message.js';
 import type { SubscriptionData } from './subscription-data.js';
 import {
   topicRouteData2TopicPublishInfo,
@@ -20,6 +22,8 @@ export type ConsumeFromWhere = 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_
 
 export interface MQProducerInner {
   readonly group: string;
+  /** Transactional producers answer the broker's CHECK_TRANSACTION_STATE; addr is the broker that asked. */
+  checkTransactionState?(addr: string, msg: MessageExt, header: CheckTransactionStateRequestHeader): void;
 }
 
 export interface MQConsumerInner {
@@ -53,6 +57,9 @@ export class MQClientInstance {
   private started = false;
   private closed = false;
   private rebalancePending = false;
+  private readonly laterTimers = new Set<NodeJS.Timeout>();
+  /** Broker addresses that accepted a heartbeat from this client. */
+  private readonly heartbeated = new Set<string>();
 
   constructor(readonly options: ClientOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -65,6 +72,40 @@ export class MQClientInstance {
       this.rebalanceImmediately();
       return null;
     });
+    this.api.remoting.registerProcessor(RequestCode.CHECK_TRANSACTION_STATE, (req, ch) => this.checkTransactionState(req, ch));
+  }
+
+  /**
+   * CHECK_TRANSACTION_STATE (oneway from the broker): the body is the half message as stored, with
+   * its real topic; the producer of its PGROUP answers later with END_TRANSACTION to that broker.
+   */
+  private checkTransactionState(req: RemotingCommand, ch: RemotingChannel): null {
+    const e = req.extFields;
+    let msg: MessageExt;
+    try {
+      msg = toMessageExt(decodeMessage(bodyOf(req), 0, { checkCrc: false }), e.bname ?? '');
+    } catch (err) {
+      this.logger.warn({ err }, 'checkTransactionState: cannot decode the message');
+      return null;
+    }
+    const uniq = msg.properties[MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX];
+    if (uniq) msg.transactionId = uniq;
+    const group = msg.properties[MessageConst.PROPERTY_PRODUCER_GROUP];
+    const producer = group === undefined ? undefined : this.producers.get(group);
+    if (!producer?.checkTransactionState) {
+      this.logger.debug({ group }, 'checkTransactionState: no transactional producer of this group here');
+      return null;
+    }
+    producer.checkTransactionState(ch.remoteAddress, msg, {
+      topic: e.topic,
+      tranStateTableOffset: Number(e.tranStateTableOffset),
+      commitLogOffset: Number(e.commitLogOffset),
+      msgId: e.msgId,
+      transactionId: e.transactionId,
+      offsetMsgId: e.offsetMsgId,
+      bname: e.bname,
+    });
+    return null;
   }
 
   registerProducer(p: MQProducerInner): void {
@@ -204,7 +245,12 @@ export class MQClientInstance {
     for (const [brokerName, addrs] of this.brokerAddrTable) {
       for (const [id, addr] of Object.entries(addrs)) {
         if (mastersOnly && id !== '0') continue;
-        jobs.push(this.api.sendHeartbeat(addr, json).catch((err: unknown) => this.logger.warn({ err, brokerName, addr }, 'heartbeat failed')));
+        jobs.push(
+          this.api.sendHeartbeat(addr, json).then(
+            () => void this.heartbeated.add(addr),
+            (err: unknown) => this.logger.warn({ err, brokerName, addr }, 'heartbeat failed'),
+          ),
+        );
       }
     }
     await Promise.all(jobs);
@@ -218,6 +264,25 @@ export class MQClientInstance {
       this.rebalancePending = false;
       this.doRebalance().catch((err: unknown) => this.logger.warn({ err }, 'rebalance failed'));
     });
+  }
+
+  /**
+   * Heartbeats now unless addr already had one: a broker must know a producer group's channel
+   * before it can check a transaction back, and the periodic beat may be 30 s away.
+   */
+  async ensureHeartbeat(addr: string): Promise<void> {
+    if (!this.heartbeated.has(addr)) await this.sendHeartbeatToAllBrokers();
+  }
+
+  /** Java rebalanceLater: one more round after ms (e.g. when a queue lock was refused). */
+  rebalanceLater(ms: number): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.laterTimers.delete(t);
+      this.rebalanceImmediately();
+    }, ms);
+    t.unref();
+    this.laterTimers.add(t);
   }
 
   async doRebalance(): Promise<void> {
@@ -262,6 +327,8 @@ export class MQClientInstance {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    for (const t of this.laterTimers) clearTimeout(t);
+    this.laterTimers.clear();
     await this.api.close();
   }
 }

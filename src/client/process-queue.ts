@@ -1,15 +1,31 @@
 // ProcessQueue: the messages of one queue pulled but not yet consumed. Offsets arrive in
 // increasing order and finish in any order; the committable offset is the smallest one still
 // in flight (or one past the largest seen when none is), as Java's ProcessQueue.removeMessage.
+// An orderly queue instead keeps the messages themselves and hands them out strictly in offset
+// order, one batch at a time (Java's msgTreeMap + consumingMsgOrderlyTreeMap).
 import type { MessageExt } from './message.js';
 
 const COMPACT_AT = 1024;
 
+/** Java rocketmq.client.rebalance.lockMaxLiveTime: the client's own view of a lock's life (30 s). */
+export const REBALANCE_LOCK_MAX_LIVE_TIME_MS = 30_000;
+
 export class ProcessQueue {
   dropped = false;
-  /** Kept for orderly consumption (LOCK_BATCH_MQ) later. */
+  /** Orderly: the broker granted this client the queue's lock (LOCK_BATCH_MQ) and it was not lost since. */
   locked = false;
+  /** Orderly: when the lock was last granted or renewed. */
+  lastLockTimestamp = Date.now();
   lastPullTimestamp = Date.now();
+  /** Orderly: a consume request is scheduled or running for this queue (Java's `consuming`). */
+  consuming = false;
+  /** Orderly: the batch handed to the handler and not yet committed or put back (settles when it is). */
+  inFlight: Promise<void> | undefined;
+  /** Orderly: messages pulled and waiting, in offset order, from orderlyHead on. */
+  private orderlyMsgs: MessageExt[] = [];
+  private orderlyHead = 0;
+  /** Orderly: the batch taken by takeMessages, until commit() or makeMessageToConsumeAgain(). */
+  private consumingBatch: MessageExt[] = [];
   private offsets: number[] = [];
   private done: boolean[] = [];
   private head = 0;
@@ -18,18 +34,71 @@ export class ProcessQueue {
   private spaceWaiter: (() => void) | undefined;
   private spaceThreshold = 0;
 
+  /** `orderly` keeps the messages for takeMessages() instead of tracking offsets only. */
+  constructor(readonly orderly = false) {}
+
   get msgCount(): number {
     return this.count;
   }
 
-  putMessages(msgs: readonly MessageExt[]): void {
+  /** Adds pulled messages; for an orderly queue, true when a consume request should be dispatched. */
+  putMessages(msgs: readonly MessageExt[]): boolean {
     for (const m of msgs) {
       if (m.queueOffset <= this.queueOffsetMax) continue;
-      this.offsets.push(m.queueOffset);
-      this.done.push(false);
+      if (this.orderly) this.orderlyMsgs.push(m);
+      else {
+        this.offsets.push(m.queueOffset);
+        this.done.push(false);
+      }
       this.queueOffsetMax = m.queueOffset;
       this.count++;
     }
+    if (!this.orderly || this.consuming || this.orderlyHead >= this.orderlyMsgs.length) return false;
+    this.consuming = true;
+    return true;
+  }
+
+  /** Orderly: the next batch in offset order; empty (and `consuming` cleared) when nothing waits. */
+  takeMessages(batchSize: number): MessageExt[] {
+    const end = Math.min(this.orderlyMsgs.length, this.orderlyHead + batchSize);
+    const out = this.orderlyMsgs.slice(this.orderlyHead, end);
+    this.orderlyHead = end;
+    if (this.orderlyHead >= COMPACT_AT && this.orderlyHead * 2 >= this.orderlyMsgs.length) {
+      this.orderlyMsgs = this.orderlyMsgs.slice(this.orderlyHead);
+      this.orderlyHead = 0;
+    }
+    for (const m of out) this.consumingBatch.push(m);
+    if (out.length === 0) this.consuming = false;
+    return out;
+  }
+
+  /** Orderly: the taken batch is done; returns the offset to commit (one past it), or -1 when none was taken. */
+  commit(): number {
+    const batch = this.consumingBatch;
+    if (batch.length === 0) return -1;
+    this.consumingBatch = [];
+    this.count -= batch.length;
+    if (this.spaceWaiter && this.count < this.spaceThreshold) this.wake();
+    return batch[batch.length - 1].queueOffset + 1;
+  }
+
+  /** Orderly: puts taken messages back in front, so the next takeMessages() returns them again. */
+  makeMessageToConsumeAgain(msgs: readonly MessageExt[]): void {
+    const back = new Set(msgs);
+    this.consumingBatch = this.consumingBatch.filter((m) => !back.has(m));
+    const again = [...msgs].sort((a, b) => a.queueOffset - b.queueOffset);
+    if (this.orderlyHead >= again.length) {
+      this.orderlyHead -= again.length;
+      for (let i = 0; i < again.length; i++) this.orderlyMsgs[this.orderlyHead + i] = again[i];
+    } else {
+      this.orderlyMsgs = [...again, ...this.orderlyMsgs.slice(this.orderlyHead)];
+      this.orderlyHead = 0;
+    }
+  }
+
+  /** Orderly: the client no longer trusts its lock (not renewed for lockMaxLiveTime). */
+  isLockExpired(maxLiveMs = REBALANCE_LOCK_MAX_LIVE_TIME_MS, now = Date.now()): boolean {
+    return now - this.lastLockTimestamp > maxLiveMs;
   }
 
   /** Marks msgs consumed; returns the offset to commit, or -1 when nothing was in flight. */

@@ -85,7 +85,7 @@ interface Prepared {
 
 export class Producer {
   readonly group: string;
-  private readonly instance: MQClientInstance;
+  protected readonly instance: MQClientInstance;
   private readonly ownsInstance: boolean;
   private sendWhichQueue = Math.floor(Math.random() * 1024);
   private state: 'CREATED' | 'RUNNING' | 'SHUTDOWN' = 'CREATED';
@@ -173,7 +173,7 @@ export class Producer {
     return (await this.sendDefault(p, msgs[0], opts, 'SYNC')) as SendResult;
   }
 
-  private checkRunning(): void {
+  protected checkRunning(): void {
     if (this.state !== 'RUNNING') throw new MQClientError(`producer ${this.group} is not running (${this.state}); call start() first`);
   }
 

@@ -15,16 +15,34 @@ export function normalizeAddress(address: string): string {
   return address;
 }
 
-/** True when the (normalized) address needs the 16-byte IPv6 form. */
+// Brokers see few distinct addresses, so their encoded bytes are cached (bounded) to keep
+// address parsing off the per-message path.
+const addressCache = new Map<string, Buffer>();
+const ADDRESS_CACHE_MAX = 1024;
+
+function addressBytes(address: string): Buffer {
+  let b = addressCache.get(address);
+  if (b === undefined) {
+    const tmp = Buffer.allocUnsafe(16);
+    const n = parseAddressInto(tmp, address, 0);
+    b = Buffer.from(tmp.subarray(0, n));
+    if (addressCache.size >= ADDRESS_CACHE_MAX) addressCache.clear();
+    addressCache.set(address, b);
+  }
+  return b;
+}
+
+/** True when the (normalized) address needs the 16-byte IPv6 form. Throws on a non-IP string. */
 export function isV6Address(address: string): boolean {
-  const a = normalizeAddress(address);
-  if (isIPv4(a)) return false;
-  if (isIPv6(a)) return true;
-  throw new Error(`not an IP address: ${JSON.stringify(address)}`);
+  return addressBytes(address).length === 16;
 }
 
 /** Writes the address bytes (4 or 16) at pos; returns the number of bytes written. */
 export function writeAddress(buf: Buffer, address: string, pos: number): number {
+  return addressBytes(address).copy(buf, pos);
+}
+
+function parseAddressInto(buf: Buffer, address: string, pos: number): number {
   const a = normalizeAddress(address);
   if (isIPv4(a)) {
     let p = pos;

@@ -9,7 +9,7 @@ import { readLong } from '../common/message-bytes.js';
 import { BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-codec.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import type { Logger } from '../common/logger.js';
-import { fsyncFd, readFull, readFullSync, writevFull } from './fs-io.js';
+import { fsyncFd, readFull, readFullSync, writevFull, writevFullSync } from './fs-io.js';
 import { offset2FileName, type MessageStoreConfig } from './store-config.js';
 import { PutMessageStatus } from './store-status.js';
 import type { DispatchRequest, PutMessageResult } from './store-types.js';
@@ -360,7 +360,8 @@ export class CommitLog {
       while (j < batch.length && batch[j].seg === seg) j++;
       const bufs: Buffer[] = [];
       for (let k = i; k < j; k++) bufs.push(batch[k].buf.subarray(0, batch[k].len));
-      await writevFull(seg.fd, bufs, batch[i].filePos);
+      if (this.config.writeBatchSync) writevFullSync(seg.fd, bufs, batch[i].filePos);
+      else await writevFull(seg.fd, bufs, batch[i].filePos);
       this.dirty.add(seg);
       i = j;
     }

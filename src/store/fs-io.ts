@@ -69,3 +69,12 @@ export function readFullSync(fd: number, buf: Buffer, off: number, len: number, 
 export function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }
+
+export function writevFullSync(fd: number, bufs: Buffer[], position: number): void {
+  const total = bufs.reduce((a, b) => a + b.length, 0);
+  const n = bufs.length === 1 ? fs.writeSync(fd, bufs[0], 0, bufs[0].length, position) : fs.writevSync(fd, bufs, position);
+  if (n < total) {
+    const rest = Buffer.concat(bufs).subarray(n);
+    writeFullSync(fd, rest, 0, rest.length, position + n);
+  }
+}

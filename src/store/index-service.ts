@@ -46,7 +46,8 @@ export class IndexService {
     if (!last || last.isFull()) {
       last?.seal();
       let name = timeName(this.now());
-      while (this.files.some((f) => f.path.endsWith(name))) name = String(Number(name) + 1);
+      // Names are 17 digits (beyond 2^53), so bump them as BigInt when two files share a millisecond.
+      while (this.files.some((f) => f.path.endsWith(name))) name = String(BigInt(name) + 1n);
       last = new IndexFile(join(this.dir, name), this.slotNum, this.indexNum, true);
       this.files.push(last);
     }

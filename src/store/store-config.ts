@@ -46,6 +46,12 @@ export interface MessageStoreConfig {
   maxFilterMessageCount: number;
   /** Bytes of one write-batch buffer; bigger batches simply use several. */
   writeBufferSize: number;
+  /**
+   * Write each batch with a blocking writev instead of the thread pool. Measured a few percent
+   * faster in the store bench (no thread-pool round trip), but it stalls the event loop for the
+   * page-cache copy, so the broker default stays async.
+   */
+  writeBatchSync: boolean;
 }
 
 export const DEFAULT_STORE_CONFIG: Readonly<Omit<MessageStoreConfig, 'storePathRootDir'>> = Object.freeze({
@@ -68,6 +74,7 @@ export const DEFAULT_STORE_CONFIG: Readonly<Omit<MessageStoreConfig, 'storePathR
   maxTransferBytesOnMessageInMemory: 256 * 1024,
   maxFilterMessageCount: 16_000,
   writeBufferSize: 1024 * 1024,
+  writeBatchSync: false,
 });
 
 /** Fills defaults and rejects values that would corrupt the layout. */

@@ -140,7 +140,7 @@ describe('broker bad input', () => {
     const noId = await rc.invoke(s.brokerAddr, createRequest(RequestCode.HEART_BEAT, {}, Buffer.from('{"producerDataSet":[{"groupName":"g"}]}')));
     assertCode(noId, ResponseCode.INVALID_PARAMETER, 'clientID');
     const nullBody = await rc.invoke(s.brokerAddr, createRequest(RequestCode.HEART_BEAT, {}, Buffer.from('null')));
-    assertCode(nullBody, ResponseCode.INVALID_PARAMETER, 'clientID');
+    assertCode(nullBody, ResponseCode.INVALID_PARAMETER, 'not a JSON object');
     await assertStillServes();
   });
 
@@ -151,7 +151,10 @@ describe('broker bad input', () => {
       ['{"clientID":"a@1","consumerDataSet":[{"groupName":"G","subscriptionDataSet":[null]}]}', 'subscriptionDataSet'],
       ['{"clientID":"a@1","consumerDataSet":[{"groupName":"G","subscriptionDataSet":[{"subString":"*"}]}]}', 'topic'],
       ['{"clientID":"a@1","producerDataSet":7}', 'producerDataSet'],
+      ['{"clientID":"a@1","consumerDataSet":[{"groupName":"G","subscriptionDataSet":[{"topic":"T","subString":5}]}]}', 'subString'],
       ['{"clientID":42}', 'clientID'],
+      ['[1,2]', 'not a JSON object'],
+      ['{"clientID":"a@1","consumerDataSet":[{"groupName":7}]}', 'groupName'],
     ];
     for (const [body, field] of cases) {
       const resp = await rc.invoke(s.brokerAddr, createRequest(RequestCode.HEART_BEAT, {}, Buffer.from(body)));

@@ -172,3 +172,24 @@ void test('ali-ons send/consume - bodies of 4 KiB and more (compressed by ali-on
     assert.ok(m.equals(b), `big-${k} body is byte-identical`);
   });
 });
+
+void test('ali-ons send/consume - an idle consumer held in a long poll gets a new message at once, not after the 15 s hold', async () => {
+  await using s = await startStandalone();
+  await using h = new OnsHarness(s);
+  const topic = 'OnsLongPollTopic';
+  await createTopic(s, topic, 1);
+  const arrivals: number[] = [];
+  await h.consumer({ consumerGroup: 'GID_ons_longpoll' }, topic, '*', async () => {
+    arrivals.push(Date.now());
+  });
+  // Two pulls park in the broker: the topic's one queue and the group's retry queue.
+  const bothHeld = (): boolean => s.controller.pullRequestHoldService.size === 2;
+  const producer = await h.producer('GID_ons_longpoll_p');
+  for (let k = 0; k < 3; k++) {
+    await checkFor(10_000, 20, bothHeld, 'both pulls held');
+    const sentAt = Date.now();
+    await producer.send(new ons.Message(topic, 'L', `lp-${k}`));
+    await checkFor(3000, 10, () => arrivals.length === k + 1, `message ${k} within 3 s`);
+    assert.ok(arrivals[k] - sentAt < 3000);
+  }
+});

@@ -105,6 +105,7 @@ describe('store retention', () => {
     assert.equal(r.deletedCommitLogFiles.length, 2);
     assert.equal(store.commitLog.segments().length, segs - 2);
 
+    store.commitLog.deleteFirstSegment = orig;
     usage = 0.95;
     await store.cleanExpiredFiles();
     const refused = await store.putMessage(msgInput('T', 0, 'x'));

@@ -56,7 +56,13 @@ export function subscriptionFromHeartbeat(raw: {
   expressionType?: string;
   subVersion?: number;
 }): SubscriptionData {
-  if (!raw.topic) throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'heartbeat subscription without a topic');
+  if (!raw.topic || typeof raw.topic !== 'string') throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'heartbeat subscription without a topic');
+  // Fix (compat suite, bad input): a non-string subString/expressionType used to throw a TypeError (SYSTEM_ERROR).
+  for (const k of ['subString', 'expressionType'] as const) {
+    if (raw[k] !== undefined && raw[k] !== null && typeof raw[k] !== 'string') {
+      throw new BrokerError(ResponseCode.INVALID_PARAMETER, `heartbeat subscription of topic ${raw.topic}: ${k} is not a string`);
+    }
+  }
   return buildSubscriptionData(raw.topic, raw.subString, raw.expressionType, Number(raw.subVersion) || Date.now());
 }
 

@@ -20,6 +20,30 @@ interface HeartbeatData {
 
 const MAX_HEARTBEAT_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Fix (compat suite, bad input): a heartbeat of the wrong JSON shape (a list that is not an array,
+ * a null entry, a non-string clientID) used to fail with a TypeError → SYSTEM_ERROR. Checking the
+ * shape first answers INVALID_PARAMETER naming the field, before anything is registered.
+ */
+function checkHeartbeatShape(hb: unknown): asserts hb is HeartbeatData & { clientID: string } {
+  const bad = (why: string): never => {
+    throw new BrokerError(ResponseCode.INVALID_PARAMETER, `heartbeat ${why}`);
+  };
+  if (!hb || typeof hb !== 'object' || Array.isArray(hb)) bad('body is not a JSON object');
+  const o = hb as Record<string, unknown>;
+  if (typeof o.clientID !== 'string' || o.clientID === '') bad('without clientID (a non-empty string)');
+  const list = (v: unknown, name: string): Record<string, unknown>[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) return bad(`${name} is not an array`);
+    v.forEach((e, i) => {
+      if (!e || typeof e !== 'object' || Array.isArray(e)) bad(`${name}[${i}] is not an object`);
+    });
+    return v as Record<string, unknown>[];
+  };
+  list(o.producerDataSet, 'producerDataSet');
+  list(o.consumerDataSet, 'consumerDataSet').forEach((c, i) => list(c.subscriptionDataSet, `consumerDataSet[${i}].subscriptionDataSet`));
+}
+
 export class ClientManageProcessor {
   constructor(private readonly broker: BrokerController) {}
 
@@ -33,7 +57,7 @@ export class ClientManageProcessor {
     } catch (err) {
       throw new BrokerError(ResponseCode.INVALID_PARAMETER, `heartbeat body is not valid JSON: ${(err as Error).message}`);
     }
-    if (!hb || typeof hb !== 'object' || !hb.clientID) throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'heartbeat without clientID');
+    checkHeartbeatShape(hb);
     const info: ClientChannelInfo = {
       channel: ch,
       clientId: hb.clientID,
@@ -44,7 +68,7 @@ export class ClientManageProcessor {
     ch.attachment = hb.clientID;
     // Parse every subscription first so a bad SQL92 expression refuses the whole heartbeat.
     const consumers = (hb.consumerDataSet ?? []).map((c) => {
-      if (!c.groupName) throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'heartbeat consumer data without groupName');
+      if (!c.groupName || typeof c.groupName !== 'string') throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'heartbeat consumer data without groupName');
       const subs: SubscriptionData[] = (c.subscriptionDataSet ?? []).map(subscriptionFromHeartbeat);
       if (!b.config.enablePropertyFilter && subs.some((s) => s.sql)) {
         throw new BrokerError(ResponseCode.NO_PERMISSION, 'The broker does not support consumer to filter message by SQL92 (enablePropertyFilter=false)');

@@ -20,6 +20,8 @@ export class ScheduleMessageService {
   private readonly persister: ConfigPersister;
   private running = false;
   private readonly busy: boolean[];
+  /** A message arrived while the level was being delivered (that pass may have missed it). */
+  private readonly arrivedWhileBusy: boolean[];
 
   constructor(
     private readonly store: MessageStore,
@@ -31,6 +33,7 @@ export class ScheduleMessageService {
     this.offsets = delayLevelsMs.map(() => 0);
     this.timers = delayLevelsMs.map(() => undefined);
     this.busy = delayLevelsMs.map(() => false);
+    this.arrivedWhileBusy = delayLevelsMs.map(() => false);
     this.persister = new ConfigPersister(join(configDir, 'delayOffset.json'), () => this.encode(), logger);
   }
 
@@ -50,7 +53,8 @@ export class ScheduleMessageService {
   /** A message was parked at this level: look again soon (its due time is known only then). */
   notifyArrived(queueId: number): void {
     if (!this.running || queueId < 0 || queueId >= this.delayLevelsMs.length) return;
-    if (!this.timers[queueId] && !this.busy[queueId]) this.schedule(queueId, this.delayLevelsMs[queueId]);
+    if (this.busy[queueId]) this.arrivedWhileBusy[queueId] = true;
+    else if (!this.timers[queueId]) this.schedule(queueId, this.delayLevelsMs[queueId]);
   }
 
   private schedule(i: number, delayMs: number): void {
@@ -67,6 +71,7 @@ export class ScheduleMessageService {
   private async runLevel(i: number): Promise<void> {
     if (this.busy[i]) return;
     this.busy[i] = true;
+    this.arrivedWhileBusy[i] = false;
     let next: number | undefined;
     try {
       next = await this.deliverDue(i);
@@ -76,6 +81,10 @@ export class ScheduleMessageService {
     } finally {
       this.busy[i] = false;
     }
+    // Fix (semantics suite): a message parked while this pass ran, after its last read, used to
+    // be dropped from scheduling when the pass found the level empty; it then waited for the
+    // next arrival at that level. Look again one level delay later instead.
+    if (next === undefined && this.arrivedWhileBusy[i]) next = this.delayLevelsMs[i];
     if (next !== undefined) this.schedule(i, next);
   }
 

@@ -201,7 +201,11 @@ export class TimerMessageService {
    */
   async recall(uniqKey: string, deliverMs: number): Promise<boolean> {
     if (deliverMs <= this.now()) return false;
-    await this.enqueueNow(); // a message sent just before its recall must be in the wheel first
+    // A message sent just before its recall must be in the wheel first. Fix (semantics suite): a
+    // pass already under way may have read the wheel queue before that message arrived, and
+    // a cancel of a not-yet-added timer is lost; so wait for it and run a fresh pass.
+    await this.enqueuing;
+    await this.enqueueNow();
     const ok = this.timerStore.cancel(uniqKey, deliverMs);
     await this.timerStore.flush();
     if (ok) this.recalled++;

@@ -27,11 +27,22 @@ export interface OnsMessage {
   storeHost: string;
   bornHost: string;
   reconsumeTimes: number;
+  /** ORIGIN_MESSAGE_ID: set on a retried message. */
+  originMessageId: string | undefined;
   properties: Record<string, string>;
 }
 
+/** A message built for sending. */
+export interface OnsOutgoingMessage {
+  topic: string;
+  body: Buffer;
+  properties: Record<string, string>;
+  /** ali-ons' setter takes a list and stores it space-separated in the KEYS property. */
+  keys: string[] | string | undefined;
+}
+
 export interface OnsMessageCtor {
-  new (topic: string, tags: string, body: string | Buffer): OnsMessage & { keys: string | string[] | undefined };
+  new (topic: string, tags: string, body: string | Buffer): OnsOutgoingMessage;
 }
 
 export interface OnsSendResult {
@@ -186,7 +197,7 @@ export class OnsHarness {
 export async function sendAll(
   producer: any,
   count: number,
-  make: (i: number) => OnsMessage,
+  make: (i: number) => OnsOutgoingMessage,
   inFlight = 64,
 ): Promise<OnsSendResult[]> {
   const results: OnsSendResult[] = new Array(count);

@@ -1,0 +1,382 @@
+// Pop consumption (the base of 5.x receive): messages are handed out with an invisible time
+// and a receipt handle; an ack removes them, a change of invisible time re-arms them, and one
+// that stays unacked past its invisible time is revived: copied to the pop retry topic
+// %RETRY%<group>_<topic> with reconsume times + 1 (or to %DLQ%<group> after the group's
+// maximum). FIFO queues are blocked while they have messages in flight, and a revived FIFO
+// message rewinds its queue so order holds across redelivery. Per (group, topic, queue) the
+// committed offset never passes an unacked message, so a crash redelivers instead of losing.
+import type { Logger } from '../../common/logger.js';
+import { decodeMessage, type MessageRecord } from '../../common/message-codec.js';
+import { MessageConst } from '../../common/message-const.js';
+import { getPropertyFromString } from '../../common/message-properties.js';
+import { createMessageId } from '../../common/msg-id.js';
+import { setPropertyInString } from '../../common/property-edit.js';
+import { GetMessageStatus, PutMessageStatus } from '../../store/index.js';
+import type { BrokerController } from '../broker-controller.js';
+import { isMatchedByTagsCode, type SubscriptionData } from '../clients/subscription-data.js';
+import { isReadable } from '../topic-config.js';
+import { DeadlineHeap } from './invisible-heap.js';
+import { decodeReceiptHandle, encodeReceiptHandle } from './receipt-handle.js';
+
+export interface PopRequest {
+  group: string;
+  topic: string;
+  maxNums: number;
+  /** ms; ignored when autoRenew (the broker keeps renewing while the client is alive). */
+  invisibleTimeMs: number;
+  autoRenew: boolean;
+  clientId: string;
+  sub: SubscriptionData;
+  fifo: boolean;
+  /** ms to wait for messages when none is ready (long polling); 0 = answer at once. */
+  pollTimeMs: number;
+  /** Deliveries before a message goes to the DLQ. */
+  maxDeliveryAttempts: number;
+}
+
+export interface PoppedMessage {
+  record: MessageRecord;
+  receiptHandle: string;
+  deliveryAttempt: number;
+  /** The topic the consumer subscribed to (retry copies report their origin topic). */
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  invisibleUntil: number;
+}
+
+export type AckResult = 'OK' | 'INVALID' | 'EXPIRED';
+
+interface Inflight {
+  offset: number;
+  nonce: number;
+  invisibleUntil: number;
+  firstPopTime: number;
+  commitLogOffset: number;
+  attempts: number;
+  autoRenew: boolean;
+  clientId: string;
+  maxAttempts: number;
+}
+
+class QueueState {
+  cursor = -1;
+  busy = false;
+  readonly inflight = new Map<number, Inflight>();
+  /** FIFO only: deliveries so far of offsets that were rewound. */
+  readonly fifoAttempts = new Map<number, number>();
+  constructor(
+    readonly key: string,
+    readonly group: string,
+    readonly topic: string,
+    readonly queueId: number,
+    readonly fifo: boolean,
+  ) {}
+}
+
+/** Server-side renewal of auto-renewed messages (Java proxy: up to 3 h while the client lives). */
+const AUTO_RENEW_STEP_MS = 60_000;
+const AUTO_RENEW_MAX_MS = 3 * 3600_000;
+const REVIVE_INTERVAL_MS = 100;
+
+export class PopService {
+  private readonly states = new Map<string, QueueState>();
+  private readonly heap = new DeadlineHeap<{ state: QueueState; offset: number; nonce: number }>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private nonceSeq = 1;
+  private reviving = false;
+  /** Set by the gRPC proxy: whether a client is still connected (for auto-renew). */
+  clientAlive: (clientId: string) => boolean = () => false;
+
+  constructor(
+    private readonly broker: BrokerController,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  static retryTopicOf(group: string, topic: string): string {
+    return `%RETRY%${group}_${topic}`;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.revive(), REVIVE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const set of this.waiters.values()) for (const w of set) w();
+    this.waiters.clear();
+  }
+
+  /** Called for every dispatched message: wakes receives waiting on that topic. */
+  onDispatch(topic: string): void {
+    const set = this.waiters.get(topic);
+    if (!set) return;
+    this.waiters.delete(topic);
+    for (const w of set) w();
+  }
+
+  async pop(req: PopRequest, signal?: AbortSignal): Promise<PoppedMessage[]> {
+    const deadline = this.now() + req.pollTimeMs;
+    for (;;) {
+      const out = await this.popOnce(req);
+      if (out.length > 0 || this.now() >= deadline || signal?.aborted) return out;
+      await this.waitForArrival([req.topic, PopService.retryTopicOf(req.group, req.topic)], deadline - this.now(), signal);
+    }
+  }
+
+  private waitForArrival(topics: string[], ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(t);
+        for (const topic of topics) this.waiters.get(topic)?.delete(finish);
+        signal?.removeEventListener('abort', finish);
+        resolve();
+      };
+      const t = setTimeout(finish, Math.max(0, ms));
+      signal?.addEventListener('abort', finish);
+      for (const topic of topics) {
+        let set = this.waiters.get(topic);
+        if (!set) this.waiters.set(topic, (set = new Set()));
+        set.add(finish);
+      }
+    });
+  }
+
+  private async popOnce(req: PopRequest): Promise<PoppedMessage[]> {
+    const b = this.broker;
+    const tc = b.topicConfigManager.selectTopicConfig(req.topic);
+    if (!tc || !isReadable(tc.perm)) return [];
+    const out: PoppedMessage[] = [];
+    const retryTopic = PopService.retryTopicOf(req.group, req.topic);
+    const queues: [string, number][] = [];
+    const start = Math.floor(Math.random() * tc.readQueueNums);
+    for (let i = 0; i < tc.readQueueNums; i++) queues.push([req.topic, (start + i) % tc.readQueueNums]);
+    if (!req.fifo && b.topicConfigManager.selectTopicConfig(retryTopic)) {
+      // Like RocketMQ: look at the retry topic first now and then, so retries are not starved.
+      if (Math.random() < 0.2) queues.unshift([retryTopic, 0]);
+      else queues.push([retryTopic, 0]);
+    }
+    for (const [topic, qid] of queues) {
+      if (out.length >= req.maxNums) break;
+      await this.popQueue(this.stateOf(req.group, topic, qid, req.fifo), req, out);
+    }
+    return out;
+  }
+
+  private stateOf(group: string, topic: string, queueId: number, fifo: boolean): QueueState {
+    const key = `${group}\u0001${topic}\u0001${queueId}`;
+    let s = this.states.get(key);
+    if (!s) {
+      s = new QueueState(key, group, topic, queueId, fifo);
+      this.states.set(key, s);
+    }
+    return s;
+  }
+
+  /** A new group starts where a 4.x consumer would: 0 while the queue's first message is kept, else the end. */
+  private initCursor(s: QueueState): void {
+    if (s.cursor >= 0) return;
+    const store = this.broker.store;
+    const committed = this.broker.consumerOffsetManager.queryOffset(s.group, s.topic, s.queueId);
+    if (committed >= 0) s.cursor = committed;
+    else s.cursor = store.getMinOffsetInQueue(s.topic, s.queueId) <= 0 ? 0 : store.getMaxOffsetInQueue(s.topic, s.queueId);
+  }
+
+  private async popQueue(s: QueueState, req: PopRequest, out: PoppedMessage[]): Promise<void> {
+    if (s.busy || (s.fifo && s.inflight.size > 0)) return;
+    s.busy = true;
+    try {
+      this.initCursor(s);
+      const want = req.maxNums - out.length;
+      const filter = req.sub.subAll || req.sub.sql ? undefined : (code: number) => isMatchedByTagsCode(req.sub, code);
+      const r = await this.broker.store.getMessage(s.topic, s.queueId, s.cursor, want, undefined, filter);
+      if (r.status !== GetMessageStatus.FOUND) {
+        if (r.nextBeginOffset > s.cursor || r.status === GetMessageStatus.OFFSET_TOO_SMALL || r.status === GetMessageStatus.OFFSET_OVERFLOW_BADLY) {
+          s.cursor = r.nextBeginOffset;
+          this.commit(s);
+        }
+        return;
+      }
+      const now = this.now();
+      const invisible = req.autoRenew ? AUTO_RENEW_STEP_MS : req.invisibleTimeMs;
+      for (let i = 0; i < r.buffers.length; i++) {
+        const m = decodeMessage(r.buffers[i], 0, { checkCrc: false });
+        const offset = r.queueOffsets[i];
+        if (req.sub.sql && !req.sub.sql.matches((n) => getPropertyFromString(m.properties, n))) continue;
+        const attempts = s.fifo ? (s.fifoAttempts.get(offset) ?? 0) + 1 : m.reconsumeTimes + 1;
+        const f: Inflight = {
+          offset,
+          nonce: this.nonceSeq++,
+          invisibleUntil: now + invisible,
+          firstPopTime: now,
+          commitLogOffset: m.commitLogOffset,
+          attempts,
+          autoRenew: req.autoRenew,
+          clientId: req.clientId,
+          maxAttempts: req.maxDeliveryAttempts,
+        };
+        s.inflight.set(offset, f);
+        this.heap.push(f.invisibleUntil, { state: s, offset, nonce: f.nonce });
+        out.push({
+          record: m,
+          receiptHandle: this.handleOf(s, f),
+          deliveryAttempt: attempts,
+          topic: s.topic === req.topic ? req.topic : (getPropertyFromString(m.properties, MessageConst.PROPERTY_RETRY_TOPIC) ?? req.topic),
+          queueId: s.queueId,
+          queueOffset: offset,
+          invisibleUntil: f.invisibleUntil,
+        });
+      }
+      s.cursor = r.nextBeginOffset;
+      this.commit(s);
+    } finally {
+      s.busy = false;
+    }
+  }
+
+  private handleOf(s: QueueState, f: Inflight): string {
+    return encodeReceiptHandle({ topic: s.topic, queueId: s.queueId, queueOffset: f.offset, nonce: f.nonce, invisibleUntil: f.invisibleUntil });
+  }
+
+  /** The committed offset: the first unacked message, or the cursor when none is in flight. */
+  private commit(s: QueueState): void {
+    let committed = s.cursor;
+    for (const off of s.inflight.keys()) if (off < committed) committed = off;
+    if (committed >= 0) this.broker.consumerOffsetManager.commitOffset(s.group, s.topic, s.queueId, committed);
+  }
+
+  private find(group: string, handle: string): { s: QueueState; f: Inflight } | AckResult {
+    const h = decodeReceiptHandle(handle);
+    if (!h) return 'INVALID';
+    const s = this.states.get(`${group}\u0001${h.topic}\u0001${h.queueId}`);
+    const f = s?.inflight.get(h.queueOffset);
+    if (s && f && f.nonce === h.nonce) return { s, f };
+    return h.invisibleUntil <= this.now() ? 'EXPIRED' : 'INVALID';
+  }
+
+  ack(group: string, handle: string): AckResult {
+    const found = this.find(group, handle);
+    if (typeof found === 'string') return found;
+    found.s.inflight.delete(found.f.offset);
+    found.s.fifoAttempts.delete(found.f.offset);
+    this.commit(found.s);
+    return 'OK';
+  }
+
+  /** Re-arms a message's invisibility (0 = visible again now); returns the new handle. */
+  changeInvisibleTime(group: string, handle: string, ms: number): { handle: string; invisibleUntil: number } | AckResult {
+    const found = this.find(group, handle);
+    if (typeof found === 'string') return found;
+    const f = found.f;
+    f.nonce = this.nonceSeq++;
+    f.invisibleUntil = this.now() + Math.max(0, ms);
+    f.autoRenew = false;
+    this.heap.push(f.invisibleUntil, { state: found.s, offset: f.offset, nonce: f.nonce });
+    if (ms <= 0) void this.revive();
+    return { handle: this.handleOf(found.s, f), invisibleUntil: f.invisibleUntil };
+  }
+
+  /** Client-decided dead-lettering (5.x FIFO push consumers): to %DLQ%<group>, then acked. */
+  async forwardToDeadLetter(group: string, handle: string): Promise<AckResult> {
+    const found = this.find(group, handle);
+    if (typeof found === 'string') return found;
+    await this.broker.sendBack.sendBack(group, found.f.commitLogOffset, -1);
+    return this.ack(group, handle);
+  }
+
+  /** Revives what passed its invisible time (or renews auto-renewed messages of live clients). */
+  async revive(): Promise<void> {
+    if (this.reviving) return;
+    this.reviving = true;
+    try {
+      const now = this.now();
+      for (let d = this.heap.popDue(now); d; d = this.heap.popDue(now)) {
+        const { state: s, offset, nonce } = d.ref;
+        const f = s.inflight.get(offset);
+        if (!f || f.nonce !== nonce || f.invisibleUntil !== d.at) continue;
+        if (f.autoRenew && now - f.firstPopTime < AUTO_RENEW_MAX_MS && this.clientAlive(f.clientId)) {
+          f.invisibleUntil = now + AUTO_RENEW_STEP_MS;
+          this.heap.push(f.invisibleUntil, { state: s, offset, nonce });
+          continue;
+        }
+        try {
+          await this.reviveOne(s, f);
+        } catch (err) {
+          this.logger.error({ err, topic: s.topic, offset }, 'revive of a popped message failed; retrying soon');
+          f.invisibleUntil = now + 1000;
+          this.heap.push(f.invisibleUntil, { state: s, offset, nonce });
+        }
+      }
+    } finally {
+      this.reviving = false;
+    }
+  }
+
+  private async reviveOne(s: QueueState, f: Inflight): Promise<void> {
+    if (f.attempts >= f.maxAttempts) {
+      await this.broker.sendBack.sendBack(s.group, f.commitLogOffset, -1);
+      s.inflight.delete(f.offset);
+      s.fifoAttempts.delete(f.offset);
+      this.commit(s);
+      return;
+    }
+    if (s.fifo) {
+      // Order first: the queue goes back to the oldest revived message and delivers it again.
+      for (const off of [...s.inflight.keys()]) if (off >= f.offset) s.inflight.delete(off);
+      s.fifoAttempts.set(f.offset, f.attempts);
+      s.cursor = Math.min(s.cursor, f.offset);
+      this.commit(s);
+      this.onDispatch(s.topic);
+      return;
+    }
+    await this.putRetry(s, f);
+    s.inflight.delete(f.offset);
+    this.commit(s);
+  }
+
+  private async putRetry(s: QueueState, f: Inflight): Promise<void> {
+    const b = this.broker;
+    const rec = await b.store.lookMessageByOffset(f.commitLogOffset);
+    if (!rec) return;
+    const m = decodeMessage(rec, 0, { checkCrc: false });
+    const originTopic = s.topic.startsWith('%RETRY%') ? (getPropertyFromString(m.properties, MessageConst.PROPERTY_RETRY_TOPIC) ?? s.topic) : s.topic;
+    const retryTopic = PopService.retryTopicOf(s.group, originTopic);
+    b.topicConfigManager.createTopicIfAbsent(retryTopic, 1);
+    let props = setPropertyInString(m.properties, MessageConst.PROPERTY_RETRY_TOPIC, originTopic);
+    if (getPropertyFromString(props, MessageConst.PROPERTY_ORIGIN_MESSAGE_ID) === undefined) {
+      props = setPropertyInString(props, MessageConst.PROPERTY_ORIGIN_MESSAGE_ID, createMessageId(m.storeHost, m.commitLogOffset));
+    }
+    if (getPropertyFromString(props, MessageConst.PROPERTY_FIRST_POP_TIME) === undefined) {
+      props = setPropertyInString(props, MessageConst.PROPERTY_FIRST_POP_TIME, String(f.firstPopTime));
+    }
+    const r = await b.store.putMessage({
+      topic: retryTopic,
+      queueId: 0,
+      flag: m.flag,
+      body: m.body,
+      properties: props,
+      sysFlag: m.sysFlag,
+      bornTimestamp: m.bornTimestamp,
+      bornHost: m.bornHost,
+      storeHost: b.storeHost,
+      reconsumeTimes: m.reconsumeTimes + 1,
+      preparedTransactionOffset: m.preparedTransactionOffset,
+    });
+    if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
+      throw new Error(`pop retry put failed: ${String(r.status)} ${r.remark ?? ''}`);
+    }
+  }
+
+  /** Messages in flight for a group (admin and tests). */
+  inflightCount(group?: string): number {
+    let n = 0;
+    for (const s of this.states.values()) if (!group || s.group === group) n += s.inflight.size;
+    return n;
+  }
+}

@@ -1,0 +1,2 @@
+export { registerAdminCommand, type AdminIO } from './admin-command.js';
+export { formatTable, formatTime } from './table.js';

@@ -1,0 +1,110 @@
+// The gRPC v2 MessagingService in front of one broker ("local" mode: same process).
+import * as grpc from '@grpc/grpc-js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { BrokerController } from '../broker/index.js';
+import { ClientManager } from './client-manager.js';
+import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
+import { unary } from './grpc-handler.js';
+import { getOffset, pullMessage, queryOffset, updateOffset } from './offset-activity.js';
+import { loadMessagingService } from './proto.js';
+import type { ProxyContext } from './proxy-context.js';
+import { ackMessage, changeInvisibleDuration, forwardToDeadLetterQueue, receiveMessage } from './receive-activity.js';
+import { queryAssignment, queryRoute } from './route-activity.js';
+import { sendMessage } from './send-activity.js';
+import { recoverOrphanedTransaction, telemetry } from './telemetry-activity.js';
+import { endTransaction } from './transaction-activity.js';
+
+export interface GrpcProxyOptions {
+  host?: string;
+  port: number;
+  logger?: Logger;
+  /** Minimum invisible time of a receive (RocketMQ: 10 s). */
+  minInvisibleTimeMsForReceive?: number;
+}
+
+export interface GrpcProxyHandle {
+  address: string;
+  context: ProxyContext;
+  close(): Promise<void>;
+}
+
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export async function startGrpcProxy(broker: BrokerController, opts: GrpcProxyOptions): Promise<GrpcProxyHandle> {
+  const ctx: ProxyContext = {
+    broker,
+    clients: new ClientManager(),
+    logger: opts.logger ?? silentLogger,
+    transactions: new Map(),
+    minInvisibleTimeMsForReceive: opts.minInvisibleTimeMsForReceive ?? 10_000,
+  };
+  broker.popService.clientAlive = (id) => ctx.clients.isAlive(id);
+  broker.transactionCheckListeners.push((m, topic) => recoverOrphanedTransaction(ctx, m, topic));
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
+  server.addService(loadMessagingService(), handlers(ctx));
+  const host = opts.host ?? '0.0.0.0';
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  const sweeper = setInterval(() => {
+    ctx.clients.expire();
+    const now = Date.now();
+    for (const [id, t] of ctx.transactions) if (t.expires < now) ctx.transactions.delete(id);
+  }, 30_000);
+  sweeper.unref();
+  const connectHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    address: `${connectHost}:${port}`,
+    context: ctx,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(sweeper);
+        const t = setTimeout(() => server.forceShutdown(), 2000);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+  };
+}
+
+function handlers(ctx: ProxyContext): grpc.UntypedServiceImplementation {
+  return {
+    QueryRoute: unary(ctx, 'QueryRoute', (req: any) => queryRoute(ctx, req) as any),
+    Heartbeat: unary(ctx, 'Heartbeat', (req: { group?: { name?: string }; clientType?: number }, clientId) => {
+      if (!clientId) throw new ProxyError(Code.CLIENT_ID_REQUIRED, 'x-mq-client-id metadata is required');
+      const c = ctx.clients.touch(clientId);
+      if (req.clientType) c.clientType = req.clientType;
+      if (req.group?.name) {
+        c.group = req.group.name;
+        if (!ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(req.group.name)) {
+          throw new ProxyError(Code.CONSUMER_GROUP_NOT_FOUND, `consumer group ${req.group.name} not found`);
+        }
+      }
+      return { status: OK_STATUS };
+    }),
+    SendMessage: unary(ctx, 'SendMessage', (req: any, _id, call) => sendMessage(ctx, req, call.getPeer()) as any),
+    QueryAssignment: unary(ctx, 'QueryAssignment', (req: any) => queryAssignment(ctx, req) as any),
+    ReceiveMessage: receiveMessage(ctx),
+    AckMessage: unary(ctx, 'AckMessage', (req: any) => ackMessage(ctx, req) as any),
+    ForwardMessageToDeadLetterQueue: unary(ctx, 'ForwardMessageToDeadLetterQueue', (req: any) => forwardToDeadLetterQueue(ctx, req) as any),
+    PullMessage: pullMessage(ctx),
+    UpdateOffset: unary(ctx, 'UpdateOffset', (req: any) => updateOffset(ctx, req) as any),
+    GetOffset: unary(ctx, 'GetOffset', (req: any) => getOffset(ctx, req) as any),
+    QueryOffset: unary(ctx, 'QueryOffset', (req: any) => queryOffset(ctx, req) as any),
+    EndTransaction: unary(ctx, 'EndTransaction', (req: any) => endTransaction(ctx, req) as any),
+    Telemetry: telemetry(ctx),
+    NotifyClientTermination: unary(ctx, 'NotifyClientTermination', (_req: unknown, clientId) => {
+      ctx.clients.remove(clientId);
+      return { status: OK_STATUS };
+    }),
+    ChangeInvisibleDuration: unary(ctx, 'ChangeInvisibleDuration', (req: any) => changeInvisibleDuration(ctx, req) as any),
+    RecallMessage: unary(ctx, 'RecallMessage', async (req: { topic?: { name?: string }; recallHandle?: string }) => {
+      const messageId = await ctx.broker.recallMessage(req.topic?.name ?? '', req.recallHandle ?? '');
+      return { status: OK_STATUS, messageId };
+    }),
+    SyncLiteSubscription: unary(ctx, 'SyncLiteSubscription', () => {
+      throw new ProxyError(Code.NOT_IMPLEMENTED, 'lite topics are not supported by this broker');
+    }),
+  };
+}

@@ -1,0 +1,25 @@
+// What every gRPC activity needs: the broker it fronts, the client registry, and the cache of
+// transaction handles (EndTransaction names a message by id only, the broker needs offsets).
+import type { Logger } from '../common/logger.js';
+import type { BrokerController } from '../broker/index.js';
+import type { ClientManager } from './client-manager.js';
+
+export interface TransactionHandle {
+  topic: string;
+  producerGroup: string;
+  tranStateTableOffset: number;
+  commitLogOffset: number;
+  expires: number;
+}
+
+export interface ProxyContext {
+  broker: BrokerController;
+  clients: ClientManager;
+  logger: Logger;
+  /** transaction id (= message id) → where the half message is. */
+  transactions: Map<string, TransactionHandle>;
+  /** Minimum invisible time a receive may ask for (RocketMQ: 10 s). */
+  minInvisibleTimeMsForReceive: number;
+}
+
+export const TRANSACTION_HANDLE_TTL_MS = 3 * 3600_000;

@@ -1,0 +1,169 @@
+// ReceiveMessage (server stream: status, messages, delivery timestamp), AckMessage,
+// ChangeInvisibleDuration and ForwardMessageToDeadLetterQueue, on the broker's pop service.
+import type * as grpc from '@grpc/grpc-js';
+import { buildSubscriptionData, type SubscriptionData } from '../broker/clients/subscription-data.js';
+import { BrokerError } from '../remoting/index.js';
+import type { AckResult } from '../broker/pop/pop-service.js';
+import { Code, OK_STATUS, ProxyError, status, type Status } from './grpc-code.js';
+import { clientIdOf, errorStatus } from './grpc-handler.js';
+import { convertForDelivery, fromDuration, toTimestamp, type PbDuration } from './message-converter.js';
+import type { ProxyContext } from './proxy-context.js';
+import { requireTopic } from './route-activity.js';
+
+const FilterType = { TAG: 1, SQL: 2 } as const;
+const MAX_INVISIBLE_MS = 12 * 3600_000;
+const MAX_LONG_POLLING_MS = 20_000;
+const MAX_BATCH = 32;
+
+interface ReceiveRequest {
+  group?: { name?: string };
+  messageQueue?: { topic?: { name?: string }; id?: number };
+  filterExpression?: { type?: number; expression?: string };
+  batchSize?: number;
+  invisibleDuration?: PbDuration;
+  autoRenew?: boolean;
+  longPollingTimeout?: PbDuration;
+  attemptId?: string;
+}
+
+function requireGroup(ctx: ProxyContext, name: string | undefined): { name: string; maxAttempts: number; fifo: boolean } {
+  if (!name) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, 'consumer group is empty');
+  const sg = ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(name);
+  if (!sg) throw new ProxyError(Code.CONSUMER_GROUP_NOT_FOUND, `consumer group ${name} not found; create it first (apogee admin updateSubGroup -g ${name})`);
+  if (!sg.consumeEnable) throw new ProxyError(Code.FORBIDDEN, `consumer group ${name} may not consume (consumeEnable=false)`);
+  return { name, maxAttempts: sg.retryMaxTimes + 1, fifo: sg.consumeMessageOrderly };
+}
+
+function subscriptionOf(ctx: ProxyContext, topic: string, f: ReceiveRequest['filterExpression']): SubscriptionData {
+  const type = f?.type === FilterType.SQL ? 'SQL92' : 'TAG';
+  try {
+    const sub = buildSubscriptionData(topic, f?.expression ?? '*', type);
+    if (sub.sql && !ctx.broker.config.enablePropertyFilter) {
+      throw new ProxyError(Code.ILLEGAL_FILTER_EXPRESSION, 'SQL92 filtering is disabled on this broker (enablePropertyFilter=false)');
+    }
+    return sub;
+  } catch (err) {
+    if (err instanceof BrokerError) throw new ProxyError(Code.ILLEGAL_FILTER_EXPRESSION, err.remark);
+    throw err;
+  }
+}
+
+export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCall<ReceiveRequest, unknown> {
+  return (call) => {
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    const end = (st: Status): void => {
+      if (!call.cancelled) {
+        call.write({ status: st });
+        call.write({ deliveryTimestamp: toTimestamp(Date.now()) });
+      }
+      call.end();
+    };
+    void (async () => {
+      try {
+        const req = call.request;
+        const clientId = clientIdOf(call);
+        ctx.clients.touch(clientId);
+        const topic = requireTopic(ctx, req.messageQueue?.topic?.name).topicName;
+        const group = requireGroup(ctx, req.group?.name);
+        const sub = subscriptionOf(ctx, topic, req.filterExpression);
+        const invisibleMs = fromDuration(req.invisibleDuration);
+        const autoRenew = !!req.autoRenew;
+        if (!autoRenew) {
+          if (invisibleMs === undefined) throw new ProxyError(Code.ILLEGAL_INVISIBLE_TIME, 'invisible_duration is required unless auto_renew is set');
+          if (invisibleMs < ctx.minInvisibleTimeMsForReceive || invisibleMs > MAX_INVISIBLE_MS) {
+            throw new ProxyError(
+              Code.ILLEGAL_INVISIBLE_TIME,
+              `invisible duration ${invisibleMs} ms is out of range [${ctx.minInvisibleTimeMsForReceive}, ${MAX_INVISIBLE_MS}] ms`,
+            );
+          }
+        }
+        const batch = req.batchSize ?? 0;
+        if (batch <= 0) throw new ProxyError(Code.BAD_REQUEST, `batch_size must be positive, got ${batch}`);
+        const poll = Math.min(Math.max(0, fromDuration(req.longPollingTimeout) ?? MAX_LONG_POLLING_MS), MAX_LONG_POLLING_MS);
+        const popped = await ctx.broker.popService.pop(
+          {
+            group: group.name,
+            topic,
+            maxNums: Math.min(batch, MAX_BATCH),
+            invisibleTimeMs: invisibleMs ?? 0,
+            autoRenew,
+            clientId,
+            sub,
+            fifo: group.fifo,
+            pollTimeMs: poll,
+            maxDeliveryAttempts: group.maxAttempts,
+          },
+          abort.signal,
+        );
+        if (call.cancelled) return;
+        if (popped.length === 0) {
+          end(status(Code.MESSAGE_NOT_FOUND, 'no new message'));
+          return;
+        }
+        call.write({ status: OK_STATUS });
+        for (const p of popped) {
+          call.write({
+            message: convertForDelivery(p.record, {
+              topic: p.topic,
+              receiptHandle: p.receiptHandle,
+              deliveryAttempt: p.deliveryAttempt,
+              invisibleUntil: p.invisibleUntil,
+              queueId: p.queueId,
+              queueOffset: p.queueOffset,
+            }),
+          });
+        }
+        ctx.broker.stats.recordPull(topic, group.name, popped.length, 0);
+        call.write({ deliveryTimestamp: toTimestamp(Date.now()) });
+        call.end();
+      } catch (err) {
+        end(errorStatus(ctx, err, 'ReceiveMessage'));
+      }
+    })();
+  };
+}
+
+function handleStatus(r: AckResult): Status {
+  if (r === 'OK') return OK_STATUS;
+  if (r === 'EXPIRED') return status(Code.INVALID_RECEIPT_HANDLE, 'receipt handle has expired: the message became visible again and will be redelivered');
+  return status(Code.INVALID_RECEIPT_HANDLE, 'receipt handle is invalid: unknown, already acknowledged or superseded by a newer handle');
+}
+
+export function ackMessage(
+  ctx: ProxyContext,
+  req: { group?: { name?: string }; topic?: { name?: string }; entries?: { messageId?: string; receiptHandle?: string }[] },
+): unknown {
+  const group = requireGroup(ctx, req.group?.name);
+  requireTopic(ctx, req.topic?.name);
+  const entries = (req.entries ?? []).map((e) => ({
+    messageId: e.messageId ?? '',
+    receiptHandle: e.receiptHandle ?? '',
+    status: handleStatus(ctx.broker.popService.ack(group.name, e.receiptHandle ?? '')),
+  }));
+  if (entries.length === 0) throw new ProxyError(Code.BAD_REQUEST, 'AckMessage carries no entry');
+  const codes = new Set(entries.map((e) => e.status.code));
+  return { status: codes.size === 1 ? entries[0].status : status(Code.MULTIPLE_RESULTS, 'the entries have different results'), entries };
+}
+
+export function changeInvisibleDuration(
+  ctx: ProxyContext,
+  req: { group?: { name?: string }; topic?: { name?: string }; receiptHandle?: string; invisibleDuration?: PbDuration; messageId?: string },
+): unknown {
+  const group = requireGroup(ctx, req.group?.name);
+  requireTopic(ctx, req.topic?.name);
+  const ms = fromDuration(req.invisibleDuration) ?? 0;
+  if (ms < 0 || ms > MAX_INVISIBLE_MS) throw new ProxyError(Code.ILLEGAL_INVISIBLE_TIME, `invisible duration ${ms} ms is out of range [0, ${MAX_INVISIBLE_MS}] ms`);
+  const r = ctx.broker.popService.changeInvisibleTime(group.name, req.receiptHandle ?? '', ms);
+  if (typeof r === 'string') return { status: handleStatus(r) };
+  return { status: OK_STATUS, receiptHandle: r.handle };
+}
+
+export async function forwardToDeadLetterQueue(
+  ctx: ProxyContext,
+  req: { group?: { name?: string }; topic?: { name?: string }; receiptHandle?: string },
+): Promise<unknown> {
+  const group = requireGroup(ctx, req.group?.name);
+  requireTopic(ctx, req.topic?.name);
+  return { status: handleStatus(await ctx.broker.popService.forwardToDeadLetter(group.name, req.receiptHandle ?? '')) };
+}

@@ -1,0 +1,95 @@
+// QueryRoute and QueryAssignment. The broker advertised is the endpoint the client already
+// reached (so it is always reachable), with id 0 and readable/writable queues.
+import { isReadable, isWriteable, type TopicConfig } from '../broker/index.js';
+import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
+import { MessageType } from './message-converter.js';
+import type { ProxyContext } from './proxy-context.js';
+
+const Permission = { NONE: 1, READ: 2, WRITE: 3, READ_WRITE: 4 } as const;
+
+export interface PbEndpoints {
+  scheme?: number;
+  addresses?: { host?: string; port?: number }[];
+}
+
+/** "+message.type" of a topic; RocketMQ's default is NORMAL. */
+export function topicMessageType(tc: TopicConfig): string {
+  return (tc.attributes?.['+message.type'] ?? tc.attributes?.['message.type'] ?? 'NORMAL').toUpperCase();
+}
+
+export function acceptedTypes(tc: TopicConfig): number[] {
+  switch (topicMessageType(tc)) {
+    case 'FIFO':
+      return [MessageType.FIFO];
+    case 'DELAY':
+      return [MessageType.DELAY];
+    case 'TRANSACTION':
+      return [MessageType.TRANSACTION];
+    case 'MIXED':
+      return [MessageType.NORMAL, MessageType.FIFO, MessageType.DELAY, MessageType.TRANSACTION];
+    default:
+      return [MessageType.NORMAL];
+  }
+}
+
+export function requireTopic(ctx: ProxyContext, name: string | undefined): TopicConfig {
+  if (!name) throw new ProxyError(Code.ILLEGAL_TOPIC, 'topic name is empty');
+  const tc = ctx.broker.topicConfigManager.selectTopicConfig(name);
+  if (!tc) throw new ProxyError(Code.TOPIC_NOT_FOUND, `topic ${name} not found; create it first (apogee admin updateTopic -t ${name})`);
+  return tc;
+}
+
+function permissionOf(perm: number): number {
+  const r = isReadable(perm);
+  const w = isWriteable(perm);
+  return r && w ? Permission.READ_WRITE : r ? Permission.READ : w ? Permission.WRITE : Permission.NONE;
+}
+
+function brokerOf(ctx: ProxyContext, endpoints: PbEndpoints): { name: string; id: number; endpoints: PbEndpoints } {
+  return { name: ctx.broker.config.brokerName, id: 0, endpoints };
+}
+
+export function queryRoute(ctx: ProxyContext, req: { topic?: { name?: string }; endpoints?: PbEndpoints }): unknown {
+  const tc = requireTopic(ctx, req.topic?.name);
+  const endpoints = req.endpoints?.addresses?.length ? req.endpoints : { scheme: 1, addresses: [{ host: '127.0.0.1', port: 0 }] };
+  const queues = Math.max(tc.readQueueNums, tc.writeQueueNums);
+  const messageQueues = [];
+  for (let id = 0; id < queues; id++) {
+    let perm = 0;
+    if (id < tc.readQueueNums) perm |= 4;
+    if (id < tc.writeQueueNums) perm |= 2;
+    messageQueues.push({
+      topic: { name: tc.topicName, resourceNamespace: '' },
+      id,
+      permission: permissionOf(perm & tc.perm),
+      broker: brokerOf(ctx, endpoints),
+      acceptMessageTypes: acceptedTypes(tc),
+    });
+  }
+  return { status: OK_STATUS, messageQueues };
+}
+
+/** Non-FIFO groups get one assignment per broker (id -1, the broker pops all its queues); FIFO groups one per queue. */
+export function queryAssignment(
+  ctx: ProxyContext,
+  req: { topic?: { name?: string }; group?: { name?: string }; endpoints?: PbEndpoints },
+): unknown {
+  const tc = requireTopic(ctx, req.topic?.name);
+  const group = req.group?.name;
+  if (!group) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, 'consumer group is empty');
+  const sg = ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(group);
+  if (!sg) throw new ProxyError(Code.CONSUMER_GROUP_NOT_FOUND, `consumer group ${group} not found`);
+  if (!isReadable(tc.perm) || tc.readQueueNums === 0) throw new ProxyError(Code.FORBIDDEN, `topic ${tc.topicName} has no readable queue`);
+  const endpoints = req.endpoints?.addresses?.length ? req.endpoints : { scheme: 1, addresses: [] };
+  const mq = (id: number): unknown => ({
+    messageQueue: {
+      topic: { name: tc.topicName, resourceNamespace: '' },
+      id,
+      permission: Permission.READ_WRITE,
+      broker: brokerOf(ctx, endpoints),
+      acceptMessageTypes: acceptedTypes(tc),
+    },
+  });
+  const assignments = sg.consumeMessageOrderly ? Array.from({ length: tc.readQueueNums }, (_, i) => mq(i)) : [mq(-1)];
+  return { status: OK_STATUS, assignments };
+}

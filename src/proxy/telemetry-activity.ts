@@ -1,0 +1,101 @@
+// Telemetry: the client sends its settings, the server answers at once on the same stream with
+// the merged settings (the nodejs client waits forever otherwise); the stream is also how
+// orphaned transactions are recovered from 5.x producers.
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageRecord } from '../common/message-codec.js';
+import { MessageConst } from '../common/message-const.js';
+import { getPropertyFromString } from '../common/message-properties.js';
+import { ClientType, type GrpcClient, type PbSettings } from './client-manager.js';
+import { OK_STATUS } from './grpc-code.js';
+import { clientIdOf } from './grpc-handler.js';
+import { convertForDelivery, toDuration } from './message-converter.js';
+import { TRANSACTION_HANDLE_TTL_MS, type ProxyContext } from './proxy-context.js';
+
+/** The ladder of delay levels 3.. (10 s, 30 s, 1 min ... 2 h), RocketMQ's customized policy. */
+function ladder(ctx: ProxyContext): unknown[] {
+  return ctx.broker.delayLevelsMs.slice(2).map(toDuration);
+}
+
+function consumerBackoff(ctx: ProxyContext, group: string | undefined): unknown {
+  const sg = group ? ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(group) : undefined;
+  const maxAttempts = (sg?.retryMaxTimes ?? 16) + 1;
+  const policy = sg?.groupRetryPolicy;
+  if (policy?.type === 'CUSTOMIZED') return { maxAttempts, customizedBackoff: { next: ladder(ctx) } };
+  const e = policy?.exponentialRetryPolicy ?? { initial: 5000, max: 7_200_000, multiplier: 2 };
+  return { maxAttempts, exponentialBackoff: { initial: toDuration(e.initial), max: toDuration(e.max), multiplier: e.multiplier } };
+}
+
+export function settingsReply(ctx: ProxyContext, c: GrpcClient, s: PbSettings): PbSettings & Record<string, unknown> {
+  const base = { clientType: s.clientType, accessPoint: s.accessPoint, requestTimeout: s.requestTimeout, userAgent: s.userAgent };
+  if (s.clientType === ClientType.PRODUCER) {
+    return {
+      ...base,
+      backoffPolicy: { maxAttempts: 3, exponentialBackoff: { initial: toDuration(10), max: toDuration(1000), multiplier: 2 } },
+      publishing: { topics: s.publishing?.topics ?? [], maxBodySize: ctx.broker.config.maxMessageSize, validateMessageType: true },
+    };
+  }
+  const group = s.subscription?.group?.name ?? c.group;
+  const sg = group ? ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(group) : undefined;
+  return {
+    ...base,
+    backoffPolicy: consumerBackoff(ctx, group),
+    subscription: {
+      group: s.subscription?.group,
+      subscriptions: s.subscription?.subscriptions ?? [],
+      fifo: sg?.consumeMessageOrderly ?? false,
+      receiveBatchSize: 32,
+      longPollingTimeout: toDuration(20_000),
+    },
+  };
+}
+
+export function telemetry(ctx: ProxyContext): grpc.handleBidiStreamingCall<Record<string, unknown>, unknown> {
+  return (call) => {
+    const clientId = clientIdOf(call);
+    const client = ctx.clients.touch(clientId);
+    client.telemetry = call as unknown as grpc.ServerDuplexStream<unknown, unknown>;
+    const detach = (): void => {
+      if (client.telemetry === (call as unknown)) client.telemetry = undefined;
+    };
+    call.on('data', (cmd: { settings?: PbSettings; threadStackTrace?: unknown; verifyMessageResult?: unknown }) => {
+      ctx.clients.touch(clientId);
+      if (cmd.settings) {
+        const c = ctx.clients.applySettings(clientId, cmd.settings);
+        call.write({ status: OK_STATUS, settings: settingsReply(ctx, c, cmd.settings) });
+      } else {
+        ctx.logger.debug({ clientId, cmd: Object.keys(cmd) }, 'telemetry command from client');
+      }
+    });
+    call.on('end', () => {
+      detach();
+      call.end();
+    });
+    call.on('error', detach);
+    call.on('cancelled', detach);
+  };
+}
+
+/** Broker check-back of a half message sent by a 5.x producer (PGROUP = topic): ask a producer of that topic. */
+export function recoverOrphanedTransaction(ctx: ProxyContext, m: MessageRecord, realTopic: string): void {
+  const group = getPropertyFromString(m.properties, MessageConst.PROPERTY_PRODUCER_GROUP);
+  if (group !== realTopic) return; // a 4.x producer group: the broker asks it over remoting
+  const txId = getPropertyFromString(m.properties, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+  if (!txId) return;
+  ctx.transactions.set(txId, {
+    topic: realTopic,
+    producerGroup: group,
+    tranStateTableOffset: m.queueOffset,
+    commitLogOffset: m.commitLogOffset,
+    expires: Date.now() + TRANSACTION_HANDLE_TTL_MS,
+  });
+  const producer = ctx.clients.producersOf(realTopic)[0];
+  if (!producer?.telemetry) return;
+  const queueId = Number(getPropertyFromString(m.properties, MessageConst.PROPERTY_REAL_QUEUE_ID) ?? 0);
+  producer.telemetry.write({
+    status: OK_STATUS,
+    recoverOrphanedTransactionCommand: {
+      message: convertForDelivery({ ...m, topic: realTopic }, { topic: realTopic, queueId, queueOffset: m.queueOffset }),
+      transactionId: txId,
+    },
+  });
+}
