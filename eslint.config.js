@@ -33,7 +33,7 @@ const layerRules = Object.entries(forbidden).map(([layer, banned]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bin/**', '.bench-data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bin/**', '.bench-data/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

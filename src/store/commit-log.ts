@@ -9,7 +9,7 @@ import { readLong } from '../common/message-bytes.js';
 import { BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-codec.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import type { Logger } from '../common/logger.js';
-import { fsyncFd, readFull, readFullSync, writevFull, writevFullSync } from './fs-io.js';
+import { fsyncFd, readFull, readFullSync, writeFull, writeFullSync } from './fs-io.js';
 import { offset2FileName, type MessageStoreConfig } from './store-config.js';
 import { PutMessageStatus } from './store-status.js';
 import type { DispatchRequest, PutMessageResult } from './store-types.js';
@@ -109,7 +109,7 @@ export class CommitLog {
   constructor(
     private readonly config: MessageStoreConfig,
     private readonly logger: Logger,
-    private readonly onWritten: (chunks: WriteChunk[]) => void,
+    private readonly onWritten: (chunk: WriteChunk) => void,
     private readonly fsync: (fd: number) => Promise<void> = fsyncFd,
   ) {
     this.dir = join(config.storePathRootDir, 'commitlog');
@@ -336,13 +336,16 @@ export class CommitLog {
         const batch = this.queue;
         this.queue = [];
         this.cur = null;
-        await this.writeBatch(batch);
-        const last = batch[batch.length - 1];
-        this.writtenOffset = last.seg.start + last.filePos + last.len;
-        this.onWritten(batch);
-        for (const c of batch) if (c.buf.length === this.config.writeBufferSize && this.freeBufs.length < 8) this.freeBufs.push(c.buf);
-        this.answer(this.writeWaiters, this.writtenOffset, PutMessageStatus.PUT_OK);
-        if (this.flushWaiters.size) void this.runFlush();
+        // One write per chunk, answering its puts right away: their producers' next puts are
+        // encoded while the following chunk is being written, instead of in lock-step.
+        for (const c of batch) {
+          await this.writeChunk(c);
+          this.writtenOffset = c.seg.start + c.filePos + c.len;
+          this.onWritten(c);
+          if (c.buf.length === this.config.writeBufferSize && this.freeBufs.length < 8) this.freeBufs.push(c.buf);
+          this.answer(this.writeWaiters, this.writtenOffset, PutMessageStatus.PUT_OK);
+          if (this.flushWaiters.size) void this.runFlush();
+        }
       }
     } catch (err) {
       this.fail(err as Error, 'write');
@@ -352,19 +355,10 @@ export class CommitLog {
     }
   }
 
-  private async writeBatch(batch: WriteChunk[]): Promise<void> {
-    let i = 0;
-    while (i < batch.length) {
-      const seg = batch[i].seg;
-      let j = i + 1;
-      while (j < batch.length && batch[j].seg === seg) j++;
-      const bufs: Buffer[] = [];
-      for (let k = i; k < j; k++) bufs.push(batch[k].buf.subarray(0, batch[k].len));
-      if (this.config.writeBatchSync) writevFullSync(seg.fd, bufs, batch[i].filePos);
-      else await writevFull(seg.fd, bufs, batch[i].filePos);
-      this.dirty.add(seg);
-      i = j;
-    }
+  private async writeChunk(c: WriteChunk): Promise<void> {
+    if (this.config.writeBatchSync) writeFullSync(c.seg.fd, c.buf, 0, c.len, c.filePos);
+    else await writeFull(c.seg.fd, c.buf, 0, c.len, c.filePos);
+    this.dirty.add(c.seg);
   }
 
   private answer(q: WaiterQueue, upTo: number, status: PutMessageStatus): void {

@@ -368,11 +368,10 @@ export class MessageStore {
 
   // ---------------------------------------------------------------- dispatch
 
-  private dispatchChunks(chunks: WriteChunk[]): void {
-    for (const c of chunks) for (const d of c.dispatch) this.dispatchOne(d, true);
+  private dispatchChunks(c: WriteChunk): void {
+    for (const d of c.dispatch) this.dispatchOne(d, true);
     this.writeDirtyQueues();
-    const last = chunks[chunks.length - 1];
-    this.dispatchedOffset = last.seg.start + last.filePos + last.len;
+    this.dispatchedOffset = c.seg.start + c.filePos + c.len;
   }
 
   private dispatchOne(d: DispatchRequest, live: boolean): void {

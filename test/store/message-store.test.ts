@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeMessage, decodeMessages, MessageSysFlag, javaStringHashCode } from '../../src/common/index.js';
+import * as fs from 'node:fs';
+import { BLANK_MAGIC_CODE, decodeMessage, decodeMessages, MessageSysFlag, javaStringHashCode } from '../../src/common/index.js';
 import { GetMessageStatus, MessageStore, PutMessageStatus, type DispatchRequest, type MessageStoreConfig } from '../../src/store/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { msgInput } from './store-helpers.js';
@@ -45,6 +46,15 @@ for (const [name, cfg] of variants) {
           off = r.nextBeginOffset;
         }
         assert.deepEqual(seen, Array.from({ length: n / 3 }, (_, i) => i));
+      }
+      // Every full segment ends with a blank record that fills it exactly; no record spans two.
+      const segSize = store.config.mappedFileSizeCommitLog;
+      for (const seg of store.commitLog.segments().slice(0, -1)) {
+        const data = fs.readFileSync(seg.path);
+        let p = 0;
+        while (data.readInt32BE(p + 4) !== BLANK_MAGIC_CODE) p += decodeMessage(data, p).totalSize;
+        assert.equal(data.readInt32BE(p), segSize - p);
+        assert.ok(segSize - p >= 8);
       }
       const d = decodeMessage((await store.lookMessageByOffset(results[7].wroteOffset))!);
       assert.equal(d.body[0], 7);

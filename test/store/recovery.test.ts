@@ -98,7 +98,7 @@ describe('store recovery', () => {
         truncateAt(dir.path, cut);
         await checkIntact(dir.path, all, all.filter((w) => w.offset + w.size <= cut));
       }),
-      { numRuns: 40 },
+      { numRuns: 80 },
     );
   });
 
@@ -127,7 +127,7 @@ describe('store recovery', () => {
         flipByte(dir.path, pos);
         await checkIntact(dir.path, all, all.filter((w) => w.offset < victim.offset));
       }),
-      { numRuns: 40 },
+      { numRuns: 80 },
     );
   });
 

@@ -44,6 +44,16 @@ export class TimerMessageService {
   private delivering: Promise<void> | null = null;
   private enqueueCursor: number;
   private stopped = false;
+  /**
+   * Fix (semantics suite, restart after SIGKILL): wheel records from the persisted cursor to the
+   * queue's end at startup may be in the timer log already (a kill after the log was written and
+   * before the cursor moved), and the catch-up adds them again, which delivered them twice. Those
+   * records' commit-log offsets map to "delivered yet"; a second hand-out is skipped. Bounded by
+   * what one crash can leave between the two writes. Delivery waits for that first catch-up.
+   */
+  private readonly replayEnd: number;
+  private readonly replayed = new Map<number, boolean>();
+  private caughtUp = false;
   /** Delivered and recalled counts, for metrics and the admin view. */
   delivered = 0;
   recalled = 0;
@@ -57,6 +67,7 @@ export class TimerMessageService {
   ) {
     this.timerStore = TimerStore.open(join(cfg.storePathRootDir, 'timerwheel'), { precisionMs: cfg.timerPrecisionMs, logger, now });
     this.enqueueCursor = Math.max(0, offsets.queryOffset(CURSOR_GROUP, WHEEL, 0));
+    this.replayEnd = store.getMaxOffsetInQueue(WHEEL, 0);
   }
 
   /** Router stage: future timer messages go to the wheel topic; the result carries their recall handle. */
@@ -114,7 +125,10 @@ export class TimerMessageService {
   enqueueNow(): Promise<void> {
     this.enqueuing ??= this.enqueue()
       .catch((err: unknown) => this.logger.error({ err }, 'timer enqueue failed'))
-      .finally(() => (this.enqueuing = null));
+      .finally(() => {
+        this.enqueuing = null;
+        this.caughtUp = true;
+      });
     return this.enqueuing;
   }
 
@@ -131,6 +145,7 @@ export class TimerMessageService {
         const m = decodeMessage(rec, 0, { checkCrc: false });
         const deliverAtMs = Number(getPropertyFromString(m.properties, MessageConst.PROPERTY_TIMER_OUT_MS) ?? 0);
         const key = getPropertyFromString(m.properties, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? String(m.commitLogOffset);
+        if (m.queueOffset < this.replayEnd && !this.replayed.has(m.commitLogOffset)) this.replayed.set(m.commitLogOffset, false);
         this.timerStore.add({ deliverAtMs, commitLogOffset: m.commitLogOffset, size: m.totalSize, key });
         this.enqueueCursor = m.queueOffset + 1;
       }
@@ -152,10 +167,11 @@ export class TimerMessageService {
   }
 
   private async deliver(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.stopped && this.caughtUp) {
       const due = this.timerStore.pollDue(this.now(), 256);
       if (due.length === 0) return;
       for (const t of due) {
+        if (this.isReplayedTwice(t.commitLogOffset)) continue;
         const rec = await this.store.lookMessageByOffset(t.commitLogOffset, t.size);
         if (!rec) {
           this.logger.warn({ offset: t.commitLogOffset }, 'timer message no longer in the commit log; skipped');
@@ -167,6 +183,18 @@ export class TimerMessageService {
       // Confirmed only after every re-put: a crash before this re-delivers (at least once).
       this.timerStore.commit();
     }
+  }
+
+  /** true for the second hand-out of a record the startup catch-up may have added again. */
+  private isReplayedTwice(commitLogOffset: number): boolean {
+    const delivered = this.replayed.get(commitLogOffset);
+    if (delivered === undefined) return false;
+    if (delivered) {
+      this.replayed.delete(commitLogOffset);
+      return true;
+    }
+    this.replayed.set(commitLogOffset, true);
+    return false;
   }
 
   private async putReal(m: MessageRecord): Promise<void> {

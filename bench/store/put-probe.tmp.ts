@@ -1,0 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { messageProperties2String } from '../../src/common/message-properties.js';
+import { MessageStore, type MessageInput } from '../../src/store/index.js';
+const dir = mkdtempSync(join(tmpdir(), 'probe-'));
+const s = await MessageStore.open({ storePathRootDir: dir, writeBufferSize: Number(process.argv[2] ?? 1048576) });
+const body = Buffer.alloc(1024);
+const msgs: MessageInput[] = [];
+for (let i = 0; i < 4096; i++) msgs.push({ topic: 'T', queueId: i % 4, flag: 0, body, properties: messageProperties2String({ TAGS: 'bench', KEYS: 'k' + i }), sysFlag: 0, bornTimestamp: 0, bornHost: { address: '127.0.0.1', port: 1 }, storeHost: { address: '127.0.0.1', port: 1 }, reconsumeTimes: 0, preparedTransactionOffset: 0 });
+const t = performance.now();
+let n = 0;
+await Promise.all(msgs.map(async (m) => { while (performance.now() - t < 4000) { await s.putMessage(m); n++; } }));
+console.log('puts/s', (n / (performance.now() - t)) * 1000);
+await s.shutdown();
+rmSync(dir, { recursive: true });
