@@ -342,7 +342,8 @@ export class CommitLog {
           await this.writeChunk(c);
           this.writtenOffset = c.seg.start + c.filePos + c.len;
           this.onWritten(c);
-          if (c.buf.length === this.config.writeBufferSize && this.freeBufs.length < 8) this.freeBufs.push(c.buf);
+          // Keep up to 16 MiB of batch buffers for reuse: allocating them anew is GC work.
+          if (c.buf.length === this.config.writeBufferSize && this.freeBufs.length * c.buf.length < 16 * 1024 * 1024) this.freeBufs.push(c.buf);
           this.answer(this.writeWaiters, this.writtenOffset, PutMessageStatus.PUT_OK);
           if (this.flushWaiters.size) void this.runFlush();
         }

@@ -73,7 +73,7 @@ export const DEFAULT_STORE_CONFIG: Readonly<Omit<MessageStoreConfig, 'storePathR
   indexNum: 2_000_000,
   maxTransferBytesOnMessageInMemory: 256 * 1024,
   maxFilterMessageCount: 16_000,
-  writeBufferSize: 1024 * 1024,
+  writeBufferSize: 256 * 1024,
   writeBatchSync: false,
 });
 

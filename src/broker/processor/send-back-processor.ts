@@ -65,6 +65,7 @@ export class SendBackProcessor {
     let topic = retryTopic(group);
     let queueId = Math.floor(Math.random() * Math.max(1, sg.retryQueueNums));
     const toDlq = m.reconsumeTimes >= max || delayLevel < 0;
+    const hadTopic = b.topicConfigManager.selectTopicConfig(toDlq ? dlqTopic(group) : retryTopic(group)) !== undefined;
     if (toDlq) {
       topic = dlqTopic(group);
       queueId = 0;
@@ -87,6 +88,10 @@ export class SendBackProcessor {
       reconsumeTimes: m.reconsumeTimes + 1,
       preparedTransactionOffset: m.preparedTransactionOffset,
     };
+    // Fix (semantics suite, restart after SIGKILL): a retry or DLQ topic created here was only
+    // persisted in the background, so a kill soon after lost its config and the messages stored
+    // in it could not be pulled after the restart. Java persists it before storing, as here.
+    if (!hadTopic) await b.topicConfigManager.flush();
     b.messageRouter.route(msg, group);
     const r = await b.store.putMessage(msg);
     const mapped = putStatusToResponse(r);
