@@ -566,7 +566,7 @@ export class PushConsumer implements MQConsumerInner {
   private pullOnce(mq: MessageQueue, sub: SubscriptionData, offset: number): Promise<RawPullResult> {
     const commitOffset = this.messageModel === 'CLUSTERING' ? this.offsetStore.readMemory(mq) : -1;
     let sysFlag = PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION;
-    if (commitOffset > 0 && !this.orderly) sysFlag |= PullSysFlag.COMMIT_OFFSET;
+    if (commitOffset > 0) sysFlag |= PullSysFlag.COMMIT_OFFSET;
     return this.instance.api.pullMessage(
       this.brokerAddr(mq),
       {

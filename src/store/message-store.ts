@@ -122,7 +122,8 @@ export class MessageStore {
       store.releaseLock();
       throw err;
     }
-    await store.checkpoint.flush();
+    // Record the recovered state at once, so a crash soon after does not redo the same work.
+    await store.flushAll();
     store.start();
     return store;
   }
@@ -178,7 +179,7 @@ export class MessageStore {
     }
   }
 
-  /** Re-reads records from `from` to the end and dispatches them (idempotently). */
+  /** Re-reads records from `from` to the end (verified just before) and dispatches them idempotently. */
   private redispatch(from: number): number {
     let n = 0;
     this.commitLog.recover(from, from, (buf, pos, phy) => {
@@ -201,7 +202,7 @@ export class MessageStore {
         dispatchToQueue: toQueue,
       }, false);
       n++;
-    });
+    }, false);
     this.writeDirtyQueues();
     return n;
   }
