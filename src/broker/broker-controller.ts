@@ -97,7 +97,9 @@ export class BrokerController {
       this.notifyConsumerIdsChanged(group, channels),
     );
     this.messageRouter = new MessageRouter(this.delayLevelsMs);
-    this.transactionService = new TransactionalMessageService(store, this.consumerOffsetManager, logger, () => this.storeHost);
+    this.transactionService = new TransactionalMessageService(store, this.consumerOffsetManager, logger, () => this.storeHost, (m) => {
+      this.messageRouter.route(m, '');
+    });
     this.messageRouter.addStage(this.transactionService.routeStage, true);
     this.transactionCheckService = new TransactionCheckService(
       this,

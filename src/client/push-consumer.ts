@@ -239,9 +239,11 @@ export class PushConsumer implements MQConsumerInner {
     await this.orderlyService?.shutdown(this.opts.awaitTerminationMillis ?? 5000);
     for (const e of this.processQueueTable.values()) e.pq.drop();
     await this.rebalancing?.catch(() => undefined);
-    await this.persistConsumerOffset();
     // Java unlocks just before persisting; unlocking after it means whoever locks next reads the final offsets.
-    if (this.lockingOrderly) await this.unlockAll(false);
+    if (this.lockingOrderly) {
+      await Promise.all([...this.processQueueTable.values()].map((e) => this.persistBeforeUnlock(e.mq)));
+      await this.unlockAll(false);
+    } else await this.persistConsumerOffset();
     await this.innerProducer?.shutdown();
     await this.instance.unregisterConsumer(this.group);
     await this.instance.shutdown();
@@ -379,11 +381,31 @@ export class PushConsumer implements MQConsumerInner {
     const { mq, pq } = e;
     const force = Date.now() > pq.lastLockTimestamp + UNLOCK_DELAY_TIME_MILLS;
     if (pq.inFlight && !force && !(await settlesWithin(pq.inFlight, REMOVE_WAIT_MS))) return false;
-    await this.offsetStore.persist(mq).catch((err: unknown) => this.logger.warn({ err, mq }, 'persist offset of removed queue failed'));
+    await this.persistBeforeUnlock(mq);
     this.offsetStore.removeOffset(mq);
     pq.locked = false;
     await this.unlock(mq, true);
     return true;
+  }
+
+  /**
+   * The last offset write before a queue's lock is released, read back and written again if a
+   * pull sent earlier carried an older commit offset that the broker applied after this write
+   * (it stores a pull's commit offset only once its store read returns); otherwise the next
+   * owner would start before messages already consumed here.
+   */
+  private async persistBeforeUnlock(mq: MessageQueue): Promise<void> {
+    const want = this.offsetStore.readMemory(mq);
+    try {
+      for (let i = 0; i < 3; i++) {
+        await this.offsetStore.persist(mq);
+        if (want < 0 || this.messageModel !== 'CLUSTERING') return;
+        if ((await this.instance.api.queryConsumerOffset(this.brokerAddr(mq), this.group, mq)) >= want) return;
+      }
+      this.logger.warn({ mq, offset: want }, 'the broker kept an older offset than the one persisted');
+    } catch (err) {
+      this.logger.warn({ err, mq }, 'persist offset of an orderly queue before unlocking failed');
+    }
   }
 
   // ---- queue locks (Java RebalanceImpl lock / lockAll / unlock / unlockAll) ----

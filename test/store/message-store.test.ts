@@ -11,6 +11,7 @@ const variants: [string, Partial<MessageStoreConfig>][] = [
   ['async flush, 64 KiB segments', { flushDiskType: 'ASYNC_FLUSH', mappedFileSizeCommitLog: 64 * 1024, mappedFileSizeConsumeQueue: 20 * 50 }],
   ['sync flush, 64 KiB segments', { flushDiskType: 'SYNC_FLUSH', mappedFileSizeCommitLog: 64 * 1024, mappedFileSizeConsumeQueue: 20 * 50 }],
   ['async flush, 1 MiB segments', { flushDiskType: 'ASYNC_FLUSH', mappedFileSizeCommitLog: 1024 * 1024 }],
+  ['sync flush, blocking batch writes, 4 KiB batch buffers', { flushDiskType: 'SYNC_FLUSH', writeBatchSync: true, writeBufferSize: 4096, mappedFileSizeCommitLog: 64 * 1024 }],
 ];
 const small = { indexHashSlotNum: 64, indexNum: 256 };
 

@@ -139,4 +139,14 @@ describe('store recovery', () => {
     fs.writeFileSync(join(dir.path, 'checkpoint'), Buffer.alloc(4096));
     await checkIntact(dir.path, all, all);
   });
+
+  test('store recovery - a torn consume-queue entry is cut and rebuilt from the commit log', async () => {
+    using dir = tempDir();
+    const all = await fill(dir.path, Array.from({ length: 30 }, (_, i) => 100 + i));
+    const qdir = join(dir.path, 'consumequeue', 'R', '0');
+    const last = fs.readdirSync(qdir).sort().pop()!;
+    const size = fs.statSync(join(qdir, last)).size;
+    fs.truncateSync(join(qdir, last), size - 7);
+    await checkIntact(dir.path, all, all);
+  });
 });

@@ -71,7 +71,7 @@ export class ClientManageProcessor {
       if (!c.groupName || typeof c.groupName !== 'string') throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'heartbeat consumer data without groupName');
       const subs: SubscriptionData[] = (c.subscriptionDataSet ?? []).map(subscriptionFromHeartbeat);
       if (!b.config.enablePropertyFilter && subs.some((s) => s.sql)) {
-        throw new BrokerError(ResponseCode.NO_PERMISSION, 'The broker does not support consumer to filter message by SQL92 (enablePropertyFilter=false)');
+        throw new BrokerError(ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92 (enablePropertyFilter=false)');
       }
       return { c, subs };
     });
@@ -119,7 +119,7 @@ export class ClientManageProcessor {
     if (s?.topic) {
       const sub = buildSubscriptionData(s.topic, s.subString, s.expressionType);
       if (sub.sql && !this.broker.config.enablePropertyFilter) {
-        throw new BrokerError(ResponseCode.NO_PERMISSION, 'The broker does not support consumer to filter message by SQL92');
+        throw new BrokerError(ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92');
       }
     }
     return createResponse(ResponseCode.SUCCESS);

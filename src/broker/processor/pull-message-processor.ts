@@ -81,7 +81,7 @@ export class PullMessageProcessor {
     }
     const sub = this.subscriptionOf(h, ch);
     if (sub.sql && !b.config.enablePropertyFilter) {
-      throw new BrokerError(ResponseCode.NO_PERMISSION, 'The broker does not support consumer to filter message by SQL92');
+      throw new BrokerError(ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92');
     }
 
     const hasSuspend = (h.sysFlag & PullSysFlag.SUSPEND) !== 0;

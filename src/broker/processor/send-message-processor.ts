@@ -47,6 +47,9 @@ export class SendMessageProcessor {
     let queueId = this.pickQueue(h, tc, ch);
     let props = h.properties;
     const retry = this.handleRetry(h, req.version);
+    // A dead-letter topic created here must be on disk before its first message is, or a crash
+    // would leave a stored message in a topic the broker no longer knows.
+    if (retry?.dlq) await b.topicConfigManager.flush();
     if (retry) {
       topic = retry.topic;
       queueId = retry.queueId;

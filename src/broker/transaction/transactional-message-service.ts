@@ -44,6 +44,8 @@ export class TransactionalMessageService {
     private readonly offsets: ConsumerOffsetManager,
     private readonly logger: Logger,
     private readonly storeHost: () => { address: string; port: number } = () => ({ address: '127.0.0.1', port: 0 }),
+    /** Routes the committed message like any send, so a delay level or timer on it still applies. */
+    private readonly route: (msg: MessageInput) => void = () => undefined,
   ) {}
 
   /** Router stage: a TRAN_MSG=true send becomes a half message (unless it is an old-style retry). */
@@ -99,7 +101,9 @@ export class TransactionalMessageService {
     await this.catchUpOps();
     if (this.isDecided(half.queueOffset)) return false;
     if (req.commitOrRollback === TransactionConst.TRANSACTION_COMMIT_TYPE) {
-      const r = await this.store.putMessage(this.committedMessage(half));
+      const committed = this.committedMessage(half);
+      this.route(committed);
+      const r = await this.store.putMessage(committed);
       checkPut(r, 'commit of transaction message');
     }
     await this.writeOp(half.queueOffset);
