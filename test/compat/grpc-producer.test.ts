@@ -2,9 +2,9 @@
 // (and recall), and transactional messages, each checked from a real 5.x consumer's side.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createGroup, createTopic, GrpcHarness, receiveN, rmq, type MessageView } from './helpers/grpc.js';
+import { createGroup, createTopic, GrpcHarness, pb, receiveN, type MessageView } from './helpers/grpc.js';
 
-const { TransactionResolution } = rmq;
+const { TransactionResolution } = pb;
 
 describe('grpc producer', () => {
   test('grpc producer - normal message keeps tag, keys, properties and id through to a simple consumer', async () => {
@@ -108,7 +108,8 @@ describe('grpc producer', () => {
     assert.deepEqual(await receiveN(c, 1, 1200), []);
     await t2.commit();
 
-    const got = await receiveN(c, 2, 5000);
+    const got = await receiveN(c, 1, 5000);
+    got.push(...(await receiveN(c, 1, 1000)));
     assert.deepEqual(
       got.map((m) => [m.body.toString(), m.messageId]),
       [['committed', r2.messageId]],

@@ -84,6 +84,9 @@ export class PullMessageProcessor {
       throw new BrokerError(ResponseCode.SYSTEM_ERROR, 'The broker does not support consumer to filter message by SQL92');
     }
 
+    // The commit offset is stored before the read: after the await, a newer UPDATE_CONSUMER_OFFSET
+    // from the same client may already have arrived and must not be overwritten by this older one.
+    this.commitIfAsked(h, allowSuspend);
     const hasSuspend = (h.sysFlag & PullSysFlag.SUSPEND) !== 0;
     const maxNums = Math.max(1, Math.min(h.maxMsgNums, MAX_PULL_MSGS));
     const filter = sub.subAll && !sub.sql ? undefined : (tagsCode: number) => isMatchedByTagsCode(sub, tagsCode);
@@ -133,10 +136,8 @@ export class PullMessageProcessor {
         deadline: Date.now() + Math.min(timeout, 25_000),
         sub,
       });
-      this.commitIfAsked(h, allowSuspend);
       return null;
     }
-    this.commitIfAsked(h, allowSuspend);
     const resp = createResponse(code, remark, {
       nextBeginOffset: next,
       minOffset: r.minOffset,

@@ -7,6 +7,7 @@ import { ConsumerManageProcessor } from './consumer-manage-processor.js';
 import { EndTransactionProcessor } from './end-transaction-processor.js';
 import { LockProcessor } from './lock-processor.js';
 import { RecallMessageProcessor } from './recall-message-processor.js';
+import { PopMessageProcessor } from './pop-message-processor.js';
 import { PullMessageProcessor } from './pull-message-processor.js';
 import { SendMessageProcessor } from './send-message-processor.js';
 
@@ -38,6 +39,7 @@ export function registerProcessors(b: BrokerController, server: RemotingServer):
   server.registerProcessor(RequestCode.END_TRANSACTION, new EndTransactionProcessor(b).process);
 
   server.registerProcessor(RequestCode.RECALL_MESSAGE, new RecallMessageProcessor(b).process);
+  new PopMessageProcessor(b).register(server);
 
   const locks = new LockProcessor(b);
   server.registerProcessor(RequestCode.LOCK_BATCH_MQ, locks.lockBatch);

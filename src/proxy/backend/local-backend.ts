@@ -1,7 +1,7 @@
 // ProxyBackend over a BrokerController in the same process: thin delegation, the behaviour the
 // activities had when they called the broker directly.
 import { javaStringHashCode } from '../../common/tag-hash.js';
-import { hostPortOf as _unused, decodeRecord, type BrokerController, type SubscriptionGroupConfig, type TopicConfig } from '../../broker/index.js';
+import { decodeRecord, type BrokerController, type SubscriptionGroupConfig, type TopicConfig } from '../../broker/index.js';
 import { buildSubscriptionData, isMatchedByTagsCode } from '../../broker/clients/subscription-data.js';
 import { TransactionConst } from '../../broker/transaction/transaction-const.js';
 import { PutMessageStatus, type MessageInput } from '../../store/index.js';

@@ -11,6 +11,11 @@ import { startStandalone, type BrokerOverrides, type Standalone } from '../../he
 const require = createRequire(import.meta.url);
 // The client is CommonJS; loaded through require so its classes keep their runtime identity.
 export const rmq = require('rocketmq-client-nodejs') as typeof import('rocketmq-client-nodejs');
+/** Protobuf enums the client's index does not re-export (TransactionResolution, FilterType). */
+export const pb = require('rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js') as {
+  TransactionResolution: { COMMIT: 1; ROLLBACK: 2 };
+  FilterType: { TAG: 1; SQL: 2 };
+};
 export type MessageView = import('rocketmq-client-nodejs').MessageView;
 export type Producer = import('rocketmq-client-nodejs').Producer;
 export type SimpleConsumer = import('rocketmq-client-nodejs').SimpleConsumer;

@@ -1,0 +1,219 @@
+// POP_MESSAGE, ACK_MESSAGE and CHANGE_MESSAGE_INVISIBLETIME over remoting, answered from the
+// broker's PopService, so a proxy in another process ("cluster" mode) can serve 5.x receives.
+// Header names are Java's; our extras: autoRenew, clientId, maxDeliveryAttempts on POP_MESSAGE and
+// deadLetter on ACK_MESSAGE (forward to %DLQ%<group>, then ack, in one step).
+import { encodeMessage } from '../../common/message-codec.js';
+import { MessageConst } from '../../common/message-const.js';
+import { setPropertyInString } from '../../common/property-edit.js';
+import { BrokerError, createResponse, decodeHeader, RequestCode, ResponseCode, type RemotingChannel, type RemotingCommand, type RemotingServer } from '../../remoting/index.js';
+import type { BrokerController } from '../broker-controller.js';
+import { buildSubscriptionData } from '../clients/subscription-data.js';
+import type { AckResult, PoppedMessage } from '../pop/pop-service.js';
+import { isReadable } from '../topic-config.js';
+
+const POP_HEADER = {
+  consumerGroup: { type: 'string', required: true },
+  topic: { type: 'string', required: true },
+  queueId: { type: 'int' },
+  maxMsgNums: { type: 'int', required: true },
+  invisibleTime: { type: 'long', required: true },
+  pollTime: { type: 'long' },
+  bornTime: { type: 'long' },
+  initMode: { type: 'int' },
+  expType: { type: 'string' },
+  exp: { type: 'string' },
+  order: { type: 'bool' },
+  attemptId: { type: 'string' },
+  autoRenew: { type: 'bool' },
+  clientId: { type: 'string' },
+  maxDeliveryAttempts: { type: 'int' },
+} as const;
+
+const ACK_HEADER = {
+  consumerGroup: { type: 'string', required: true },
+  topic: { type: 'string', required: true },
+  queueId: { type: 'int' },
+  extraInfo: { type: 'string', required: true },
+  offset: { type: 'long' },
+  deadLetter: { type: 'bool' },
+} as const;
+
+const CHANGE_HEADER = { ...ACK_HEADER, invisibleTime: { type: 'long', required: true } } as const;
+
+/** Java caps a pop batch at 32 and holds a pop at most about 20 s. */
+const MAX_POP_NUMS = 32;
+const MAX_POLL_MS = 30_000;
+/** A gRPC client seen through a proxy connection counts as alive this long after its last pop. */
+const REMOTE_CLIENT_ALIVE_MS = 120_000;
+
+/** Why an ack or change failed, in a header so the proxy can tell expired from invalid. */
+export const AckResultHeader = 'ackResult';
+
+export class PopMessageProcessor {
+  private readonly pending = new Map<RemotingChannel, Set<AbortController>>();
+  private readonly remoteClients = new Map<string, { channel: RemotingChannel; lastSeen: number }>();
+
+  constructor(private readonly broker: BrokerController) {
+    const ps = broker.popService;
+    const prev = ps.clientAlive;
+    ps.clientAlive = (id) => this.remoteClientAlive(id) || prev(id);
+  }
+
+  register(server: RemotingServer): void {
+    server.registerProcessor(RequestCode.POP_MESSAGE, this.popMessage);
+    server.registerProcessor(RequestCode.ACK_MESSAGE, this.ackMessage);
+    server.registerProcessor(RequestCode.CHANGE_MESSAGE_INVISIBLETIME, this.changeInvisibleTime);
+    server.onChannelClose((ch) => {
+      const set = this.pending.get(ch);
+      if (set) for (const a of set) a.abort();
+      this.pending.delete(ch);
+    });
+  }
+
+  private remoteClientAlive(clientId: string): boolean {
+    const c = this.remoteClients.get(clientId);
+    if (!c) return false;
+    if (c.channel.closed || Date.now() - c.lastSeen > REMOTE_CLIENT_ALIVE_MS) {
+      this.remoteClients.delete(clientId);
+      return false;
+    }
+    return true;
+  }
+
+  readonly popMessage = async (req: RemotingCommand, ch: RemotingChannel): Promise<RemotingCommand | null> => {
+    const b = this.broker;
+    const h = decodeHeader(POP_HEADER, req.extFields);
+    if (!isReadable(b.config.brokerPermission)) throw new BrokerError(ResponseCode.NO_PERMISSION, `the broker[${b.brokerIP}] pop message is forbidden`);
+    const sg = b.subscriptionGroupManager.findSubscriptionGroupConfig(h.consumerGroup);
+    if (!sg) throw new BrokerError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${h.consumerGroup}] does not exist`);
+    if (!sg.consumeEnable) throw new BrokerError(ResponseCode.NO_PERMISSION, `subscription group no permission, ${h.consumerGroup}`);
+    const tc = b.topicConfigManager.selectTopicConfig(h.topic);
+    if (!tc) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist, apply first please!`);
+    if (!isReadable(tc.perm)) throw new BrokerError(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] peeking message is forbidden`);
+    if (h.maxMsgNums < 1) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `maxMsgNums must be positive, got ${h.maxMsgNums}`);
+    const autoRenew = h.autoRenew ?? false;
+    if (!autoRenew && h.invisibleTime <= 0) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `invisibleTime must be positive, got ${h.invisibleTime}`);
+    const sub = buildSubscriptionData(h.topic, h.exp || '*', h.expType);
+    if (sub.sql && !b.config.enablePropertyFilter) {
+      throw new BrokerError(ResponseCode.NO_PERMISSION, 'The broker does not support consumer to filter message by SQL92');
+    }
+    const clientId = h.clientId ?? '';
+    if (clientId) this.remoteClients.set(clientId, { channel: ch, lastSeen: Date.now() });
+    const pollMs = Math.min(Math.max(0, h.pollTime ?? 0), MAX_POLL_MS);
+    const abort = new AbortController();
+    this.track(ch, abort, true);
+    let popped: PoppedMessage[];
+    try {
+      popped = await b.popService.pop(
+        {
+          group: h.consumerGroup,
+          topic: h.topic,
+          maxNums: Math.min(h.maxMsgNums, MAX_POP_NUMS),
+          invisibleTimeMs: h.invisibleTime,
+          autoRenew,
+          clientId,
+          sub,
+          fifo: h.order ?? sg.consumeMessageOrderly,
+          pollTimeMs: pollMs,
+          maxDeliveryAttempts: h.maxDeliveryAttempts ?? sg.retryMaxTimes + 1,
+        },
+        abort.signal,
+      );
+    } finally {
+      this.track(ch, abort, false);
+    }
+    if (ch.closed) return null;
+    if (popped.length === 0) {
+      return createResponse(pollMs > 0 ? ResponseCode.POLLING_TIMEOUT : ResponseCode.PULL_NOT_FOUND, 'no new message');
+    }
+    b.stats.recordPull(h.topic, h.consumerGroup, popped.length, 0);
+    return this.popResponse(h.topic, h.consumerGroup, popped);
+  };
+
+  private track(ch: RemotingChannel, a: AbortController, add: boolean): void {
+    let set = this.pending.get(ch);
+    if (add) {
+      if (!set) this.pending.set(ch, (set = new Set()));
+      set.add(a);
+    } else if (set) {
+      set.delete(a);
+      if (set.size === 0) this.pending.delete(ch);
+    }
+  }
+
+  /**
+   * Body: each record re-encoded with POP_CK = its receipt handle and RECONSUMETIMES = delivery
+   * attempt - 1 (FIFO redeliveries are counted by the pop service, not by the stored record).
+   * popTime + invisibleTime is the first message's invisible-until; later queues of the same pop
+   * may differ by the milliseconds the pop took.
+   */
+  private popResponse(topic: string, group: string, popped: PoppedMessage[]): RemotingCommand {
+    const parts: Buffer[] = [];
+    for (const p of popped) {
+      parts.push(
+        encodeMessage({
+          ...p.record,
+          properties: setPropertyInString(p.record.properties, MessageConst.PROPERTY_POP_CK, p.receiptHandle),
+          reconsumeTimes: p.deliveryAttempt - 1,
+        }),
+      );
+    }
+    const popTime = Date.now();
+    const invisibleTime = Math.max(0, popped[0].invisibleUntil - popTime);
+    return createResponse(
+      ResponseCode.SUCCESS,
+      undefined,
+      { popTime, invisibleTime, reviveQid: 0, restNum: this.restNum(topic, group, popped.length) },
+      parts,
+    );
+  }
+
+  /** An estimate: messages past the group's committed offsets, less this batch. */
+  private restNum(topic: string, group: string, taken: number): number {
+    const b = this.broker;
+    const tc = b.topicConfigManager.selectTopicConfig(topic);
+    let rest = 0;
+    for (let q = 0; q < (tc?.readQueueNums ?? 0); q++) {
+      const max = b.store.getMaxOffsetInQueue(topic, q);
+      rest += Math.max(0, max - Math.max(0, b.consumerOffsetManager.queryOffset(group, topic, q)));
+    }
+    return Math.max(0, rest - taken);
+  }
+
+  readonly ackMessage = async (req: RemotingCommand): Promise<RemotingCommand> => {
+    const h = decodeHeader(ACK_HEADER, req.extFields);
+    this.requireTopic(h.topic);
+    const ps = this.broker.popService;
+    const r: AckResult = h.deadLetter ? await ps.forwardToDeadLetter(h.consumerGroup, h.extraInfo) : ps.ack(h.consumerGroup, h.extraInfo);
+    if (r === 'OK') return createResponse(ResponseCode.SUCCESS);
+    return failed(r);
+  };
+
+  readonly changeInvisibleTime = (req: RemotingCommand): RemotingCommand => {
+    const h = decodeHeader(CHANGE_HEADER, req.extFields);
+    this.requireTopic(h.topic);
+    if (h.invisibleTime < 0) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `invisibleTime must not be negative, got ${h.invisibleTime}`);
+    const r = this.broker.popService.changeInvisibleTime(h.consumerGroup, h.extraInfo, h.invisibleTime);
+    if (typeof r === 'string') return failed(r);
+    return createResponse(ResponseCode.SUCCESS, undefined, {
+      extraInfo: r.handle,
+      popTime: r.invisibleUntil - h.invisibleTime,
+      invisibleTime: h.invisibleTime,
+      reviveQid: 0,
+    });
+  };
+
+  private requireTopic(topic: string): void {
+    if (!this.broker.topicConfigManager.selectTopicConfig(topic)) {
+      throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist, apply first please!`);
+    }
+  }
+}
+
+function failed(r: AckResult): RemotingCommand {
+  const remark =
+    r === 'EXPIRED'
+      ? 'receipt handle has expired: the message became visible again and will be redelivered'
+      : 'receipt handle is invalid: unknown, already acknowledged or superseded by a newer handle';
+  return createResponse(ResponseCode.NO_MESSAGE, remark, { [AckResultHeader]: r });
+}
