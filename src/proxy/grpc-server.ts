@@ -20,6 +20,8 @@ export interface GrpcProxyOptions {
   logger?: Logger;
   /** Minimum invisible time of a receive (RocketMQ: 10 s). */
   minInvisibleTimeMsForReceive?: number;
+  /** Longest receive long poll, announced to push consumers in their settings (RocketMQ: 20 s). */
+  maxLongPollingTimeoutMs?: number;
 }
 
 export interface GrpcProxyHandle {
@@ -37,6 +39,7 @@ export async function startGrpcProxy(broker: BrokerController, opts: GrpcProxyOp
     logger: opts.logger ?? silentLogger,
     transactions: new Map(),
     minInvisibleTimeMsForReceive: opts.minInvisibleTimeMsForReceive ?? 10_000,
+    maxLongPollingTimeoutMs: opts.maxLongPollingTimeoutMs ?? 20_000,
   };
   broker.popService.clientAlive = (id) => ctx.clients.isAlive(id);
   broker.transactionCheckListeners.push((m, topic) => recoverOrphanedTransaction(ctx, m, topic));

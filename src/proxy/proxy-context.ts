@@ -20,6 +20,8 @@ export interface ProxyContext {
   transactions: Map<string, TransactionHandle>;
   /** Minimum invisible time a receive may ask for (RocketMQ: 10 s). */
   minInvisibleTimeMsForReceive: number;
+  /** Longest receive long poll, also announced to push consumers (RocketMQ: 20 s); a push consumer's shutdown waits this long. */
+  maxLongPollingTimeoutMs: number;
 }
 
 export const TRANSACTION_HANDLE_TTL_MS = 3 * 3600_000;

@@ -12,7 +12,6 @@ import { requireTopic } from './route-activity.js';
 
 const FilterType = { TAG: 1, SQL: 2 } as const;
 const MAX_INVISIBLE_MS = 12 * 3600_000;
-const MAX_LONG_POLLING_MS = 20_000;
 const MAX_BATCH = 32;
 
 interface ReceiveRequest {
@@ -80,7 +79,8 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
         }
         const batch = req.batchSize ?? 0;
         if (batch <= 0) throw new ProxyError(Code.BAD_REQUEST, `batch_size must be positive, got ${batch}`);
-        const poll = Math.min(Math.max(0, fromDuration(req.longPollingTimeout) ?? MAX_LONG_POLLING_MS), MAX_LONG_POLLING_MS);
+        const maxPoll = ctx.maxLongPollingTimeoutMs;
+        const poll = Math.min(Math.max(0, fromDuration(req.longPollingTimeout) ?? maxPoll), maxPoll);
         const popped = await ctx.broker.popService.pop(
           {
             group: group.name,

@@ -44,7 +44,7 @@ export function settingsReply(ctx: ProxyContext, c: GrpcClient, s: PbSettings): 
       subscriptions: s.subscription?.subscriptions ?? [],
       fifo: sg?.consumeMessageOrderly ?? false,
       receiveBatchSize: 32,
-      longPollingTimeout: toDuration(20_000),
+      longPollingTimeout: toDuration(ctx.maxLongPollingTimeoutMs),
     },
   };
 }

@@ -1,21 +1,9 @@
 // The shapes the broker exchanges with the store.
-import type { HostPort } from '../common/message-host.js';
+import type { MessageRecordFields } from '../common/message-codec.js';
 import type { GetMessageStatus, PutMessageStatus } from './store-status.js';
 
-/** One message as the broker hands it in. */
-export interface MessageInput {
-  topic: string;
-  queueId: number;
-  flag: number;
-  body: Buffer;
-  /** Encoded properties string (name \u0001 value \u0002 ...). */
-  properties: string;
-  sysFlag: number;
-  bornTimestamp: number;
-  bornHost: HostPort;
-  storeHost: HostPort;
-  reconsumeTimes: number;
-  preparedTransactionOffset: number;
+/** One message as the broker hands it in: the record fields a sender supplies, plus a tag-code override. */
+export interface MessageInput extends MessageRecordFields {
   /** Overrides the tag hash in the consume queue, e.g. the deliver time for SCHEDULE_TOPIC_XXXX. */
   tagsCode?: number;
 }

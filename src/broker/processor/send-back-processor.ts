@@ -6,10 +6,10 @@ import { getPropertyFromString } from '../../common/message-properties.js';
 import { createMessageId } from '../../common/msg-id.js';
 import { removePropertyFromString, setPropertyInString } from '../../common/property-edit.js';
 import { BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingChannel, type RemotingCommand } from '../../remoting/index.js';
-import type { MessageInput } from '../../store/index.js';
 import type { BrokerController } from '../broker-controller.js';
 import { dlqTopic, isWriteable, PermName, retryTopic } from '../topic-config.js';
 import { putStatusToResponse } from './put-status.js';
+import { restoreInput } from '../restore-message.js';
 
 const V3_4_9 = 121;
 const RW = PermName.PERM_READ | PermName.PERM_WRITE;
@@ -75,19 +75,7 @@ export class SendBackProcessor {
       const level = delayLevel === 0 ? 3 + m.reconsumeTimes : delayLevel;
       props = setPropertyInString(props, MessageConst.PROPERTY_DELAY_TIME_LEVEL, String(level));
     }
-    const msg: MessageInput = {
-      topic,
-      queueId,
-      flag: m.flag,
-      body: m.body,
-      properties: props,
-      sysFlag: m.sysFlag,
-      bornTimestamp: m.bornTimestamp,
-      bornHost: m.bornHost,
-      storeHost: b.storeHost,
-      reconsumeTimes: m.reconsumeTimes + 1,
-      preparedTransactionOffset: m.preparedTransactionOffset,
-    };
+    const msg = restoreInput(m, { topic, queueId, properties: props, storeHost: b.storeHost, reconsumeTimes: m.reconsumeTimes + 1 });
     // Fix (semantics suite, restart after SIGKILL): a retry or DLQ topic created here was only
     // persisted in the background, so a kill soon after lost its config and the messages stored
     // in it could not be pulled after the restart. Java persists it before storing, as here.

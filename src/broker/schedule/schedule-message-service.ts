@@ -7,9 +7,9 @@ import { decodeMessage } from '../../common/message-codec.js';
 import { MessageConst, TopicValidator } from '../../common/message-const.js';
 import { getPropertyFromString } from '../../common/message-properties.js';
 import { removePropertyFromString, setPropertyInString } from '../../common/property-edit.js';
-import { tagsString2tagsCode } from '../../common/tag-hash.js';
-import { GetMessageStatus, PutMessageStatus, type MessageInput, type MessageStore } from '../../store/index.js';
+import { GetMessageStatus, type MessageStore } from '../../store/index.js';
 import { ConfigPersister } from '../config-persister.js';
+import { assertStored, restoreInput } from '../restore-message.js';
 
 const BATCH = 32;
 const RETRY_AFTER_FAILURE_MS = 1000;
@@ -127,24 +127,8 @@ export class ScheduleMessageService {
     props = removePropertyFromString(props, MessageConst.PROPERTY_TIMER_DELIVER_MS);
     props = removePropertyFromString(props, MessageConst.PROPERTY_TIMER_DELAY_SEC);
     props = setPropertyInString(props, MessageConst.PROPERTY_WAIT_STORE_MSG_OK, 'false');
-    const msg: MessageInput = {
-      topic: realTopic,
-      queueId: realQid,
-      flag: m.flag,
-      body: m.body,
-      properties: props,
-      sysFlag: m.sysFlag,
-      bornTimestamp: m.bornTimestamp,
-      bornHost: m.bornHost,
-      storeHost: m.storeHost,
-      reconsumeTimes: m.reconsumeTimes,
-      preparedTransactionOffset: m.preparedTransactionOffset,
-      tagsCode: tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS)),
-    };
-    const r = await this.store.putMessage(msg);
-    if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
-      throw new Error(`re-put of scheduled message to ${realTopic} failed: ${String(r.status)} ${r.remark ?? ''}`);
-    }
+    const r = await this.store.putMessage(restoreInput(m, { topic: realTopic, queueId: realQid, properties: props, retag: true }));
+    assertStored(r, `re-put of scheduled message to ${realTopic}`);
   }
 
   /** Cursor per level (1-based keys, as RocketMQ's delayOffset.json). */

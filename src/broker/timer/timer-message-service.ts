@@ -10,13 +10,13 @@ import { decodeMessage, type MessageRecord } from '../../common/message-codec.js
 import { MessageConst, TopicValidator } from '../../common/message-const.js';
 import { getPropertyFromString } from '../../common/message-properties.js';
 import { removePropertyFromString, setPropertyInString } from '../../common/property-edit.js';
-import { tagsString2tagsCode } from '../../common/tag-hash.js';
 import { BrokerError, ResponseCode } from '../../remoting/index.js';
-import { GetMessageStatus, PutMessageStatus, type MessageInput, type MessageStore } from '../../store/index.js';
+import { GetMessageStatus, type MessageInput, type MessageStore } from '../../store/index.js';
 import { TimerStore } from '../../store/timer/index.js';
 import type { ConsumerOffsetManager } from '../consumer-offset-manager.js';
 import type { RouteResult } from '../message-router.js';
 import { encodeRecallHandle } from './recall-handle.js';
+import { assertStored, restoreInput } from '../restore-message.js';
 
 const WHEEL = TopicValidator.RMQ_SYS_WHEEL_TIMER;
 const CURSOR_GROUP = 'CID_RMQ_SYS_TIMER';
@@ -204,23 +204,8 @@ export class TimerMessageService {
     let props = m.properties;
     for (const k of [MessageConst.PROPERTY_REAL_TOPIC, MessageConst.PROPERTY_REAL_QUEUE_ID]) props = removePropertyFromString(props, k);
     props = setPropertyInString(props, MessageConst.PROPERTY_TIMER_DEQUEUE_MS, String(this.now()));
-    const r = await this.store.putMessage({
-      topic,
-      queueId,
-      flag: m.flag,
-      body: m.body,
-      properties: props,
-      sysFlag: m.sysFlag,
-      bornTimestamp: m.bornTimestamp,
-      bornHost: m.bornHost,
-      storeHost: m.storeHost,
-      reconsumeTimes: m.reconsumeTimes,
-      preparedTransactionOffset: m.preparedTransactionOffset,
-      tagsCode: tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS)),
-    });
-    if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
-      throw new Error(`timer delivery to ${topic} failed: ${String(r.status)} ${r.remark ?? ''}`);
-    }
+    const r = await this.store.putMessage(restoreInput(m, { topic, queueId, properties: props, retag: true }));
+    assertStored(r, `timer delivery to ${topic}`);
   }
 
   /**

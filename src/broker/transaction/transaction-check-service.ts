@@ -9,9 +9,10 @@ import { getPropertyFromString } from '../../common/message-properties.js';
 import { createMessageId } from '../../common/msg-id.js';
 import { setPropertyInString } from '../../common/property-edit.js';
 import { createRequest, RequestCode } from '../../remoting/index.js';
-import { GetMessageStatus, PutMessageStatus, type MessageInput } from '../../store/index.js';
+import { GetMessageStatus } from '../../store/index.js';
 import type { BrokerController } from '../broker-controller.js';
 import type { TransactionalMessageService } from './transactional-message-service.js';
+import { assertStored, restoreInput } from '../restore-message.js';
 
 const HALF = TopicValidator.RMQ_SYS_TRANS_HALF_TOPIC;
 const MAX_SCAN_MS = 60_000;
@@ -93,35 +94,16 @@ export class TransactionCheckService {
 
   /** Re-appends the half message so the cursor can move on; returns the copy as stored. */
   private async putBack(m: MessageRecord, times: number): Promise<MessageRecord | undefined> {
-    const msg = this.asInput(m, HALF, 0, setPropertyInString(m.properties, MessageConst.PROPERTY_TRANSACTION_CHECK_TIMES, String(times)));
-    const r = await this.broker.store.putMessage(msg);
-    if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
-      throw new Error(`re-append of half message failed: ${String(r.status)}`);
-    }
+    const msg = restoreInput(m, { topic: HALF, queueId: 0, properties: setPropertyInString(m.properties, MessageConst.PROPERTY_TRANSACTION_CHECK_TIMES, String(times)) });
+    const r = assertStored(await this.broker.store.putMessage(msg), 're-append of half message');
     return { ...m, properties: msg.properties, queueOffset: r.queueOffset, commitLogOffset: r.wroteOffset };
   }
 
   private async discard(m: MessageRecord): Promise<void> {
     const topic = TopicValidator.RMQ_SYS_TRANS_CHECK_MAX_TIME_TOPIC;
     this.broker.topicConfigManager.createTopicIfAbsent(topic, 1);
-    await this.broker.store.putMessage(this.asInput(m, topic, 0, m.properties));
+    assertStored(await this.broker.store.putMessage(restoreInput(m, { topic, queueId: 0, properties: m.properties })), 'discard of half message');
     this.logger.warn({ halfOffset: m.queueOffset }, 'half message checked transactionCheckMax times; discarded');
-  }
-
-  private asInput(m: MessageRecord, topic: string, queueId: number, properties: string): MessageInput {
-    return {
-      topic,
-      queueId,
-      flag: m.flag,
-      body: m.body,
-      properties,
-      sysFlag: m.sysFlag,
-      bornTimestamp: m.bornTimestamp,
-      bornHost: m.bornHost,
-      storeHost: m.storeHost,
-      reconsumeTimes: m.reconsumeTimes,
-      preparedTransactionOffset: m.preparedTransactionOffset,
-    };
   }
 
   /** Oneway CHECK_TRANSACTION_STATE to a live producer of the message's group, body = the message as its real topic. */

@@ -9,12 +9,12 @@ import { MessageConst, TopicValidator } from '../../common/message-const.js';
 import { getPropertyFromString } from '../../common/message-properties.js';
 import { removePropertyFromString, setPropertyInString } from '../../common/property-edit.js';
 import { MessageSysFlag, resetTransactionValue } from '../../common/sys-flag.js';
-import { tagsString2tagsCode } from '../../common/tag-hash.js';
 import { BrokerError, ResponseCode } from '../../remoting/index.js';
-import { PutMessageStatus, type MessageInput, type MessageStore, type PutMessageResult } from '../../store/index.js';
+import { type MessageInput, type MessageStore } from '../../store/index.js';
 import type { ConsumerOffsetManager } from '../consumer-offset-manager.js';
 import type { RouteResult } from '../message-router.js';
 import { TransactionConst } from './transaction-const.js';
+import { assertStored, restoreInput } from '../restore-message.js';
 
 const HALF = TopicValidator.RMQ_SYS_TRANS_HALF_TOPIC;
 const OP = TopicValidator.RMQ_SYS_TRANS_OP_HALF_TOPIC;
@@ -104,7 +104,7 @@ export class TransactionalMessageService {
       const committed = this.committedMessage(half);
       this.route(committed);
       const r = await this.store.putMessage(committed);
-      checkPut(r, 'commit of transaction message');
+      assertStored(r, 'commit of transaction message');
     }
     await this.writeOp(half.queueOffset);
     return true;
@@ -119,20 +119,14 @@ export class TransactionalMessageService {
     props = removePropertyFromString(props, MessageConst.PROPERTY_REAL_TOPIC);
     props = removePropertyFromString(props, MessageConst.PROPERTY_REAL_QUEUE_ID);
     props = removePropertyFromString(props, MessageConst.PROPERTY_TRANSACTION_CHECK_TIMES);
-    return {
+    return restoreInput(half, {
       topic,
       queueId: qid,
-      flag: half.flag,
-      body: half.body,
       properties: props,
       sysFlag: resetTransactionValue(half.sysFlag, MessageSysFlag.TRANSACTION_COMMIT_TYPE),
-      bornTimestamp: half.bornTimestamp,
-      bornHost: half.bornHost,
-      storeHost: half.storeHost,
-      reconsumeTimes: half.reconsumeTimes,
       preparedTransactionOffset: half.commitLogOffset,
-      tagsCode: tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS)),
-    };
+      retag: true,
+    });
   }
 
   /** Appends the op record that marks a half offset decided. */
@@ -151,7 +145,7 @@ export class TransactionalMessageService {
       reconsumeTimes: 0,
       preparedTransactionOffset: 0,
     });
-    checkPut(r, 'op record');
+    assertStored(r, 'op record');
     this.decided.add(halfQueueOffset);
   }
 
@@ -187,11 +181,5 @@ export class TransactionalMessageService {
       this.opEntries.shift();
     }
     this.offsets.commitOffset(TransactionConst.CHECK_GROUP, OP, 0, opCursor);
-  }
-}
-
-function checkPut(r: PutMessageResult, what: string): void {
-  if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
-    throw new BrokerError(ResponseCode.SYSTEM_ERROR, `${what} failed: ${String(r.status)} ${r.remark ?? ''}`.trim());
   }
 }

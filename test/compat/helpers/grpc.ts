@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../../src/remoting/index.js';
-import { startGrpcProxy, type GrpcProxyHandle } from '../../../src/proxy/index.js';
+import { startGrpcProxy, type GrpcProxyHandle, type GrpcProxyOptions } from '../../../src/proxy/index.js';
 import { loadMessagingService } from '../../../src/proxy/proto.js';
 import { startStandalone, type BrokerOverrides, type Standalone } from '../../helpers/standalone.js';
 
@@ -68,10 +68,17 @@ export class GrpcHarness {
     readonly g: GrpcProxyHandle,
   ) {}
 
-  static async start(overrides: BrokerOverrides = {}, minInvisibleTimeMsForReceive = 1000): Promise<GrpcHarness> {
+  /** Short receive limits: a push consumer's shutdown waits out its in-flight long polls. */
+  static async start(overrides: BrokerOverrides = {}, proxy: Partial<GrpcProxyOptions> = {}): Promise<GrpcHarness> {
     const s = await startStandalone(overrides);
     try {
-      const g = await startGrpcProxy(s.controller, { host: '127.0.0.1', port: 0, minInvisibleTimeMsForReceive });
+      const g = await startGrpcProxy(s.controller, {
+        host: '127.0.0.1',
+        port: 0,
+        minInvisibleTimeMsForReceive: 1000,
+        maxLongPollingTimeoutMs: 1000,
+        ...proxy,
+      });
       return new GrpcHarness(s, g);
     } catch (err) {
       await s.close();
@@ -131,7 +138,8 @@ export class GrpcHarness {
   }
 
   async close(): Promise<void> {
-    for (const c of this.clients.splice(0)) await c.shutdown().catch(() => undefined);
+    // In parallel: each push consumer's shutdown waits for its own long polls and cache.
+    await Promise.all(this.clients.splice(0).map((c) => c.shutdown().catch(() => undefined)));
     await this.g.close();
     await this.s.close();
   }
