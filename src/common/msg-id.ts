@@ -3,7 +3,6 @@
 import { readLong, writeLong } from './message-bytes.js';
 import { readAddress, writeAddress, type HostPort } from './message-host.js';
 
-let lastHost: HostPort | undefined;
 let lastAddress = '';
 let lastPort = -1;
 let lastPrefix = '';
@@ -11,12 +10,11 @@ let lastPrefix = '';
 /** offsetMsgId: 4|16 address bytes + int32 port + int64 offset, uppercase hex (32 or 56 chars). */
 export function createMessageId(storeHost: HostPort, commitLogOffset: number): string {
   // One store host per broker: its hex prefix is worked out once.
-  if (storeHost !== lastHost || storeHost.address !== lastAddress || storeHost.port !== lastPort) {
+  if (storeHost.address !== lastAddress || storeHost.port !== lastPort) {
     const buf = Buffer.allocUnsafe(20);
     const n = writeAddress(buf, storeHost.address, 0);
     buf.writeInt32BE(storeHost.port, n);
     lastPrefix = buf.toString('hex', 0, n + 4).toUpperCase();
-    lastHost = storeHost;
     lastAddress = storeHost.address;
     lastPort = storeHost.port;
   }
