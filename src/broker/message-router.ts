@@ -29,6 +29,8 @@ export class MessageRouter {
   }
 
   route(msg: MessageInput, producerGroup: string): RouteResult {
+    // Most messages carry none of the properties any stage looks at: one scan rules that out.
+    if (!SPECIAL_PROPERTY.test(msg.properties)) return NONE;
     for (const stage of this.stages) {
       const r = stage(msg, producerGroup);
       if (r) return r;
@@ -69,3 +71,7 @@ export class MessageRouter {
 }
 
 const NONE: RouteResult = {};
+
+/** A property some stage reacts to: DELAY, TRAN_MSG, TIMER_*, __STARTDELIVERTIME (\u0002 ends each entry). */
+// eslint-disable-next-line no-control-regex
+const SPECIAL_PROPERTY = /(?:^|\u0002)(?:DELAY|TRAN_MSG|TIMER_|__STARTDELIVERTIME)/;

@@ -266,6 +266,9 @@ export class PopService {
     found.s.inflight.delete(found.f.offset);
     found.s.fifoAttempts.delete(found.f.offset);
     this.commit(found.s);
+    // Fix (gRPC FIFO push suite): the last ack unblocks a FIFO queue; receives parked on it would
+    // otherwise sleep out their whole long poll (20 s) before seeing the queue's next messages.
+    if (found.s.fifo && found.s.inflight.size === 0) this.onDispatch(found.s.topic);
     return 'OK';
   }
 
