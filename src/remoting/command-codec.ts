@@ -50,46 +50,45 @@ function encodeJsonFrameHead(cmd: RemotingCommand, bodyLen: number): Buffer {
 }
 
 function encodeBinaryFrameHead(cmd: RemotingCommand, bodyLen: number): Buffer {
-  const remarkLen = cmd.remark ? utf8Length(cmd.remark) : 0;
-  let mapLen = 0;
+  // One pass: the buffer is sized for the worst case (3 bytes per UTF-16 unit), each string is
+  // written once, and the length words are filled in behind it.
   const ext = cmd.extFields;
-  for (const k in ext) mapLen += 6 + utf8Length(k) + utf8Length(ext[k]);
-  const headerLen = 13 + 4 + remarkLen + 4 + mapLen;
-  if (headerLen > MAX_HEADER_LENGTH) throw new FrameError(`header of ${headerLen} bytes exceeds ${MAX_HEADER_LENGTH}`);
-  const buf = Buffer.allocUnsafe(8 + headerLen);
-  buf.writeInt32BE(4 + headerLen + bodyLen, 0);
-  buf.writeUInt32BE(((SerializeType.ROCKETMQ << 24) | headerLen) >>> 0, 4);
+  const remark = cmd.remark;
+  let worst = 8 + 13 + 4 + 4 + (remark ? remark.length * 3 : 0);
+  for (const k in ext) worst += 6 + (k.length + ext[k].length) * 3;
+  const buf = Buffer.allocUnsafe(worst);
   let p = 8;
   p = buf.writeInt16BE(cmd.code << 16 >> 16, p);
   p = buf.writeUInt8(languageToByte(cmd.language), p);
   p = buf.writeInt16BE(cmd.version << 16 >> 16, p);
   p = buf.writeInt32BE(cmd.opaque | 0, p);
   p = buf.writeInt32BE(cmd.flag | 0, p);
-  p = buf.writeInt32BE(remarkLen, p);
-  if (remarkLen > 0) p = writeUtf8(buf, cmd.remark as string, p);
-  p = buf.writeInt32BE(mapLen, p);
+  const remarkAt = p;
+  p += 4;
+  if (remark) p = writeUtf8(buf, remark, p);
+  buf.writeInt32BE(p - remarkAt - 4, remarkAt);
+  const mapAt = p;
+  p += 4;
   for (const k in ext) {
     const ke = writeUtf8(buf, k, p + 2);
     buf.writeInt16BE(ke - p - 2, p);
     p = ke;
-    const v = ext[k];
-    const ve = writeUtf8(buf, v, p + 4);
+    const ve = writeUtf8(buf, ext[k], p + 4);
     buf.writeInt32BE(ve - p - 4, p);
     p = ve;
   }
-  return buf;
+  buf.writeInt32BE(p - mapAt - 4, mapAt);
+  const headerLen = p - 8;
+  if (headerLen > MAX_HEADER_LENGTH) throw new FrameError(`header of ${headerLen} bytes exceeds ${MAX_HEADER_LENGTH}`);
+  buf.writeInt32BE(4 + headerLen + bodyLen, 0);
+  buf.writeUInt32BE(((SerializeType.ROCKETMQ << 24) | headerLen) >>> 0, 4);
+  return buf.subarray(0, p);
 }
 
 // Header keys and values are mostly short ASCII; a JS loop beats a native call per string there.
 const SHORT_STRING = 64;
 
-function utf8Length(s: string): number {
-  if (s.length > SHORT_STRING) return Buffer.byteLength(s);
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s);
-  return s.length;
-}
-
-/** Writes s at p and returns the end offset; the caller sized buf with utf8Length. */
+/** Writes s at p and returns the end offset; the caller sized buf for 3 bytes per UTF-16 unit. */
 function writeUtf8(buf: Buffer, s: string, p: number): number {
   if (s.length <= SHORT_STRING) {
     let i = 0;

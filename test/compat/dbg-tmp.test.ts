@@ -10,5 +10,5 @@ test('dbg', async () => {
   console.log('started', Date.now() - t0);
   }
   console.log('closed', Date.now() - t0);
-  setTimeout(() => { console.log((process as any)._getActiveHandles().map((h: any) => h.constructor.name)); }, 3000).unref();
+  setTimeout(() => { console.log(process.getActiveResourcesInfo()); }, 3000).unref();
 });

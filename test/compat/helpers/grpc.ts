@@ -139,7 +139,7 @@ export class GrpcHarness {
 
   async close(): Promise<void> {
     // In parallel: each push consumer's shutdown waits for its own long polls and cache.
-    await Promise.all(this.clients.splice(0).map((c) => c.shutdown().catch(() => undefined)));
+    await Promise.all(this.clients.splice(0).map((c) => c.shutdown().catch((e) => console.log("SHUTDOWN ERR", e))));
     await this.g.close();
     await this.s.close();
   }
