@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../../src/remoting/index.js';
 import { startGrpcProxy, type GrpcProxyHandle, type GrpcProxyOptions } from '../../../src/proxy/index.js';
 import { loadMessagingService } from '../../../src/proxy/proto.js';
+import { checkFor } from '../../helpers/check-for.js';
 import { startStandalone, type BrokerOverrides, type Standalone } from '../../helpers/standalone.js';
 
 const require = createRequire(import.meta.url);
@@ -26,6 +27,10 @@ export type PushConsumerOptions = import('rocketmq-client-nodejs').PushConsumerO
 
 /** The client's default logger writes under the home directory and is closed at the first shutdown; this one is silent. */
 export const quietClientLogger = { info() {}, warn() {}, error() {}, debug() {} };
+// The push consumers' consume services ignore the `logger` option and each open their own file
+// logger (under the home directory) that is never closed: its flush interval would keep the test
+// process alive for ever. The client looks the factory up at call time, so replacing it suffices.
+(require('rocketmq-client-nodejs/dist/client/Logger.js') as { getDefaultLogger: () => unknown }).getDefaultLogger = () => quietClientLogger;
 
 export type TopicMessageType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION' | 'MIXED';
 
@@ -127,6 +132,10 @@ export class GrpcHarness {
     });
     await c.startup();
     this.clients.unshift(c);
+    // The client's first assignment scan is a one-shot timer (1 s) that shutdown does not cancel:
+    // a consumer shut down before it fires keeps receiving from a closed channel for ever. Waiting
+    // for it also means the consumer is receiving when this returns.
+    await checkFor(5000, 50, () => c.getQueueSize() > 0, `push consumer ${group} assignments`);
     return c;
   }
 
@@ -139,7 +148,7 @@ export class GrpcHarness {
 
   async close(): Promise<void> {
     // In parallel: each push consumer's shutdown waits for its own long polls and cache.
-    await Promise.all(this.clients.splice(0).map((c) => c.shutdown().catch((e) => console.log("SHUTDOWN ERR", e))));
+    await Promise.all(this.clients.splice(0).map((c) => c.shutdown().catch(() => undefined)));
     await this.g.close();
     await this.s.close();
   }
