@@ -67,9 +67,12 @@ export class ClientManager {
     return !!c.telemetry || now - c.lastSeen < CLIENT_EXPIRY_MS;
   }
 
+  /**
+   * Forgets a client (NotifyClientTermination). Its Telemetry stream is left for the client to
+   * close: the nodejs client answers a server-ended stream by reopening it 1 s later, even when
+   * it is shutting down, and then retries against the closed channel for ever.
+   */
   remove(clientId: string): void {
-    const c = this.clients.get(clientId);
-    if (c?.telemetry) c.telemetry.end();
     this.clients.delete(clientId);
   }
 

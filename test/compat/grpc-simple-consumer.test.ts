@@ -55,6 +55,30 @@ describe('grpc simple consumer', () => {
     assert.equal(h.s.controller.popService.inflightCount('g-extend'), 0);
   });
 
+  test('grpc simple consumer - acking a FIFO message wakes a receive parked on its blocked queue at once', async () => {
+    // A long poll far beyond the assertion bound: the parked receive must not sleep it out.
+    await using h = await GrpcHarness.start({}, { maxLongPollingTimeoutMs: 15_000 });
+    await createTopic(h.s, 'GFifoWake', 'FIFO', 1);
+    await createGroup(h.s, 'g-fifo-wake', { consumeMessageOrderly: true });
+    const p = await h.producer('GFifoWake');
+    await p.send({ topic: 'GFifoWake', messageGroup: 'w', body: Buffer.from('first') });
+    await p.send({ topic: 'GFifoWake', messageGroup: 'w', body: Buffer.from('second') });
+    const c = await h.simpleConsumer('g-fifo-wake', { GFifoWake: '*' }, 15_000);
+    const [first] = await c.receive(1, 30_000);
+    assert.equal(first?.body.toString(), 'first');
+    // The queue is blocked while "first" is in flight, so this receive parks.
+    const parked = c.receive(1, 30_000);
+    // Give it time to reach the server and park; were it late, it would find the queue free and the test still hold.
+    await new Promise((r) => setTimeout(r, 200));
+    const ackedAt = Date.now();
+    await c.ack(first);
+    const [second] = await parked;
+    assert.equal(second?.body.toString(), 'second');
+    const waited = Date.now() - ackedAt;
+    assert.ok(waited < 3000, `the parked receive answered ${waited} ms after the ack`);
+    await c.ack(second);
+  });
+
   test('grpc simple consumer - tag expression TagA || TagB gets only those tags', async () => {
     await using h = await GrpcHarness.start();
     await createTopic(h.s, 'GTags');
