@@ -1,7 +1,10 @@
-// The gRPC v2 MessagingService in front of one broker ("local" mode: same process).
+// The gRPC v2 MessagingService over a ProxyBackend: a broker in the same process ("local"
+// mode) or brokers reached over remoting ("cluster" mode, `apogee proxy`).
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { BrokerController } from '../broker/index.js';
+import { LocalBackend } from './backend/local-backend.js';
+import type { ProxyBackend } from './backend/proxy-backend.js';
 import { ClientManager } from './client-manager.js';
 import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
 import { unary } from './grpc-handler.js';
@@ -32,17 +35,23 @@ export interface GrpcProxyHandle {
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-export async function startGrpcProxy(broker: BrokerController, opts: GrpcProxyOptions): Promise<GrpcProxyHandle> {
+/** The gRPC endpoint inside a broker process ("local" mode). */
+export function startGrpcProxy(broker: BrokerController, opts: GrpcProxyOptions): Promise<GrpcProxyHandle> {
+  return startGrpcServer(new LocalBackend(broker), opts);
+}
+
+/** Serves MessagingService over any backend; closing the handle does not close the backend. */
+export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOptions): Promise<GrpcProxyHandle> {
   const ctx: ProxyContext = {
-    broker,
+    backend,
     clients: new ClientManager(),
     logger: opts.logger ?? silentLogger,
     transactions: new Map(),
     minInvisibleTimeMsForReceive: opts.minInvisibleTimeMsForReceive ?? 10_000,
     maxLongPollingTimeoutMs: opts.maxLongPollingTimeoutMs ?? 20_000,
   };
-  broker.popService.clientAlive = (id) => ctx.clients.isAlive(id);
-  broker.transactionCheckListeners.push((m, topic) => recoverOrphanedTransaction(ctx, m, topic));
+  backend.setClientAlive((id) => ctx.clients.isAlive(id));
+  backend.onTransactionCheck((m, topic) => recoverOrphanedTransaction(ctx, m, topic));
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
   server.addService(loadMessagingService(), handlers(ctx));
   const host = opts.host ?? '0.0.0.0';
@@ -74,13 +83,13 @@ export async function startGrpcProxy(broker: BrokerController, opts: GrpcProxyOp
 function handlers(ctx: ProxyContext): grpc.UntypedServiceImplementation {
   return {
     QueryRoute: unary(ctx, 'QueryRoute', (req: any) => queryRoute(ctx, req) as any),
-    Heartbeat: unary(ctx, 'Heartbeat', (req: { group?: { name?: string }; clientType?: number }, clientId) => {
+    Heartbeat: unary(ctx, 'Heartbeat', async (req: { group?: { name?: string }; clientType?: number }, clientId) => {
       if (!clientId) throw new ProxyError(Code.CLIENT_ID_REQUIRED, 'x-mq-client-id metadata is required');
       const c = ctx.clients.touch(clientId);
       if (req.clientType) c.clientType = req.clientType;
       if (req.group?.name) {
         c.group = req.group.name;
-        if (!ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(req.group.name)) {
+        if (!(await ctx.backend.getGroupConfig(req.group.name))) {
           throw new ProxyError(Code.CONSUMER_GROUP_NOT_FOUND, `consumer group ${req.group.name} not found`);
         }
       }
@@ -103,7 +112,7 @@ function handlers(ctx: ProxyContext): grpc.UntypedServiceImplementation {
     }),
     ChangeInvisibleDuration: unary(ctx, 'ChangeInvisibleDuration', (req: any) => changeInvisibleDuration(ctx, req) as any),
     RecallMessage: unary(ctx, 'RecallMessage', async (req: { topic?: { name?: string }; recallHandle?: string }) => {
-      const messageId = await ctx.broker.recallMessage(req.topic?.name ?? '', req.recallHandle ?? '');
+      const messageId = await ctx.backend.recallMessage(req.topic?.name ?? '', req.recallHandle ?? '');
       return { status: OK_STATUS, messageId };
     }),
     SyncLiteSubscription: unary(ctx, 'SyncLiteSubscription', () => {

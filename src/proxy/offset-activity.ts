@@ -1,8 +1,5 @@
 // Offset-based consumption for 5.x pull consumers: PullMessage, UpdateOffset, GetOffset, QueryOffset.
 import type * as grpc from '@grpc/grpc-js';
-import { buildSubscriptionData } from '../broker/clients/subscription-data.js';
-import { decodeRecord } from '../broker/index.js';
-import { isMatchedByTagsCode } from '../broker/clients/subscription-data.js';
 import { Code, OK_STATUS, ProxyError, status } from './grpc-code.js';
 import { errorStatus } from './grpc-handler.js';
 import { convertForDelivery, fromTimestamp, type PbTimestamp } from './message-converter.js';
@@ -14,38 +11,39 @@ interface MqRef {
   id?: number;
 }
 
-function queueOf(ctx: ProxyContext, mq: MqRef | undefined): { topic: string; queueId: number } {
-  const tc = requireTopic(ctx, mq?.topic?.name);
+const QueryOffsetPolicy = { BEGINNING: 0, END: 1, TIMESTAMP: 2 } as const;
+
+async function queueOf(ctx: ProxyContext, mq: MqRef | undefined): Promise<{ topic: string; queueId: number }> {
+  const tc = await requireTopic(ctx, mq?.topic?.name);
   const queueId = mq?.id ?? -1;
   if (queueId < 0 || queueId >= tc.readQueueNums) throw new ProxyError(Code.BAD_REQUEST, `queue ${queueId} does not exist in topic ${tc.topicName}`);
   return { topic: tc.topicName, queueId };
 }
 
-export function getOffset(ctx: ProxyContext, req: { group?: { name?: string }; messageQueue?: MqRef }): unknown {
-  const { topic, queueId } = queueOf(ctx, req.messageQueue);
-  const offset = ctx.broker.consumerOffsetManager.queryOffset(req.group?.name ?? '', topic, queueId);
+export async function getOffset(ctx: ProxyContext, req: { group?: { name?: string }; messageQueue?: MqRef }): Promise<unknown> {
+  const { topic, queueId } = await queueOf(ctx, req.messageQueue);
+  const offset = await ctx.backend.queryConsumerOffset(req.group?.name ?? '', topic, queueId);
   if (offset < 0) return { status: status(Code.OFFSET_NOT_FOUND, `group ${req.group?.name} has no offset on ${topic}/${queueId}`) };
   return { status: OK_STATUS, offset };
 }
 
-export function updateOffset(ctx: ProxyContext, req: { group?: { name?: string }; messageQueue?: MqRef; offset?: number }): unknown {
-  const { topic, queueId } = queueOf(ctx, req.messageQueue);
+export async function updateOffset(ctx: ProxyContext, req: { group?: { name?: string }; messageQueue?: MqRef; offset?: number }): Promise<unknown> {
+  const { topic, queueId } = await queueOf(ctx, req.messageQueue);
   if (!req.group?.name) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, 'consumer group is empty');
   if ((req.offset ?? -1) < 0) throw new ProxyError(Code.ILLEGAL_OFFSET, `offset ${req.offset} is negative`);
-  ctx.broker.consumerOffsetManager.commitOffset(req.group.name, topic, queueId, req.offset ?? 0);
+  await ctx.backend.commitConsumerOffset(req.group.name, topic, queueId, req.offset ?? 0);
   return { status: OK_STATUS };
 }
 
 export async function queryOffset(ctx: ProxyContext, req: { messageQueue?: MqRef; queryOffsetPolicy?: number; timestamp?: PbTimestamp }): Promise<unknown> {
-  const { topic, queueId } = queueOf(ctx, req.messageQueue);
-  const store = ctx.broker.store;
-  switch (req.queryOffsetPolicy ?? 0) {
-    case 0:
-      return { status: OK_STATUS, offset: store.getMinOffsetInQueue(topic, queueId) };
-    case 1:
-      return { status: OK_STATUS, offset: store.getMaxOffsetInQueue(topic, queueId) };
+  const { topic, queueId } = await queueOf(ctx, req.messageQueue);
+  switch (req.queryOffsetPolicy ?? QueryOffsetPolicy.BEGINNING) {
+    case QueryOffsetPolicy.BEGINNING:
+      return { status: OK_STATUS, offset: await ctx.backend.getMinOffset(topic, queueId) };
+    case QueryOffsetPolicy.END:
+      return { status: OK_STATUS, offset: await ctx.backend.getMaxOffset(topic, queueId) };
     default:
-      return { status: OK_STATUS, offset: await store.getOffsetInQueueByTime(topic, queueId, fromTimestamp(req.timestamp) ?? Date.now()) };
+      return { status: OK_STATUS, offset: await ctx.backend.searchOffsetByTime(topic, queueId, fromTimestamp(req.timestamp) ?? Date.now()) };
   }
 }
 
@@ -57,14 +55,17 @@ export function pullMessage(ctx: ProxyContext): grpc.handleServerStreamingCall<
     void (async () => {
       try {
         const req = call.request;
-        const { topic, queueId } = queueOf(ctx, req.messageQueue);
-        const sub = buildSubscriptionData(topic, req.filterExpression?.expression ?? '*', req.filterExpression?.type === 2 ? 'SQL92' : 'TAG');
-        const r = await ctx.broker.store.getMessage(topic, queueId, req.offset ?? 0, Math.min(Math.max(1, req.batchSize ?? 32), 32), undefined, (c) =>
-          isMatchedByTagsCode(sub, c),
-        );
-        const msgs = r.buffers.map((b, i) => ({ rec: decodeRecord(b), off: r.queueOffsets[i] }));
-        call.write({ status: msgs.length > 0 ? OK_STATUS : status(Code.MESSAGE_NOT_FOUND, 'no new message') });
-        for (const { rec, off } of msgs) call.write({ message: convertForDelivery(rec, { topic, queueId, queueOffset: off }) });
+        const { topic, queueId } = await queueOf(ctx, req.messageQueue);
+        const r = await ctx.backend.getMessage({
+          group: req.group?.name ?? '',
+          topic,
+          queueId,
+          offset: req.offset ?? 0,
+          maxNums: req.batchSize ?? 32,
+          filter: { expressionType: req.filterExpression?.type === 2 ? 'SQL92' : 'TAG', expression: req.filterExpression?.expression ?? '*' },
+        });
+        call.write({ status: r.messages.length > 0 ? OK_STATUS : status(Code.MESSAGE_NOT_FOUND, 'no new message') });
+        for (const { record, queueOffset } of r.messages) call.write({ message: convertForDelivery(record, { topic, queueId, queueOffset }) });
         call.write({ nextOffset: r.nextBeginOffset });
         call.end();
       } catch (err) {

@@ -1,7 +1,8 @@
-// What every gRPC activity needs: the broker it fronts, the client registry, and the cache of
-// transaction handles (EndTransaction names a message by id only, the broker needs offsets).
+// What every gRPC activity needs: the backend in front of the brokers (in-process or over
+// remoting), the client registry, and the cache of transaction handles (EndTransaction names a
+// message by id only, the broker needs offsets).
 import type { Logger } from '../common/logger.js';
-import type { BrokerController } from '../broker/index.js';
+import type { ProxyBackend } from './backend/proxy-backend.js';
 import type { ClientManager } from './client-manager.js';
 
 export interface TransactionHandle {
@@ -13,7 +14,7 @@ export interface TransactionHandle {
 }
 
 export interface ProxyContext {
-  broker: BrokerController;
+  backend: ProxyBackend;
   clients: ClientManager;
   logger: Logger;
   /** transaction id (= message id) → where the half message is. */

@@ -1,9 +1,10 @@
 // ReceiveMessage (server stream: status, messages, delivery timestamp), AckMessage,
 // ChangeInvisibleDuration and ForwardMessageToDeadLetterQueue, on the broker's pop service.
 import type * as grpc from '@grpc/grpc-js';
-import { buildSubscriptionData, type SubscriptionData } from '../broker/clients/subscription-data.js';
+import { buildSubscriptionData } from '../broker/clients/subscription-data.js';
+import type { FilterExpression } from './backend/proxy-backend.js';
 import { BrokerError } from '../remoting/index.js';
-import type { AckResult } from '../broker/pop/pop-service.js';
+import type { AckResult } from './backend/proxy-backend.js';
 import { Code, OK_STATUS, ProxyError, status, type Status } from './grpc-code.js';
 import { clientIdOf, errorStatus } from './grpc-handler.js';
 import { convertForDelivery, fromDuration, toTimestamp, type PbDuration } from './message-converter.js';
@@ -25,22 +26,24 @@ interface ReceiveRequest {
   attemptId?: string;
 }
 
-function requireGroup(ctx: ProxyContext, name: string | undefined): { name: string; maxAttempts: number; fifo: boolean } {
+async function requireGroup(ctx: ProxyContext, name: string | undefined): Promise<{ name: string; maxAttempts: number; fifo: boolean }> {
   if (!name) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, 'consumer group is empty');
-  const sg = ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(name);
+  const sg = await ctx.backend.getGroupConfig(name);
   if (!sg) throw new ProxyError(Code.CONSUMER_GROUP_NOT_FOUND, `consumer group ${name} not found; create it first (apogee admin updateSubGroup -g ${name})`);
   if (!sg.consumeEnable) throw new ProxyError(Code.FORBIDDEN, `consumer group ${name} may not consume (consumeEnable=false)`);
   return { name, maxAttempts: sg.retryMaxTimes + 1, fifo: sg.consumeMessageOrderly };
 }
 
-function subscriptionOf(ctx: ProxyContext, topic: string, f: ReceiveRequest['filterExpression']): SubscriptionData {
-  const type = f?.type === FilterType.SQL ? 'SQL92' : 'TAG';
+/** Checks the filter here (a syntax error is the client's to hear about), then passes it on as given. */
+function filterOf(ctx: ProxyContext, topic: string, f: ReceiveRequest['filterExpression']): FilterExpression {
+  const expressionType = f?.type === FilterType.SQL ? 'SQL92' : 'TAG';
+  const expression = f?.expression ?? '*';
   try {
-    const sub = buildSubscriptionData(topic, f?.expression ?? '*', type);
-    if (sub.sql && !ctx.broker.config.enablePropertyFilter) {
+    const sub = buildSubscriptionData(topic, expression, expressionType);
+    if (sub.sql && !ctx.backend.enablePropertyFilter) {
       throw new ProxyError(Code.ILLEGAL_FILTER_EXPRESSION, 'SQL92 filtering is disabled on this broker (enablePropertyFilter=false)');
     }
-    return sub;
+    return { expressionType, expression };
   } catch (err) {
     if (err instanceof BrokerError) throw new ProxyError(Code.ILLEGAL_FILTER_EXPRESSION, err.remark);
     throw err;
@@ -63,9 +66,9 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
         const req = call.request;
         const clientId = clientIdOf(call);
         ctx.clients.touch(clientId);
-        const topic = requireTopic(ctx, req.messageQueue?.topic?.name).topicName;
-        const group = requireGroup(ctx, req.group?.name);
-        const sub = subscriptionOf(ctx, topic, req.filterExpression);
+        const topic = (await requireTopic(ctx, req.messageQueue?.topic?.name)).topicName;
+        const group = await requireGroup(ctx, req.group?.name);
+        const filter = filterOf(ctx, topic, req.filterExpression);
         const invisibleMs = fromDuration(req.invisibleDuration);
         const autoRenew = !!req.autoRenew;
         if (!autoRenew) {
@@ -81,7 +84,7 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
         if (batch <= 0) throw new ProxyError(Code.BAD_REQUEST, `batch_size must be positive, got ${batch}`);
         const maxPoll = ctx.maxLongPollingTimeoutMs;
         const poll = Math.min(Math.max(0, fromDuration(req.longPollingTimeout) ?? maxPoll), maxPoll);
-        const popped = await ctx.broker.popService.pop(
+        const popped = await ctx.backend.pop(
           {
             group: group.name,
             topic,
@@ -89,7 +92,7 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
             invisibleTimeMs: invisibleMs ?? 0,
             autoRenew,
             clientId,
-            sub,
+            filter,
             fifo: group.fifo,
             pollTimeMs: poll,
             maxDeliveryAttempts: group.maxAttempts,
@@ -114,7 +117,6 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
             }),
           });
         }
-        ctx.broker.stats.recordPull(topic, group.name, popped.length, 0);
         call.write({ deliveryTimestamp: toTimestamp(Date.now()) });
         call.end();
       } catch (err) {
@@ -130,31 +132,33 @@ function handleStatus(r: AckResult): Status {
   return status(Code.INVALID_RECEIPT_HANDLE, 'receipt handle is invalid: unknown, already acknowledged or superseded by a newer handle');
 }
 
-export function ackMessage(
+export async function ackMessage(
   ctx: ProxyContext,
   req: { group?: { name?: string }; topic?: { name?: string }; entries?: { messageId?: string; receiptHandle?: string }[] },
-): unknown {
-  const group = requireGroup(ctx, req.group?.name);
-  requireTopic(ctx, req.topic?.name);
-  const entries = (req.entries ?? []).map((e) => ({
-    messageId: e.messageId ?? '',
-    receiptHandle: e.receiptHandle ?? '',
-    status: handleStatus(ctx.broker.popService.ack(group.name, e.receiptHandle ?? '')),
-  }));
+): Promise<unknown> {
+  const group = await requireGroup(ctx, req.group?.name);
+  const topic = (await requireTopic(ctx, req.topic?.name)).topicName;
+  const entries = await Promise.all(
+    (req.entries ?? []).map(async (e) => ({
+      messageId: e.messageId ?? '',
+      receiptHandle: e.receiptHandle ?? '',
+      status: handleStatus(await ctx.backend.ack(group.name, topic, e.receiptHandle ?? '')),
+    })),
+  );
   if (entries.length === 0) throw new ProxyError(Code.BAD_REQUEST, 'AckMessage carries no entry');
   const codes = new Set(entries.map((e) => e.status.code));
   return { status: codes.size === 1 ? entries[0].status : status(Code.MULTIPLE_RESULTS, 'the entries have different results'), entries };
 }
 
-export function changeInvisibleDuration(
+export async function changeInvisibleDuration(
   ctx: ProxyContext,
   req: { group?: { name?: string }; topic?: { name?: string }; receiptHandle?: string; invisibleDuration?: PbDuration; messageId?: string },
-): unknown {
-  const group = requireGroup(ctx, req.group?.name);
-  requireTopic(ctx, req.topic?.name);
+): Promise<unknown> {
+  const group = await requireGroup(ctx, req.group?.name);
+  const topic = (await requireTopic(ctx, req.topic?.name)).topicName;
   const ms = fromDuration(req.invisibleDuration) ?? 0;
   if (ms < 0 || ms > MAX_INVISIBLE_MS) throw new ProxyError(Code.ILLEGAL_INVISIBLE_TIME, `invisible duration ${ms} ms is out of range [0, ${MAX_INVISIBLE_MS}] ms`);
-  const r = ctx.broker.popService.changeInvisibleTime(group.name, req.receiptHandle ?? '', ms);
+  const r = await ctx.backend.changeInvisibleTime(group.name, topic, req.receiptHandle ?? '', ms);
   if (typeof r === 'string') return { status: handleStatus(r) };
   return { status: OK_STATUS, receiptHandle: r.handle };
 }
@@ -163,7 +167,7 @@ export async function forwardToDeadLetterQueue(
   ctx: ProxyContext,
   req: { group?: { name?: string }; topic?: { name?: string }; receiptHandle?: string },
 ): Promise<unknown> {
-  const group = requireGroup(ctx, req.group?.name);
-  requireTopic(ctx, req.topic?.name);
-  return { status: handleStatus(await ctx.broker.popService.forwardToDeadLetter(group.name, req.receiptHandle ?? '')) };
+  const group = await requireGroup(ctx, req.group?.name);
+  const topic = (await requireTopic(ctx, req.topic?.name)).topicName;
+  return { status: handleStatus(await ctx.backend.forwardToDeadLetter(group.name, topic, req.receiptHandle ?? '')) };
 }

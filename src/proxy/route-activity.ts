@@ -32,9 +32,9 @@ export function acceptedTypes(tc: TopicConfig): number[] {
   }
 }
 
-export function requireTopic(ctx: ProxyContext, name: string | undefined): TopicConfig {
+export async function requireTopic(ctx: ProxyContext, name: string | undefined): Promise<TopicConfig> {
   if (!name) throw new ProxyError(Code.ILLEGAL_TOPIC, 'topic name is empty');
-  const tc = ctx.broker.topicConfigManager.selectTopicConfig(name);
+  const tc = await ctx.backend.getTopicConfig(name);
   if (!tc) throw new ProxyError(Code.TOPIC_NOT_FOUND, `topic ${name} not found; create it first (apogee admin updateTopic -t ${name})`);
   return tc;
 }
@@ -46,11 +46,11 @@ function permissionOf(perm: number): number {
 }
 
 function brokerOf(ctx: ProxyContext, endpoints: PbEndpoints): { name: string; id: number; endpoints: PbEndpoints } {
-  return { name: ctx.broker.config.brokerName, id: 0, endpoints };
+  return { name: ctx.backend.brokerName, id: 0, endpoints };
 }
 
-export function queryRoute(ctx: ProxyContext, req: { topic?: { name?: string }; endpoints?: PbEndpoints }): unknown {
-  const tc = requireTopic(ctx, req.topic?.name);
+export async function queryRoute(ctx: ProxyContext, req: { topic?: { name?: string }; endpoints?: PbEndpoints }): Promise<unknown> {
+  const tc = await requireTopic(ctx, req.topic?.name);
   const endpoints = req.endpoints?.addresses?.length ? req.endpoints : { scheme: 1, addresses: [{ host: '127.0.0.1', port: 0 }] };
   const queues = Math.max(tc.readQueueNums, tc.writeQueueNums);
   const messageQueues = [];
@@ -70,14 +70,14 @@ export function queryRoute(ctx: ProxyContext, req: { topic?: { name?: string }; 
 }
 
 /** Non-FIFO groups get one assignment per broker (id -1, the broker pops all its queues); FIFO groups one per queue. */
-export function queryAssignment(
+export async function queryAssignment(
   ctx: ProxyContext,
   req: { topic?: { name?: string }; group?: { name?: string }; endpoints?: PbEndpoints },
-): unknown {
-  const tc = requireTopic(ctx, req.topic?.name);
+): Promise<unknown> {
+  const tc = await requireTopic(ctx, req.topic?.name);
   const group = req.group?.name;
   if (!group) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, 'consumer group is empty');
-  const sg = ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(group);
+  const sg = await ctx.backend.getGroupConfig(group);
   if (!sg) throw new ProxyError(Code.CONSUMER_GROUP_NOT_FOUND, `consumer group ${group} not found`);
   if (!isReadable(tc.perm) || tc.readQueueNums === 0) throw new ProxyError(Code.FORBIDDEN, `topic ${tc.topicName} has no readable queue`);
   const endpoints = req.endpoints?.addresses?.length ? req.endpoints : { scheme: 1, addresses: [] };

@@ -1,10 +1,8 @@
 // SendMessage: validate each message as the Java proxy does, check it against the topic's
-// message type, let the broker pick the queue (the nodejs client always names queue 0), route
-// timers and transactions, and store.
-import type { MessageInput } from '../store/index.js';
-import { javaStringHashCode } from '../common/tag-hash.js';
-import { PutMessageStatus } from '../store/index.js';
+// message type, and hand it to the backend, which picks the queue (the nodejs client always
+// names queue 0) and lets the broker route timers and transactions.
 import { hostPortOf } from '../broker/index.js';
+import { BackendSendStatus } from './backend/proxy-backend.js';
 import { Code, codeFromRemoting, OK_STATUS, ProxyError, status, type Status } from './grpc-code.js';
 import { convertForSend, fromTimestamp, MessageType, type PbMessage } from './message-converter.js';
 import { TRANSACTION_HANDLE_TTL_MS, type ProxyContext } from './proxy-context.js';
@@ -20,7 +18,6 @@ interface SendEntry {
 }
 
 const TYPE_NAMES: Record<number, string> = { 1: 'NORMAL', 2: 'FIFO', 3: 'DELAY', 4: 'TRANSACTION' };
-let roundRobin = 0;
 
 export async function sendMessage(ctx: ProxyContext, req: { messages?: PbMessage[] }, peer: string): Promise<unknown> {
   const messages = req.messages ?? [];
@@ -39,9 +36,9 @@ export async function sendMessage(ctx: ProxyContext, req: { messages?: PbMessage
 }
 
 async function sendOne(ctx: ProxyContext, m: PbMessage, peer: string): Promise<SendEntry> {
-  const b = ctx.broker;
-  const c = convertForSend(m, b.config.maxMessageSize);
-  const tc = requireTopic(ctx, c.topic);
+  const backend = ctx.backend;
+  const c = convertForSend(m, backend.maxMessageSize);
+  const tc = await requireTopic(ctx, c.topic);
   const accepted = acceptedTypes(tc);
   if (!accepted.includes(c.messageType)) {
     throw new ProxyError(
@@ -52,45 +49,33 @@ async function sendOne(ctx: ProxyContext, m: PbMessage, peer: string): Promise<S
   if (c.messageType === MessageType.DELAY) {
     const at = fromTimestamp(m.systemProperties?.deliveryTimestamp);
     if (at === undefined) throw new ProxyError(Code.ILLEGAL_DELIVERY_TIME, 'a DELAY message needs a delivery_timestamp');
-    const max = b.config.timerMaxDelaySec * 1000;
+    const max = backend.timerMaxDelaySec * 1000;
     if (at - Date.now() > max) {
-      throw new ProxyError(Code.ILLEGAL_DELIVERY_TIME, `delivery timestamp ${new Date(at).toISOString()} is more than ${b.config.timerMaxDelaySec} s ahead (timerMaxDelaySec)`);
+      throw new ProxyError(Code.ILLEGAL_DELIVERY_TIME, `delivery timestamp ${new Date(at).toISOString()} is more than ${backend.timerMaxDelaySec} s ahead (timerMaxDelaySec)`);
     }
   } else if (m.systemProperties?.deliveryTimestamp) {
     throw new ProxyError(Code.MESSAGE_PROPERTY_CONFLICT_WITH_TYPE, 'delivery_timestamp is only allowed on DELAY messages');
   }
   if (c.messageType === MessageType.FIFO && !c.messageGroup) throw new ProxyError(Code.ILLEGAL_MESSAGE_GROUP, 'a FIFO message needs a message_group');
-  const writeQueues = Math.max(1, tc.writeQueueNums);
-  const queueId = c.messageGroup ? Math.abs(javaStringHashCode(c.messageGroup)) % writeQueues : roundRobin++ % writeQueues;
-  const msg: MessageInput = {
+  if (c.messageType === MessageType.TRANSACTION) await backend.registerProducerTopic(c.topic);
+  const r = await backend.sendMessage({
     topic: c.topic,
-    queueId,
-    flag: 0,
     body: c.body,
-    properties: c.properties + `CLUSTER\u0001${b.config.brokerClusterName}\u0002`,
+    properties: c.properties,
     sysFlag: c.sysFlag,
     bornTimestamp: c.bornTimestamp,
     bornHost: hostPortOf(peer),
-    storeHost: b.storeHost,
-    reconsumeTimes: 0,
-    preparedTransactionOffset: 0,
-  };
-  const routed = b.messageRouter.route(msg, c.topic);
-  const r = await b.store.putMessage(msg);
-  b.stats.recordPut(c.topic, r);
-  if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
-    const code = r.status === PutMessageStatus.FLUSH_SLAVE_TIMEOUT ? Code.SLAVE_PERSISTENCE_TIMEOUT : Code.INTERNAL_SERVER_ERROR;
-    throw new ProxyError(code, `store refused the message: ${String(r.status)} ${r.remark ?? ''}`.trim());
-  }
+    messageGroup: c.messageGroup,
+  });
   if (c.messageType === MessageType.TRANSACTION) {
     ctx.transactions.set(c.messageId, {
       topic: c.topic,
       producerGroup: c.topic,
       tranStateTableOffset: r.queueOffset,
-      commitLogOffset: r.wroteOffset,
+      commitLogOffset: r.commitLogOffset,
       expires: Date.now() + TRANSACTION_HANDLE_TTL_MS,
     });
   }
-  const st = r.status === PutMessageStatus.FLUSH_DISK_TIMEOUT ? { code: codeFromRemoting(10), message: 'flush to disk timed out' } : OK_STATUS;
-  return { status: st, messageId: c.messageId, transactionId: c.messageId, offset: r.queueOffset, recallHandle: routed.recallHandle ?? '' };
+  const st = r.status === BackendSendStatus.FLUSH_DISK_TIMEOUT ? { code: codeFromRemoting(10), message: 'flush to disk timed out' } : OK_STATUS;
+  return { status: st, messageId: c.messageId, transactionId: c.messageId, offset: r.queueOffset, recallHandle: r.recallHandle ?? '' };
 }

@@ -7,17 +7,17 @@ import { MessageConst } from '../common/message-const.js';
 import { getPropertyFromString } from '../common/message-properties.js';
 import { ClientType, type GrpcClient, type PbSettings } from './client-manager.js';
 import { OK_STATUS } from './grpc-code.js';
-import { clientIdOf } from './grpc-handler.js';
+import { clientIdOf, errorStatus } from './grpc-handler.js';
+import type { SubscriptionGroupConfig } from './backend/proxy-backend.js';
 import { convertForDelivery, toDuration } from './message-converter.js';
 import { TRANSACTION_HANDLE_TTL_MS, type ProxyContext } from './proxy-context.js';
 
 /** The ladder of delay levels 3.. (10 s, 30 s, 1 min ... 2 h), RocketMQ's customized policy. */
 function ladder(ctx: ProxyContext): unknown[] {
-  return ctx.broker.delayLevelsMs.slice(2).map(toDuration);
+  return ctx.backend.delayLevelsMs.slice(2).map(toDuration);
 }
 
-function consumerBackoff(ctx: ProxyContext, group: string | undefined): unknown {
-  const sg = group ? ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(group) : undefined;
+function consumerBackoff(ctx: ProxyContext, sg: SubscriptionGroupConfig | undefined): unknown {
   const maxAttempts = (sg?.retryMaxTimes ?? 16) + 1;
   const policy = sg?.groupRetryPolicy;
   if (policy?.type === 'CUSTOMIZED') return { maxAttempts, customizedBackoff: { next: ladder(ctx) } };
@@ -25,20 +25,20 @@ function consumerBackoff(ctx: ProxyContext, group: string | undefined): unknown 
   return { maxAttempts, exponentialBackoff: { initial: toDuration(e.initial), max: toDuration(e.max), multiplier: e.multiplier } };
 }
 
-export function settingsReply(ctx: ProxyContext, c: GrpcClient, s: PbSettings): PbSettings & Record<string, unknown> {
+export async function settingsReply(ctx: ProxyContext, c: GrpcClient, s: PbSettings): Promise<PbSettings & Record<string, unknown>> {
   const base = { clientType: s.clientType, accessPoint: s.accessPoint, requestTimeout: s.requestTimeout, userAgent: s.userAgent };
   if (s.clientType === ClientType.PRODUCER) {
     return {
       ...base,
       backoffPolicy: { maxAttempts: 3, exponentialBackoff: { initial: toDuration(10), max: toDuration(1000), multiplier: 2 } },
-      publishing: { topics: s.publishing?.topics ?? [], maxBodySize: ctx.broker.config.maxMessageSize, validateMessageType: true },
+      publishing: { topics: s.publishing?.topics ?? [], maxBodySize: ctx.backend.maxMessageSize, validateMessageType: true },
     };
   }
   const group = s.subscription?.group?.name ?? c.group;
-  const sg = group ? ctx.broker.subscriptionGroupManager.findSubscriptionGroupConfig(group) : undefined;
+  const sg = group ? await ctx.backend.getGroupConfig(group) : undefined;
   return {
     ...base,
-    backoffPolicy: consumerBackoff(ctx, group),
+    backoffPolicy: consumerBackoff(ctx, sg),
     subscription: {
       group: s.subscription?.group,
       subscriptions: s.subscription?.subscriptions ?? [],
@@ -60,8 +60,9 @@ export function telemetry(ctx: ProxyContext): grpc.handleBidiStreamingCall<Recor
     call.on('data', (cmd: { settings?: PbSettings; threadStackTrace?: unknown; verifyMessageResult?: unknown }) => {
       ctx.clients.touch(clientId);
       if (cmd.settings) {
-        const c = ctx.clients.applySettings(clientId, cmd.settings);
-        call.write({ status: OK_STATUS, settings: settingsReply(ctx, c, cmd.settings) });
+        const settings = cmd.settings;
+        const c = ctx.clients.applySettings(clientId, settings);
+        void answerSettings(ctx, call, c, settings);
       } else {
         ctx.logger.debug({ clientId, cmd: Object.keys(cmd) }, 'telemetry command from client');
       }
@@ -73,6 +74,23 @@ export function telemetry(ctx: ProxyContext): grpc.handleBidiStreamingCall<Recor
     call.on('error', detach);
     call.on('cancelled', detach);
   };
+}
+
+/** Answers a settings command on its stream; a producer's topics are registered for check-backs first. */
+async function answerSettings(
+  ctx: ProxyContext,
+  call: grpc.ServerDuplexStream<Record<string, unknown>, unknown>,
+  c: GrpcClient,
+  s: PbSettings,
+): Promise<void> {
+  try {
+    if (s.clientType === ClientType.PRODUCER) {
+      for (const t of s.publishing?.topics ?? []) if (t.name) await ctx.backend.registerProducerTopic(t.name);
+    }
+    call.write({ status: OK_STATUS, settings: await settingsReply(ctx, c, s) });
+  } catch (err) {
+    call.write({ status: errorStatus(ctx, err, 'Telemetry settings') });
+  }
 }
 
 /** Broker check-back of a half message sent by a 5.x producer (PGROUP = topic): ask a producer of that topic. */

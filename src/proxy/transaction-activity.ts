@@ -16,16 +16,18 @@ export async function endTransaction(
   if (req.topic?.name && req.topic.name !== h.topic) {
     throw new ProxyError(Code.BAD_REQUEST, `transaction ${txId} belongs to topic ${h.topic}, not ${req.topic.name}`);
   }
-  let commitOrRollback: number;
-  if (req.resolution === Resolution.COMMIT) commitOrRollback = 8;
-  else if (req.resolution === Resolution.ROLLBACK) commitOrRollback = 12;
+  let commitOrRollback: 'COMMIT' | 'ROLLBACK';
+  if (req.resolution === Resolution.COMMIT) commitOrRollback = 'COMMIT';
+  else if (req.resolution === Resolution.ROLLBACK) commitOrRollback = 'ROLLBACK';
   else throw new ProxyError(Code.BAD_REQUEST, `transaction resolution must be COMMIT or ROLLBACK, got ${req.resolution ?? 'none'}`);
-  await ctx.broker.transactionService.endTransaction({
+  await ctx.backend.endTransaction({
+    topic: h.topic,
     producerGroup: h.producerGroup,
     tranStateTableOffset: h.tranStateTableOffset,
     commitLogOffset: h.commitLogOffset,
     commitOrRollback,
     fromTransactionCheck: req.source === TransactionSource.SERVER_CHECK,
+    transactionId: txId,
   });
   ctx.transactions.delete(txId);
   return { status: OK_STATUS };
