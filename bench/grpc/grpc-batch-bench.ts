@@ -1,0 +1,154 @@
+// gRPC server capacity with the protocol's own batching: many messages per SendMessage and many
+// entries per AckMessage, over plain @grpc/grpc-js with the v2 schema (no 5.x client library, whose
+// one-call-per-message design is what grpc-bench.ts measures). The broker runs as its own process.
+// Run: node --import tsx bench/grpc/grpc-batch-bench.ts [--seconds 8] [--batch 32] [--calls 8]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadMessagingService } from '../../src/proxy/proto.js';
+import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const SECONDS = opt('seconds', 8);
+const BATCH = opt('batch', 32);
+const CALLS = opt('calls', 8);
+const TOPIC = 'GrpcBatchTopic';
+const GROUP = 'GrpcBatchGroup';
+const body = Buffer.alloc(1024, 7);
+const OK = 20000;
+
+type Unary = (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
+type Streaming = (req: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<any>;
+
+async function startBroker(dir: string): Promise<{ child: ChildProcess; broker: string; grpc: string }> {
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), 'bin/apogee.js', 'standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--brokerIP1=127.0.0.1', '--storePathRootDir', dir, '--logLevel=warn'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error('broker did not print its ready line within 30 s')), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /apogee ready: .*/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[0]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`broker exited early with ${code}`)));
+  });
+  const get = (k: string): string => line.split(' ').find((p) => p.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
+  return { child, broker: get('broker'), grpc: get('grpc') };
+}
+
+function client(address: string): { unary: (m: string, req: unknown) => Promise<any>; stream: (m: string, req: unknown) => Promise<any[]>; close(): void } {
+  const Ctor = grpc.makeGenericClientConstructor(loadMessagingService(), 'MessagingService');
+  const c = new Ctor(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, Unary & Streaming>;
+  const md = new grpc.Metadata();
+  md.set('x-mq-client-id', `batch-bench-${process.pid}`);
+  md.set('x-mq-protocol', 'v2');
+  return {
+    unary: (m, req) => new Promise((resolve, reject) => (c[m] as Unary).call(c, req, md, (err, res) => (err ? reject(err) : resolve(res)))),
+    stream: (m, req) =>
+      new Promise((resolve, reject) => {
+        const frames: any[] = [];
+        const s = (c[m] as Streaming).call(c, req, md);
+        s.on('data', (f) => frames.push(f));
+        s.on('error', reject);
+        s.on('end', () => resolve(frames));
+      }),
+    close: () => c.close(),
+  };
+}
+
+function messages(n: number): unknown[] {
+  const now = Date.now();
+  return Array.from({ length: n }, () => ({
+    topic: { name: TOPIC },
+    body,
+    systemProperties: {
+      messageId: '01' + randomBytes(16).toString('hex').toUpperCase(),
+      tag: 'bench',
+      messageType: 1,
+      bodyEncoding: 1,
+      bornTimestamp: { seconds: Math.floor(now / 1000), nanos: 0 },
+      bornHost: 'bench',
+    },
+  }));
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'apogee-grpc-batch-'));
+  const b = await startBroker(dir);
+  const c = client(b.grpc);
+  try {
+    const rc = new RemotingClient();
+    const created = await rc.invoke(b.broker, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: TOPIC, readQueueNums: 8, writeQueueNums: 8, perm: 6 }));
+    if (created.code !== 0) throw new Error(`create topic failed: ${created.remark}`);
+    await rc.close();
+
+    // Send: CALLS SendMessage calls in flight, BATCH messages each.
+    let sent = 0;
+    const t0 = performance.now();
+    const until = t0 + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: CALLS }, async () => {
+        while (performance.now() < until) {
+          const r = await c.unary('SendMessage', { messages: messages(BATCH) });
+          if (r.status?.code !== OK) throw new Error(`send failed: ${r.status?.code} ${r.status?.message}`);
+          sent += r.entries.length;
+        }
+      }),
+    );
+    const sendMs = performance.now() - t0;
+
+    // Receive + ack: CALLS receivers, each ReceiveMessage takes BATCH, one AckMessage acks them all.
+    let got = 0;
+    const t1 = performance.now();
+    const until2 = t1 + Math.max(SECONDS * 3, 30) * 1000;
+    await Promise.all(
+      Array.from({ length: CALLS }, async () => {
+        while (got < sent && performance.now() < until2) {
+          const frames = await c.stream('ReceiveMessage', {
+            group: { name: GROUP },
+            messageQueue: { topic: { name: TOPIC }, id: 0 },
+            filterExpression: { type: 1, expression: '*' },
+            batchSize: BATCH,
+            invisibleDuration: { seconds: 60 },
+            longPollingTimeout: { seconds: 1 },
+          });
+          const msgs = frames.filter((f) => f.message).map((f) => f.message);
+          if (msgs.length === 0) continue;
+          const r = await c.unary('AckMessage', {
+            group: { name: GROUP },
+            topic: { name: TOPIC },
+            entries: msgs.map((m: any) => ({ messageId: m.systemProperties.messageId, receiptHandle: m.systemProperties.receiptHandle })),
+          });
+          if (r.status?.code !== OK) throw new Error(`ack failed: ${r.status?.code} ${r.status?.message}`);
+          got += msgs.length;
+        }
+      }),
+    );
+    const recvMs = performance.now() - t1;
+    console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+    console.log(`send, ${CALLS} calls in flight x ${BATCH} messages per SendMessage: ${Math.round((sent / sendMs) * 1000)} msg/s (${sent} in ${Math.round(sendMs)} ms)`);
+    console.log(`receive + ack, ${CALLS} receivers x batch ${BATCH}, one AckMessage per batch: ${Math.round((got / recvMs) * 1000)} msg/s (${got} of ${sent} in ${Math.round(recvMs)} ms)`);
+  } finally {
+    c.close();
+    b.child.kill('SIGTERM');
+    await new Promise((r) => b.child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
