@@ -2,7 +2,6 @@
 // entries per AckMessage, over plain @grpc/grpc-js with the v2 schema (no 5.x client library, whose
 // one-call-per-message design is what grpc-bench.ts measures). The broker runs as its own process.
 // Run: node --import tsx bench/grpc/grpc-batch-bench.ts [--seconds 8] [--batch 32] [--calls 8]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadMessagingService } from '../../src/proxy/proto.js';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.js';
+import { spawnBenchBroker } from '../helpers/spawn-broker.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {
@@ -27,28 +27,6 @@ const OK = 20000;
 type Unary = (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
 type Streaming = (req: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<any>;
 
-async function startBroker(dir: string): Promise<{ child: ChildProcess; broker: string; grpc: string }> {
-  const child = spawn(
-    process.execPath,
-    [...(process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), 'bin/apogee.js', 'standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--brokerIP1=127.0.0.1', '--storePathRootDir', dir, '--logLevel=warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error('broker did not print its ready line within 30 s')), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /apogee ready: .*/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`broker exited early with ${code}`)));
-  });
-  const get = (k: string): string => line.split(' ').find((p) => p.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
-  return { child, broker: get('broker'), grpc: get('grpc') };
-}
 
 function client(address: string): { unary: (m: string, req: unknown) => Promise<any>; stream: (m: string, req: unknown) => Promise<any[]>; close(): void } {
   const Ctor = grpc.makeGenericClientConstructor(loadMessagingService(), 'MessagingService');
@@ -88,7 +66,7 @@ function messages(n: number): unknown[] {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'apogee-grpc-batch-'));
-  const b = await startBroker(dir);
+  const b = await spawnBenchBroker(dir);
   const c = client(b.grpc);
   try {
     const rc = new RemotingClient();
@@ -144,8 +122,7 @@ async function main(): Promise<void> {
     console.log(`receive + ack, ${CALLS} receivers x batch ${BATCH}, one AckMessage per batch: ${Math.round((got / recvMs) * 1000)} msg/s (${got} of ${sent} in ${Math.round(recvMs)} ms)`);
   } finally {
     c.close();
-    b.child.kill('SIGTERM');
-    await new Promise((r) => b.child.once('exit', r));
+    await b.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,12 +4,12 @@
 // backlog with SimpleConsumers, and send latency percentiles at a fixed rate (default 5k msg/s).
 // Bounded by count and time; the data directory is a temp dir removed at the end.
 // Run: node --import tsx bench/grpc/grpc-bench.ts [--seconds 8] [--window 256] [--rate 5000] [--consumers 4]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.js';
+import { spawnBenchBroker } from '../helpers/spawn-broker.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {
@@ -31,28 +31,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function startBroker(dir: string): Promise<{ child: ChildProcess; namesrv: string; broker: string; grpc: string }> {
-  const child = spawn(
-    process.execPath,
-    [...(process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), 'bin/apogee.js', 'standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--brokerIP1=127.0.0.1', '--storePathRootDir', dir, '--logLevel=warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error('broker did not print its ready line within 30 s')), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /apogee ready: .*/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`broker exited early with ${code}`)));
-  });
-  const get = (k: string): string => /(\S+)=(\S+)/g.exec(line.split(' ').find((p) => p.startsWith(k + '=')) ?? '')?.[2] ?? '';
-  return { child, namesrv: get('namesrv'), broker: get('broker'), grpc: get('grpc') };
-}
 
 async function sendPhase(producer: Producer, seconds: number, window: number): Promise<{ n: number; ms: number; lat: number[] }> {
   const t0 = performance.now();
@@ -131,7 +109,7 @@ async function receivePhase(endpoints: string, total: number, seconds: number): 
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'apogee-grpc-bench-'));
-  const b = await startBroker(dir);
+  const b = await spawnBenchBroker(dir);
   try {
     const rc = new RemotingClient();
     const created = await rc.invoke(b.broker, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: TOPIC, readQueueNums: 8, writeQueueNums: 8, perm: 6 }));
@@ -155,8 +133,7 @@ async function main(): Promise<void> {
     );
     console.log(`receive+ack (${CONSUMERS} SimpleConsumers, batch 32): ${Math.round((c.n / c.ms) * 1000)} msg/s (${c.n} of ${backlog} in ${Math.round(c.ms)} ms)`);
   } finally {
-    b.child.kill('SIGTERM');
-    await new Promise((r) => b.child.once('exit', r));
+    await b.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

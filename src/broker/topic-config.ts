@@ -1,7 +1,9 @@
 // TopicConfig and the permission bits, as RocketMQ has them, plus topic-name validation.
 import { MixAll, TopicValidator } from '../common/message-const.js';
 
-export const PermName = { PERM_PRIORITY: 8, PERM_READ: 4, PERM_WRITE: 2, PERM_INHERIT: 1 } as const;
+import { PermName } from '../common/route-data.js';
+
+export { PermName };
 
 export function isReadable(perm: number): boolean {
   return (perm & PermName.PERM_READ) !== 0;

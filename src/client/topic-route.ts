@@ -2,36 +2,9 @@
 // from it (Java MQClientInstance.topicRouteData2TopicPublishInfo / ...SubscribeInfo).
 import { compareMessageQueue, type MessageQueue } from './message.js';
 
-export const PermName = { PERM_PRIORITY: 8, PERM_READ: 4, PERM_WRITE: 2, PERM_INHERIT: 1 } as const;
+import { PermName, type TopicRouteData } from '../common/route-data.js';
 
-export interface QueueData {
-  brokerName: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  topicSysFlag: number;
-}
-
-export interface BrokerData {
-  cluster: string;
-  brokerName: string;
-  /** brokerId ("0" = master) → "ip:port". */
-  brokerAddrs: Record<string, string>;
-  enableActingMaster?: boolean;
-  zoneName?: string;
-}
-
-export interface TopicRouteData {
-  orderTopicConf?: string;
-  queueDatas: QueueData[];
-  brokerDatas: BrokerData[];
-  filterServerTable?: Record<string, string[]>;
-}
-
-export interface ClusterInfo {
-  brokerAddrTable: Record<string, BrokerData>;
-  clusterAddrTable: Record<string, string[]>;
-}
+export { PermName, type BrokerData, type ClusterInfo, type QueueData, type TopicRouteData } from '../common/route-data.js';
 
 export interface TopicPublishInfo {
   orderTopic: boolean;

@@ -1,7 +1,8 @@
 // Route-registry data shapes, with RocketMQ's field names (they go over the wire as JSON).
 
-/** Perm bits of a topic or broker (PermName). */
-export const PermName = { PERM_PRIORITY: 8, PERM_READ: 4, PERM_WRITE: 2, PERM_INHERIT: 1 } as const;
+import type { QueueData } from '../common/route-data.js';
+
+export { PermName, type BrokerData, type QueueData, type TopicRouteData } from '../common/route-data.js';
 
 export const MASTER_ID = 0;
 
@@ -23,30 +24,6 @@ export interface TopicConfig {
   order: boolean;
   topicFilterType: string;
   attributes?: Record<string, string>;
-}
-
-export interface QueueData {
-  brokerName: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  topicSysFlag: number;
-}
-
-export interface BrokerData {
-  cluster: string;
-  brokerName: string;
-  /** brokerId (as a decimal string, "0" = master) → "ip:port". */
-  brokerAddrs: Record<string, string>;
-  enableActingMaster: boolean;
-  zoneName?: string;
-}
-
-export interface TopicRouteData {
-  orderTopicConf?: string;
-  queueDatas: QueueData[];
-  brokerDatas: BrokerData[];
-  filterServerTable: Record<string, string[]>;
 }
 
 export interface RegisterBrokerBody {

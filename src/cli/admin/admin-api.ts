@@ -3,23 +3,9 @@
 // which the command prints with the broker's code and remark.
 import { bodyOf, createRequest, RemotingClient, RequestCode, responseCodeName, ResponseCode, type ExtInput, type RemotingCommand } from '../../remoting/index.js';
 
-export interface BrokerData {
-  cluster: string;
-  brokerName: string;
-  /** brokerId ("0" = master) → "ip:port". */
-  brokerAddrs: Record<string, string>;
-}
+import type { ClusterInfo, TopicRouteData } from '../../common/route-data.js';
 
-export interface ClusterInfo {
-  brokerAddrTable: Record<string, BrokerData>;
-  clusterAddrTable: Record<string, string[]>;
-}
-
-export interface TopicRouteData {
-  queueDatas: { brokerName: string; readQueueNums: number; writeQueueNums: number; perm: number; topicSysFlag: number }[];
-  brokerDatas: BrokerData[];
-  orderTopicConf?: string;
-}
+export type { BrokerData, ClusterInfo, TopicRouteData } from '../../common/route-data.js';
 
 /** A request answered with a code other than SUCCESS. */
 export class AdminRequestError extends Error {

@@ -4,7 +4,7 @@
 import type { MessageRecord } from '../../common/message-codec.js';
 import type { HostPort } from '../../common/message-host.js';
 import type { SubscriptionGroupConfig, TopicConfig } from '../../broker/index.js';
-import type { AckResult, PoppedMessage } from '../../broker/pop/pop-service.js';
+import type { AckResult, PoppedMessage, PopRequest } from '../../broker/pop/pop-service.js';
 
 export type { AckResult, PoppedMessage, SubscriptionGroupConfig, TopicConfig };
 
@@ -45,20 +45,9 @@ export interface BackendSendResult {
   recallHandle?: string;
 }
 
-export interface BackendPopRequest {
-  group: string;
-  topic: string;
-  maxNums: number;
-  /** ms; ignored when autoRenew. */
-  invisibleTimeMs: number;
-  autoRenew: boolean;
-  clientId: string;
+/** PopService's request, with the filter as the client gave it instead of a compiled subscription. */
+export interface BackendPopRequest extends Omit<PopRequest, 'sub'> {
   filter: FilterExpression;
-  fifo: boolean;
-  /** ms to hold an empty receive (long polling); 0 answers at once. */
-  pollTimeMs: number;
-  /** Deliveries before a message is dead-lettered (group retryMaxTimes + 1). */
-  maxDeliveryAttempts: number;
 }
 
 export interface BackendEndTransactionRequest {

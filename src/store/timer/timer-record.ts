@@ -2,6 +2,7 @@
 // message key by reading the commit log, ours carries the key itself so that the timer
 // store can match tombstones without any broker or commit-log knowledge.
 import { crc32 } from 'node:zlib';
+import { readLong, writeLong } from '../../common/message-bytes.js';
 
 /** Record kinds; a timer is NORMAL, a cancel is DELETE (RocketMQ's MAGIC_DEFAULT / MAGIC_DELETE). */
 export const TimerRecordKind = {
@@ -47,17 +48,12 @@ export interface TimerRecord {
   key: string;
 }
 
-const TWO_32 = 4294967296;
-
+/** int64 fields in (buffer, offset, value) order; the arithmetic is common's writeLong/readLong. */
 export function writeInt64(buf: Buffer, off: number, v: number): void {
-  const hi = Math.floor(v / TWO_32);
-  buf.writeInt32BE(hi, off);
-  buf.writeUInt32BE(v - hi * TWO_32, off + 4);
+  writeLong(buf, v, off);
 }
 
-export function readInt64(buf: Buffer, off: number): number {
-  return buf.readInt32BE(off) * TWO_32 + buf.readUInt32BE(off + 4);
-}
+export const readInt64 = readLong;
 
 export interface TimerRecordFields {
   prevPos: number;
