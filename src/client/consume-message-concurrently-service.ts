@@ -6,6 +6,7 @@ import type { Logger } from '../common/logger.js';
 import { retryTopicOf, type MessageExt, type MessageQueue } from './message.js';
 import type { MessageModel } from './mq-client-instance.js';
 import type { ProcessQueue } from './process-queue.js';
+import { WorkGate } from './work-gate.js';
 
 export type ConsumeResult = 'SUCCESS' | 'RETRY';
 /** Resolve 'SUCCESS' to acknowledge the batch; 'RETRY' (or a throw) has every message of it retried. */
@@ -32,10 +33,7 @@ const CONSUME_LATER_MS = 5000;
 
 export class ConsumeMessageConcurrentlyService {
   private readonly waiting: ConsumeRequest[] = [];
-  private running = 0;
-  private stopped = false;
-  private readonly later = new Set<NodeJS.Timeout>();
-  private idle: (() => void) | undefined;
+  private readonly gate = new WorkGate();
   private readonly retryTopic: string;
 
   constructor(
@@ -48,21 +46,20 @@ export class ConsumeMessageConcurrentlyService {
   }
 
   submitConsumeRequest(msgs: MessageExt[], pq: ProcessQueue, mq: MessageQueue): void {
-    if (this.stopped) return;
+    if (this.gate.stopped) return;
     if (msgs.length <= this.batchSize) this.waiting.push({ msgs, pq, mq });
     else for (let i = 0; i < msgs.length; i += this.batchSize) this.waiting.push({ msgs: msgs.slice(i, i + this.batchSize), pq, mq });
     this.pump();
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.maxConcurrency && this.waiting.length > 0) {
+    while (!this.gate.stopped && this.gate.running < this.maxConcurrency && this.waiting.length > 0) {
       const req = this.waiting.shift() as ConsumeRequest;
-      this.running++;
+      this.gate.begin();
       this.run(req)
         .catch((err: unknown) => this.host.logger.error({ err }, 'consume request failed unexpectedly'))
         .finally(() => {
-          this.running--;
-          if (this.running === 0 && this.idle) this.idle();
+          this.gate.end();
           this.pump();
         });
     }
@@ -112,29 +109,16 @@ export class ConsumeMessageConcurrentlyService {
   }
 
   private consumeLater(req: ConsumeRequest): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.later.delete(t);
-      if (this.stopped || req.pq.dropped) return;
+    this.gate.schedule(CONSUME_LATER_MS, () => {
+      if (req.pq.dropped) return;
       this.waiting.push(req);
       this.pump();
-    }, CONSUME_LATER_MS);
-    this.later.add(t);
+    });
   }
 
   /** Stops taking work and waits (up to awaitMs) for running handlers, so their offsets count. */
-  async shutdown(awaitMs: number): Promise<void> {
-    this.stopped = true;
-    for (const t of this.later) clearTimeout(t);
-    this.later.clear();
+  shutdown(awaitMs: number): Promise<void> {
     this.waiting.length = 0;
-    if (this.running === 0) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, awaitMs);
-      this.idle = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    return this.gate.shutdown(awaitMs);
   }
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../common/logger.js';
 import { retryTopicOf, type MessageExt, type MessageQueue } from './message.js';
 import type { MessageModel } from './mq-client-instance.js';
 import type { ProcessQueue } from './process-queue.js';
+import { WorkGate } from './work-gate.js';
 
 export type ConsumeOrderlyStatus = 'SUCCESS' | 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
 
@@ -58,10 +59,7 @@ export class ConsumeMessageOrderlyService {
   private readonly waiting: ConsumeRequest[] = [];
   private readonly busy = new Set<ProcessQueue>();
   private readonly rerun = new Set<ProcessQueue>();
-  private running = 0;
-  private stopped = false;
-  private readonly later = new Set<NodeJS.Timeout>();
-  private idle: (() => void) | undefined;
+  private readonly gate = new WorkGate();
   private readonly retryTopic: string;
   private readonly clustering: boolean;
 
@@ -76,13 +74,13 @@ export class ConsumeMessageOrderlyService {
 
   /** `dispatch` is ProcessQueue.putMessages' answer: false means a request for the queue is already under way. */
   submitConsumeRequest(pq: ProcessQueue, mq: MessageQueue, dispatch = true): void {
-    if (!dispatch || this.stopped) return;
+    if (!dispatch || this.gate.stopped) return;
     this.waiting.push({ pq, mq });
     this.pump();
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.opts.maxConcurrency && this.waiting.length > 0) {
+    while (!this.gate.stopped && this.gate.running < this.opts.maxConcurrency && this.waiting.length > 0) {
       const req = this.waiting.shift() as ConsumeRequest;
       // Java serialises requests of one queue on a per-queue monitor; here a second request
       // arriving while one runs just asks the running one for another round.
@@ -91,14 +89,13 @@ export class ConsumeMessageOrderlyService {
         continue;
       }
       this.busy.add(req.pq);
-      this.running++;
+      this.gate.begin();
       this.run(req)
         .catch((err: unknown) => this.host.logger.error({ err, mq: req.mq }, 'orderly consume request failed unexpectedly'))
         .finally(() => {
           this.busy.delete(req.pq);
-          this.running--;
           if (this.rerun.delete(req.pq) && !req.pq.dropped) this.waiting.push(req);
-          if (this.running === 0 && this.idle) this.idle();
+          this.gate.end();
           this.pump();
         });
     }
@@ -117,7 +114,7 @@ export class ConsumeMessageOrderlyService {
     }
     const begin = Date.now();
     for (;;) {
-      if (pq.dropped || this.stopped) return;
+      if (pq.dropped || this.gate.stopped) return;
       if (!this.holdsLock(pq)) {
         this.tryLockLaterAndReconsume(req, 10);
         return;
@@ -209,27 +206,12 @@ export class ConsumeMessageOrderlyService {
   }
 
   private schedule(ms: number, fn: () => void): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.later.delete(t);
-      if (!this.stopped) fn();
-    }, ms);
-    this.later.add(t);
+    this.gate.schedule(ms, fn);
   }
 
   /** Stops taking work and waits (up to awaitMs) for running batches, so their offsets count. */
-  async shutdown(awaitMs: number): Promise<void> {
-    this.stopped = true;
-    for (const t of this.later) clearTimeout(t);
-    this.later.clear();
+  shutdown(awaitMs: number): Promise<void> {
     this.waiting.length = 0;
-    if (this.running === 0) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, awaitMs);
-      this.idle = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    return this.gate.shutdown(awaitMs);
   }
 }
