@@ -1,9 +1,10 @@
 // Loads apache.rocketmq.v2 from the rocketmq-client-nodejs package's proto/ folder (a
 // dependency; the schema is not copied into this repository).
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
 
@@ -34,5 +35,25 @@ export function loadMessagingService(): grpc.ServiceDefinition {
     apache: { rocketmq: { v2: { MessagingService: { service: grpc.ServiceDefinition } } } };
   };
   cached = pkg.apache.rocketmq.v2.MessagingService.service;
+  encodeReceiveResponsesDirectly(cached, root);
   return cached;
+}
+
+/**
+ * ReceiveMessage streams one response per delivered message, the hot path of consumption.
+ * proto-loader serializes by deep-copying each object through fromObject before encoding; the
+ * handlers build objects of exactly the schema's shape (camelCase names, numbers for enums and
+ * int64, Buffers for bytes), so they are encoded as they are.
+ */
+function encodeReceiveResponsesDirectly(service: grpc.ServiceDefinition, root: string): void {
+  const pb = new protobuf.Root();
+  // Imports are relative to the proto folder; the well-known google types are built into protobufjs.
+  pb.resolvePath = (_origin, target) => (isAbsolute(target) || target.startsWith('google/protobuf/') ? target : join(root, target));
+  pb.loadSync(join(root, 'apache/rocketmq/v2/service.proto'), { keepCase: false });
+  const type = pb.lookupType('apache.rocketmq.v2.ReceiveMessageResponse');
+  const method = service.ReceiveMessage as grpc.MethodDefinition<unknown, object>;
+  method.responseSerialize = (value: object): Buffer => {
+    const bytes = type.encode(value).finish();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
 }

@@ -53,8 +53,13 @@ function filterOf(ctx: ProxyContext, topic: string, f: ReceiveRequest['filterExp
 export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCall<ReceiveRequest, unknown> {
   return (call) => {
     const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
+    let finished = false;
+    // grpc-js may report 'cancelled' for a stream that already ended; only a live receive is aborted.
+    call.on('cancelled', () => {
+      if (!finished) abort.abort();
+    });
     const end = (st: Status): void => {
+      finished = true;
       if (!call.cancelled) {
         call.write({ status: st });
         call.write({ deliveryTimestamp: toTimestamp(Date.now()) });
@@ -118,6 +123,7 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
           });
         }
         call.write({ deliveryTimestamp: toTimestamp(Date.now()) });
+        finished = true;
         call.end();
       } catch (err) {
         end(errorStatus(ctx, err, 'ReceiveMessage'));

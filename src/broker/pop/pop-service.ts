@@ -61,7 +61,8 @@ interface Inflight {
 
 class QueueState {
   cursor = -1;
-  busy = false;
+  /** Set while one pop reads this queue; settles when it is done. */
+  busy: Promise<void> | undefined;
   readonly inflight = new Map<number, Inflight>();
   /** FIFO only: deliveries so far of offsets that were rewound. */
   readonly fifoAttempts = new Map<number, number>();
@@ -121,9 +122,13 @@ export class PopService {
   async pop(req: PopRequest, signal?: AbortSignal): Promise<PoppedMessage[]> {
     const deadline = this.now() + req.pollTimeMs;
     for (;;) {
-      const out = await this.popOnce(req);
+      const busy: Promise<void>[] = [];
+      const out = await this.popOnce(req, busy);
       if (out.length > 0 || this.now() >= deadline || signal?.aborted) return out;
-      await this.waitForArrival([req.topic, PopService.retryTopicOf(req.group, req.topic)], deadline - this.now(), signal);
+      // Queues another pop was reading may hold messages already: wait for one of those to be
+      // free and look again, rather than for an arrival that may not come.
+      if (busy.length > 0) await Promise.race(busy);
+      else await this.waitForArrival([req.topic, PopService.retryTopicOf(req.group, req.topic)], deadline - this.now(), signal);
     }
   }
 
@@ -148,7 +153,8 @@ export class PopService {
     });
   }
 
-  private async popOnce(req: PopRequest): Promise<PoppedMessage[]> {
+  /** One pass over the queues; queues skipped because another pop is reading them go into busy. */
+  private async popOnce(req: PopRequest, busy: Promise<void>[]): Promise<PoppedMessage[]> {
     const b = this.broker;
     const tc = b.topicConfigManager.selectTopicConfig(req.topic);
     if (!tc || !isReadable(tc.perm)) return [];
@@ -164,7 +170,9 @@ export class PopService {
     }
     for (const [topic, qid] of queues) {
       if (out.length >= req.maxNums) break;
-      await this.popQueue(this.stateOf(req.group, topic, qid, req.fifo), req, out);
+      const s = this.stateOf(req.group, topic, qid, req.fifo);
+      if (s.busy) busy.push(s.busy);
+      else await this.popQueue(s, req, out);
     }
     return out;
   }
@@ -190,7 +198,8 @@ export class PopService {
 
   private async popQueue(s: QueueState, req: PopRequest, out: PoppedMessage[]): Promise<void> {
     if (s.busy || (s.fifo && s.inflight.size > 0)) return;
-    s.busy = true;
+    let release!: () => void;
+    s.busy = new Promise<void>((r) => (release = r));
     try {
       this.initCursor(s);
       const want = req.maxNums - out.length;
@@ -236,7 +245,8 @@ export class PopService {
       s.cursor = r.nextBeginOffset;
       this.commit(s);
     } finally {
-      s.busy = false;
+      s.busy = undefined;
+      release();
     }
   }
 

@@ -1,4 +1,5 @@
-// Receipt handle of a popped message: Base64-URL of "p1 <topic> <queueId> <queueOffset> <nonce> <invisibleUntil>".
+// Receipt handle of a popped message: "p1 <topic> <queueId> <queueOffset> <nonce> <invisibleUntil>".
+// Plain text (topic names have no spaces), as RocketMQ's handles are; clients treat it as opaque.
 // The nonce changes on every change of invisibility, so an old handle stops working.
 export interface ReceiptHandle {
   topic: string;
@@ -9,15 +10,20 @@ export interface ReceiptHandle {
 }
 
 export function encodeReceiptHandle(h: ReceiptHandle): string {
-  return Buffer.from(`p1 ${h.topic} ${h.queueId} ${h.queueOffset} ${h.nonce} ${h.invisibleUntil}`, 'utf8').toString('base64url');
+  return `p1 ${h.topic} ${h.queueId} ${h.queueOffset} ${h.nonce} ${h.invisibleUntil}`;
 }
 
 /** undefined when the text is not a handle this broker issued. */
 export function decodeReceiptHandle(text: string): ReceiptHandle | undefined {
-  if (!text || text.length > 2048) return undefined;
-  const parts = Buffer.from(text, 'base64url').toString('utf8').split(' ');
-  if (parts.length !== 6 || parts[0] !== 'p1') return undefined;
-  const [queueId, queueOffset, nonce, invisibleUntil] = parts.slice(2).map(Number);
-  if (![queueId, queueOffset, nonce, invisibleUntil].every(Number.isSafeInteger)) return undefined;
+  if (!text || text.length > 2048 || !text.startsWith('p1 ')) return undefined;
+  const parts = text.split(' ');
+  if (parts.length !== 6) return undefined;
+  const queueId = Number(parts[2]);
+  const queueOffset = Number(parts[3]);
+  const nonce = Number(parts[4]);
+  const invisibleUntil = Number(parts[5]);
+  if (!Number.isSafeInteger(queueId) || !Number.isSafeInteger(queueOffset) || !Number.isSafeInteger(nonce) || !Number.isSafeInteger(invisibleUntil)) {
+    return undefined;
+  }
   return { topic: parts[1], queueId, queueOffset, nonce, invisibleUntil };
 }

@@ -99,6 +99,8 @@ export class TimerStore {
   private pendingUnloaded = 0;
   private timer: NodeJS.Timeout | null = null;
   private lastWheelSave = 0;
+  /** wheel.changes at the last periodic save (-1: none yet). */
+  private savedChanges = -1;
   private saving: Promise<void> | null = null;
   private closed = false;
 
@@ -435,7 +437,8 @@ export class TimerStore {
       this.opts.logger.error({ err }, 'timer store: log write failed; refusing further writes');
       return;
     }
-    if (this.saving || Date.now() - this.lastWheelSave < this.opts.wheelSaveIntervalMs) return;
+    // An unchanged wheel is not written again (it is 24 bytes a slot, megabytes, and fsynced).
+    if (this.saving || this.wheel.changes === this.savedChanges || Date.now() - this.lastWheelSave < this.opts.wheelSaveIntervalMs) return;
     this.lastWheelSave = Date.now();
     this.saving = this.saveWheel()
       .catch((err: unknown) => this.opts.logger.error({ err }, 'timer store: saving the wheel failed'))
@@ -451,9 +454,11 @@ export class TimerStore {
    */
   private async saveWheel(): Promise<void> {
     const upTo = this.log.endPos;
+    const changes = this.wheel.changes;
     await this.log.sync();
     if (this.closed) return;
     this.wheel.save(this.wheelPath(), upTo, this.log.segmentTable());
+    this.savedChanges = changes;
   }
 
   private assertOpen(): void {

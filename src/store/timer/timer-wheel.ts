@@ -84,7 +84,11 @@ export class TimerWheel {
   }
 
   /** Makes pos the newest record of slotMs and returns the previous one (the back-chain link), or -1. */
+  /** Links made so far: the store saves the image only when this moved since its last save. */
+  changes = 0;
+
   link(slotMs: number, pos: number, isTimer: boolean, early: boolean): number {
+    this.changes++;
     const off = this.offsetOf(slotMs);
     let prev = -1;
     if (readInt64(this.image, off) === slotMs) prev = readInt64(this.image, off + 8);
