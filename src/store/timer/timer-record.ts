@@ -34,20 +34,6 @@ export const TIMER_RECORD_HEADER_SIZE = 60;
 export const TIMER_KEY_MAX_BYTES = 4096;
 export const TIMER_RECORD_MAX_SIZE = TIMER_RECORD_HEADER_SIZE + TIMER_KEY_MAX_BYTES;
 
-/** A decoded record; reused by the reader, so copy what must outlive the next read. */
-export interface TimerRecord {
-  totalSize: number;
-  prevPos: number;
-  kind: number;
-  rollTimes: number;
-  deliverAtMs: number;
-  slotMs: number;
-  originPos: number;
-  commitLogOffset: number;
-  size: number;
-  key: string;
-}
-
 /** int64 fields in (buffer, offset, value) order; the arithmetic is common's writeLong/readLong. */
 export function writeInt64(buf: Buffer, off: number, v: number): void {
   writeLong(buf, v, off);
@@ -64,6 +50,14 @@ export interface TimerRecordFields {
   originPos: number;
   commitLogOffset: number;
   size: number;
+}
+
+/** A decoded record; reused by the reader, so copy what must outlive the next read. */
+export interface TimerRecord extends Omit<TimerRecordFields, 'kind'> {
+  totalSize: number;
+  /** As read: a TimerRecordKind value unless the record is foreign. */
+  kind: number;
+  key: string;
 }
 
 /**
