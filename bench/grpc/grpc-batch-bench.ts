@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadMessagingService } from '../../src/proxy/proto.js';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.js';
+import { startCpuMeter } from '../helpers/cpu-meter.js';
 import { spawnBenchBroker } from '../helpers/spawn-broker.js';
 
 const args = process.argv.slice(2);
@@ -30,7 +31,7 @@ type Streaming = (req: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<
 
 function client(address: string): { unary: (m: string, req: unknown) => Promise<any>; stream: (m: string, req: unknown) => Promise<any[]>; close(): void } {
   const Ctor = grpc.makeGenericClientConstructor(loadMessagingService(), 'MessagingService');
-  const c = new Ctor(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, Unary & Streaming>;
+  const c = new Ctor(address, grpc.credentials.createInsecure(), { 'grpc-node.flow_control_window': Number(process.env.WIN ?? 65535) }) as unknown as grpc.Client & Record<string, Unary & Streaming>;
   const md = new grpc.Metadata();
   md.set('x-mq-client-id', `batch-bench-${process.pid}`);
   md.set('x-mq-protocol', 'v2');
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
 
     // Send: CALLS SendMessage calls in flight, BATCH messages each.
     let sent = 0;
+    const sendCpu = startCpuMeter(b.child.pid);
     const t0 = performance.now();
     const until = t0 + SECONDS * 1000;
     await Promise.all(
@@ -88,9 +90,17 @@ async function main(): Promise<void> {
       }),
     );
     const sendMs = performance.now() - t0;
+    const sendCpuReport = sendCpu.report();
 
     // Receive + ack: CALLS receivers, each ReceiveMessage takes BATCH, one AckMessage acks them all.
     let got = 0;
+    const recvCpu = startCpuMeter(b.child.pid);
+    const perSecond: number[] = [];
+    let lastGot = 0;
+    const ticker = setInterval(() => {
+      perSecond.push(got - lastGot);
+      lastGot = got;
+    }, 1000);
     const t1 = performance.now();
     const until2 = t1 + Math.max(SECONDS * 3, 30) * 1000;
     await Promise.all(
@@ -117,9 +127,12 @@ async function main(): Promise<void> {
       }),
     );
     const recvMs = performance.now() - t1;
+    clearInterval(ticker);
+    const recvCpuReport = recvCpu.report();
     console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
-    console.log(`send, ${CALLS} calls in flight x ${BATCH} messages per SendMessage: ${Math.round((sent / sendMs) * 1000)} msg/s (${sent} in ${Math.round(sendMs)} ms)`);
-    console.log(`receive + ack, ${CALLS} receivers x batch ${BATCH}, one AckMessage per batch: ${Math.round((got / recvMs) * 1000)} msg/s (${got} of ${sent} in ${Math.round(recvMs)} ms)`);
+    console.log(`send, ${CALLS} calls in flight x ${BATCH} messages per SendMessage: ${Math.round((sent / sendMs) * 1000)} msg/s (${sent} in ${Math.round(sendMs)} ms; ${sendCpuReport})`);
+    console.log(`receive + ack, ${CALLS} receivers x batch ${BATCH}, one AckMessage per batch: ${Math.round((got / recvMs) * 1000)} msg/s (${got} of ${sent} in ${Math.round(recvMs)} ms; ${recvCpuReport})`);
+    console.log(`receive + ack per whole second: ${perSecond.map((n) => `${(n / 1000).toFixed(1)}k`).join(' ')}`);
   } finally {
     c.close();
     await b.stop();

@@ -63,7 +63,7 @@ export interface PbMessage {
 }
 
 /** Property names the broker owns; users may not set them, and they are not shown as user properties. */
-const SYSTEM_KEYS: ReadonlySet<string> = new Set(
+export const SYSTEM_KEYS: ReadonlySet<string> = new Set(
   Object.entries(MessageConst)
     .filter(([k]) => k !== 'NAME_VALUE_SEPARATOR' && k !== 'PROPERTY_SEPARATOR' && k !== 'KEY_SEPARATOR')
     .map(([, v]) => v),
@@ -189,7 +189,7 @@ export interface DeliveryExtras {
 }
 
 /** A stored record as a delivered gRPC Message: decompressed body, digest, ids, handle. */
-export function convertForDelivery(m: MessageRecord, extra: DeliveryExtras): PbMessage {
+export function convertForDelivery(m: MessageRecord, extra: DeliveryExtras, now: number = Date.now()): PbMessage {
   const props = string2messageProperties(m.properties);
   let body = m.body;
   if ((m.sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0) {
@@ -221,7 +221,7 @@ export function convertForDelivery(m: MessageRecord, extra: DeliveryExtras): PbM
   const keys = props[MessageConst.PROPERTY_KEYS];
   if (keys) sp.keys = keys.split(' ').filter(Boolean);
   if (extra.receiptHandle) sp.receiptHandle = extra.receiptHandle;
-  if (extra.invisibleUntil) sp.invisibleDuration = toDuration(Math.max(0, extra.invisibleUntil - Date.now()));
+  if (extra.invisibleUntil) sp.invisibleDuration = toDuration(Math.max(0, extra.invisibleUntil - now));
   const group = props[MessageConst.PROPERTY_SHARDING_KEY];
   if (group) sp.messageGroup = group;
   const deliver = props[MessageConst.PROPERTY_TIMER_DELIVER_MS] ?? props[MessageConst.PROPERTY_TIMER_OUT_MS];

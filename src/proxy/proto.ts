@@ -35,24 +35,36 @@ export function loadMessagingService(): grpc.ServiceDefinition {
     apache: { rocketmq: { v2: { MessagingService: { service: grpc.ServiceDefinition } } } };
   };
   cached = pkg.apache.rocketmq.v2.MessagingService.service;
-  encodeReceiveResponsesDirectly(cached, root);
+  encodeReceiveResponsesDirectly(cached);
   return cached;
 }
 
-/**
- * ReceiveMessage streams one response per delivered message, the hot path of consumption.
- * proto-loader serializes by deep-copying each object through fromObject before encoding; the
- * handlers build objects of exactly the schema's shape (camelCase names, numbers for enums and
- * int64, Buffers for bytes), so they are encoded as they are.
- */
-function encodeReceiveResponsesDirectly(service: grpc.ServiceDefinition, root: string): void {
+let receiveResponse: protobuf.Type | undefined;
+
+/** The protobufjs type of ReceiveMessageResponse (camelCase field names). */
+export function receiveMessageResponseType(): protobuf.Type {
+  if (receiveResponse) return receiveResponse;
+  const root = protoRoot();
   const pb = new protobuf.Root();
   // Imports are relative to the proto folder; the well-known google types are built into protobufjs.
   pb.resolvePath = (_origin, target) => (isAbsolute(target) || target.startsWith('google/protobuf/') ? target : join(root, target));
   pb.loadSync(join(root, 'apache/rocketmq/v2/service.proto'), { keepCase: false });
-  const type = pb.lookupType('apache.rocketmq.v2.ReceiveMessageResponse');
+  receiveResponse = pb.lookupType('apache.rocketmq.v2.ReceiveMessageResponse');
+  return receiveResponse;
+}
+
+/**
+ * ReceiveMessage streams one response per delivered message, the hot path of consumption.
+ * Delivered messages usually arrive already encoded (delivery-encoder.ts) and pass as they are.
+ * Other responses are encoded with protobufjs directly: proto-loader would deep-copy each object
+ * through fromObject first, and the handlers build objects of exactly the schema's shape
+ * (camelCase names, numbers for enums and int64, Buffers for bytes).
+ */
+function encodeReceiveResponsesDirectly(service: grpc.ServiceDefinition): void {
+  const type = receiveMessageResponseType();
   const method = service.ReceiveMessage as grpc.MethodDefinition<unknown, object>;
   method.responseSerialize = (value: object): Buffer => {
+    if (Buffer.isBuffer(value)) return value;
     const bytes = type.encode(value).finish();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };

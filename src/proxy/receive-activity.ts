@@ -7,6 +7,7 @@ import { BrokerError } from '../remoting/index.js';
 import type { AckResult } from './backend/proxy-backend.js';
 import { Code, OK_STATUS, ProxyError, status, type Status } from './grpc-code.js';
 import { clientIdOf, errorStatus } from './grpc-handler.js';
+import { encodeDelivery } from './delivery-encoder.js';
 import { convertForDelivery, fromDuration, toTimestamp, type PbDuration } from './message-converter.js';
 import type { ProxyContext } from './proxy-context.js';
 import { requireTopic } from './route-activity.js';
@@ -110,17 +111,10 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
           return;
         }
         call.write({ status: OK_STATUS });
+        const now = Date.now();
         for (const p of popped) {
-          call.write({
-            message: convertForDelivery(p.record, {
-              topic: p.topic,
-              receiptHandle: p.receiptHandle,
-              deliveryAttempt: p.deliveryAttempt,
-              invisibleUntil: p.invisibleUntil,
-              queueId: p.queueId,
-              queueOffset: p.queueOffset,
-            }),
-          });
+          // p carries every DeliveryExtras field.
+          call.write(encodeDelivery(p.record, p, now) ?? { message: convertForDelivery(p.record, p, now) });
         }
         call.write({ deliveryTimestamp: toTimestamp(Date.now()) });
         finished = true;
