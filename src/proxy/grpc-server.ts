@@ -9,11 +9,12 @@ import { ClientManager } from './client-manager.js';
 import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
 import { unary } from './grpc-handler.js';
 import { getOffset, pullMessage, queryOffset, updateOffset } from './offset-activity.js';
-import { loadMessagingService } from './proto.js';
+import { loadMessagingService, RECEIVE_MESSAGE_PATH } from './proto.js';
 import type { ProxyContext } from './proxy-context.js';
 import { ackMessage, changeInvisibleDuration, forwardToDeadLetterQueue, receiveMessage } from './receive-activity.js';
 import { queryAssignment, queryRoute } from './route-activity.js';
 import { sendMessage } from './send-activity.js';
+import { responseBatchInterceptor } from './response-batch.js';
 import { recoverOrphanedTransaction, telemetry } from './telemetry-activity.js';
 import { endTransaction } from './transaction-activity.js';
 
@@ -52,7 +53,11 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
   };
   backend.setClientAlive((id) => ctx.clients.isAlive(id));
   backend.onTransactionCheck((m, topic) => recoverOrphanedTransaction(ctx, m, topic));
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    interceptors: [responseBatchInterceptor(new Set([RECEIVE_MESSAGE_PATH]))],
+  });
   server.addService(loadMessagingService(), handlers(ctx));
   const host = opts.host ?? '0.0.0.0';
   const port = await new Promise<number>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { ResponseBatch } from './response-batch.js';
 
 const require = createRequire(import.meta.url);
 
@@ -18,6 +19,8 @@ export interface MessagingServiceDefinition {
 }
 
 let cached: grpc.ServiceDefinition | undefined;
+
+export const RECEIVE_MESSAGE_PATH = '/apache.rocketmq.v2.MessagingService/ReceiveMessage';
 
 /** Field names stay camelCase, enums are numbers, int64 are JS numbers, oneofs name their case. */
 export function loadMessagingService(): grpc.ServiceDefinition {
@@ -63,8 +66,10 @@ export function receiveMessageResponseType(): protobuf.Type {
 function encodeReceiveResponsesDirectly(service: grpc.ServiceDefinition): void {
   const type = receiveMessageResponseType();
   const method = service.ReceiveMessage as grpc.MethodDefinition<unknown, object>;
+  if (method.path !== RECEIVE_MESSAGE_PATH) throw new Error(`unexpected ReceiveMessage path ${method.path}`);
   method.responseSerialize = (value: object): Buffer => {
     if (Buffer.isBuffer(value)) return value;
+    if (value instanceof ResponseBatch) throw new Error('a ResponseBatch reached the serializer: the response-batch interceptor is not installed');
     const bytes = type.encode(value).finish();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };

@@ -10,6 +10,7 @@ import { clientIdOf, errorStatus } from './grpc-handler.js';
 import { encodeDelivery } from './delivery-encoder.js';
 import { convertForDelivery, fromDuration, toTimestamp, type PbDuration } from './message-converter.js';
 import type { ProxyContext } from './proxy-context.js';
+import { ResponseBatch } from './response-batch.js';
 import { requireTopic } from './route-activity.js';
 
 const FilterType = { TAG: 1, SQL: 2 } as const;
@@ -61,10 +62,7 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
     });
     const end = (st: Status): void => {
       finished = true;
-      if (!call.cancelled) {
-        call.write({ status: st });
-        call.write({ deliveryTimestamp: toTimestamp(Date.now()) });
-      }
+      if (!call.cancelled) call.write(new ResponseBatch([{ status: st }, { deliveryTimestamp: toTimestamp(Date.now()) }]));
       call.end();
     };
     void (async () => {
@@ -110,13 +108,12 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
           end(status(Code.MESSAGE_NOT_FOUND, 'no new message'));
           return;
         }
-        call.write({ status: OK_STATUS });
         const now = Date.now();
-        for (const p of popped) {
-          // p carries every DeliveryExtras field.
-          call.write(encodeDelivery(p.record, p, now) ?? { message: convertForDelivery(p.record, p, now) });
-        }
-        call.write({ deliveryTimestamp: toTimestamp(Date.now()) });
+        const responses: unknown[] = [{ status: OK_STATUS }];
+        // p carries every DeliveryExtras field.
+        for (const p of popped) responses.push(encodeDelivery(p.record, p, now) ?? { message: convertForDelivery(p.record, p, now) });
+        responses.push({ deliveryTimestamp: toTimestamp(now) });
+        call.write(new ResponseBatch(responses));
         finished = true;
         call.end();
       } catch (err) {
