@@ -1,12 +1,13 @@
 // gRPC server capacity with the protocol's own batching: many messages per SendMessage and many
 // entries per AckMessage, over plain @grpc/grpc-js with the v2 schema (no 5.x client library, whose
 // one-call-per-message design is what grpc-bench.ts measures). The broker runs as its own process.
-// Run: node --import tsx bench/grpc/grpc-batch-bench.ts [--seconds 8] [--batch 32] [--calls 8]
+// Run: node --import tsx bench/grpc/grpc-batch-bench.ts [--seconds 8] [--batch 32] [--calls 32] [--window 1048576] [--serial-acks]
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { LatencyHistogram } from '../../src/cli/bench/index.js';
 import { loadMessagingService, receiveMessageResponseType } from '../../src/proxy/proto.js';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.js';
 import { startCpuMeter } from '../helpers/cpu-meter.js';
@@ -22,6 +23,11 @@ const BATCH = opt('batch', 32);
 const CALLS = opt('calls', 32);
 // The client's HTTP/2 receive window; 1 MiB is grpc-java's default (the Java 5.x client), grpc-js's is 64 KiB.
 const WINDOW = opt('window', 1 << 20);
+// --serial-acks: wait for each batch's ack before the next receive (the first version of this bench).
+const SERIAL_ACKS = args.includes('--serial-acks');
+// Fixed-rate phase: one message per SendMessage at --rate msg/s for --rate-seconds.
+const RATE = opt('rate', 5000);
+const RATE_SECONDS = opt('rate-seconds', 5);
 const TOPIC = 'GrpcBatchTopic';
 const GROUP = 'GrpcBatchGroup';
 const body = Buffer.alloc(1024, 7);
@@ -102,6 +108,37 @@ async function main(): Promise<void> {
     const sendMs = performance.now() - t0;
     const sendCpuReport = sendCpu.report();
 
+    // Send latency at a fixed rate, one message per call: a 1 ms tick releases the sends that are
+    // due, and each latency is counted from the moment its send was due (no coordinated omission).
+    const hist = new LatencyHistogram();
+    let rateFailed = 0;
+    const rateCpu = startCpuMeter(b.child.pid);
+    const pending: Promise<void>[] = [];
+    const total = RATE * RATE_SECONDS;
+    const t2 = performance.now();
+    for (let issued = 0; issued < total; ) {
+      const due = Math.min(total, Math.floor(((performance.now() - t2) * RATE) / 1000) + 1);
+      for (; issued < due; issued++) {
+        const dueAt = t2 + (issued * 1000) / RATE;
+        pending.push(
+          c.unary('SendMessage', { messages: messages(1) }).then(
+            (r) => {
+              if (r.status?.code !== OK) rateFailed++;
+              else {
+                hist.record(performance.now() - dueAt);
+                sent++;
+              }
+            },
+            () => void rateFailed++,
+          ),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(pending);
+    const rateMs = performance.now() - t2;
+    const rateCpuReport = rateCpu.report();
+
     // Receive + ack: CALLS receivers, each ReceiveMessage takes BATCH and one AckMessage acks them
     // all. As real consumers do, a receiver asks for its next batch while the previous batch's ack
     // is on its way (at most one ack in flight per receiver); a message counts once acked.
@@ -142,6 +179,7 @@ async function main(): Promise<void> {
               if (r.status?.code !== OK) throw new Error(`ack failed: ${r.status?.code} ${r.status?.message}`);
               got += msgs.length;
             });
+          if (SERIAL_ACKS) await ackInFlight;
         }
         await ackInFlight;
       }),
@@ -151,7 +189,11 @@ async function main(): Promise<void> {
     const recvCpuReport = recvCpu.report();
     console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
     console.log(`send, ${CALLS} calls in flight x ${BATCH} messages per SendMessage: ${Math.round((sent / sendMs) * 1000)} msg/s (${sent} in ${Math.round(sendMs)} ms; ${sendCpuReport})`);
-    console.log(`receive + ack, ${CALLS} receivers x batch ${BATCH}, one AckMessage per batch: ${Math.round((got / recvMs) * 1000)} msg/s (${got} of ${sent} in ${Math.round(recvMs)} ms; ${recvCpuReport})`);
+    console.log(
+      `send at ${RATE} msg/s, one message per SendMessage: ${hist.count} ok, ${rateFailed} failed in ${Math.round(rateMs)} ms; ` +
+        `p50 ${hist.percentileMs(0.5).toFixed(2)} ms, p99 ${hist.percentileMs(0.99).toFixed(2)} ms, p999 ${hist.percentileMs(0.999).toFixed(2)} ms, max ${hist.maxMs().toFixed(2)} ms (${rateCpuReport})`,
+    );
+    console.log(`receive + ack, ${CALLS} receivers x batch ${BATCH}, one AckMessage per batch (${SERIAL_ACKS ? 'serial acks' : 'ack overlapping the next receive'}, client window ${WINDOW} B): ${Math.round((got / recvMs) * 1000)} msg/s (${got} of ${sent} in ${Math.round(recvMs)} ms; ${recvCpuReport})`);
     console.log(`receive + ack per whole second: ${perSecond.map((n) => `${(n / 1000).toFixed(1)}k`).join(' ')}`);
   } finally {
     c.close();

@@ -290,10 +290,14 @@ export class TimerStore {
       this.wheel = new TimerWheel(this.precisionMs, 2 * this.slotsWindow);
       this.replay(this.log.firstPos, c);
     }
-    if (linked.staleWheel || linked.truncated || !snap) {
+    const rewritten = linked.staleWheel || linked.truncated || !snap;
+    if (rewritten) {
       // Replace a wheel file that no longer matches the log before anything is appended.
       this.wheel.save(this.wheelPath(), this.log.endPos, this.log.segmentTable());
     }
+    // The file matches the wheel when it was just written or when replay linked nothing into the
+    // loaded one; the periodic save then waits for a real change (it used to rewrite it once anyway).
+    if (rewritten || this.wheel.changes === 0) this.savedChanges = this.wheel.changes;
     this.frontierMs = c - this.precisionMs;
     this.scanMs = c;
     this.pendingUnloaded = this.wheel.timersFrom(c);

@@ -311,4 +311,25 @@ describe('timer store', () => {
     await store.close();
     assert.throws(() => store.pollDue(BASE), /closed/);
   });
+  test('timer store - the wheel file is rewritten only after a change, not on a fresh or reopened idle store', async () => {
+    using dir = tempDir();
+    const wheelFile = join(dir.path, 'timerwheel');
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 200));
+    const opts = { flushIntervalMs: 10, wheelSaveIntervalMs: 20 };
+    let store = TimerStore.open(dir.path, opts);
+    const fresh = statSync(wheelFile).ino;
+    await settle();
+    assert.equal(statSync(wheelFile).ino, fresh, 'an idle fresh store rewrote its wheel');
+    add(store, 'k1', Date.now() + 3_600_000);
+    await settle();
+    const changed = statSync(wheelFile).ino;
+    assert.notEqual(changed, fresh, 'a change was not saved');
+    await store.close();
+    store = TimerStore.open(dir.path, opts);
+    const reopened = statSync(wheelFile).ino;
+    await settle();
+    assert.equal(statSync(wheelFile).ino, reopened, 'an idle reopened store rewrote its wheel');
+    assert.equal(store.stats().pending, 1);
+    await store.close();
+  });
 });
