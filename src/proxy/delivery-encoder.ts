@@ -66,9 +66,9 @@ function sameText(s: string, a: number, b: number, len: number): boolean {
   return true;
 }
 
+/** Every character is one UTF-8 byte exactly when the string is ASCII (native, several times a JS loop). */
 function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
+  return Buffer.byteLength(s, 'utf8') === s.length;
 }
 
 function varintSize(v: number): number {

@@ -117,6 +117,7 @@ describe('delivery encoder', () => {
   const declined: [string, Partial<MessageRecord>, Partial<DeliveryExtras>?][] = [
     ['a compressed body', { body: deflateSync(Buffer.from('x'.repeat(100))), sysFlag: MessageSysFlag.COMPRESSED_FLAG }],
     ['non-ASCII properties', { properties: P(['TAGS', 'étiquette']) }],
+    ['a lone surrogate in the properties', { properties: P(['k', 'a\ud800']) }],
     ['a repeated user property', { properties: P(['a', '1'], ['a', '2']) }],
     ['more user properties than the scratch holds', { properties: P(...Array.from({ length: 257 }, (_, i): [string, string] => [`k${i}`, 'v'])) }],
     ['a fractional delivery time', { properties: P(['TIMER_DELIVER_MS', '12.5']) }],

@@ -47,7 +47,7 @@ export interface PoppedMessage {
 
 export type AckResult = 'OK' | 'INVALID' | 'EXPIRED';
 
-interface Inflight {
+export interface Inflight {
   offset: number;
   nonce: number;
   invisibleUntil: number;
@@ -59,11 +59,18 @@ interface Inflight {
   maxAttempts: number;
 }
 
-class QueueState {
+export class QueueState {
   cursor = -1;
   /** Set while one pop reads this queue; settles when it is done. */
   busy: Promise<void> | undefined;
   readonly inflight = new Map<number, Inflight>();
+  /**
+   * True while inflight's keys were inserted in increasing order, so its first key is the lowest
+   * (always so today: the cursor only moves forward, and a FIFO rewind first drops every offset
+   * from the rewound one on). Checked, not assumed: the committed offset depends on it.
+   */
+  ordered = true;
+  private lastInserted = -1;
   /** FIFO only: deliveries so far of offsets that were rewound. */
   readonly fifoAttempts = new Map<number, number>();
   constructor(
@@ -73,6 +80,21 @@ class QueueState {
     readonly queueId: number,
     readonly fifo: boolean,
   ) {}
+
+  addInflight(f: Inflight): void {
+    if (this.inflight.size === 0) this.ordered = true;
+    else if (f.offset <= this.lastInserted) this.ordered = false;
+    this.lastInserted = f.offset;
+    this.inflight.set(f.offset, f);
+  }
+
+  /** The lowest offset in flight, or undefined when none is. */
+  lowestInflight(): number | undefined {
+    if (this.ordered) return this.inflight.keys().next().value;
+    let low: number | undefined;
+    for (const off of this.inflight.keys()) if (low === undefined || off < low) low = off;
+    return low;
+  }
 }
 
 /** Server-side renewal of auto-renewed messages (Java proxy: up to 3 h while the client lives). */
@@ -230,7 +252,7 @@ export class PopService {
           clientId: req.clientId,
           maxAttempts: req.maxDeliveryAttempts,
         };
-        s.inflight.set(offset, f);
+        s.addInflight(f);
         this.heap.push(f.invisibleUntil, { state: s, offset, nonce: f.nonce });
         out.push({
           record: m,
@@ -256,8 +278,8 @@ export class PopService {
 
   /** The committed offset: the first unacked message, or the cursor when none is in flight. */
   private commit(s: QueueState): void {
-    let committed = s.cursor;
-    for (const off of s.inflight.keys()) if (off < committed) committed = off;
+    const low = s.lowestInflight();
+    const committed = low !== undefined && low < s.cursor ? low : s.cursor;
     if (committed >= 0) this.broker.consumerOffsetManager.commitOffset(s.group, s.topic, s.queueId, committed);
   }
 
