@@ -12,8 +12,6 @@ import { createMessageId } from '../common/msg-id.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import { DigestType, Encoding, MessageType, SYSTEM_KEYS, type DeliveryExtras } from './message-converter.js';
 
-const NV = 1;
-const SEP = 2;
 
 // The system properties a delivered Message reports, as slots of one scan.
 const enum Slot {
