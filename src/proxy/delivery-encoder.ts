@@ -12,7 +12,6 @@ import { createMessageId } from '../common/msg-id.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import { DigestType, Encoding, MessageType, SYSTEM_KEYS, type DeliveryExtras } from './message-converter.js';
 
-
 // The system properties a delivered Message reports, as slots of one scan.
 const enum Slot {
   TAGS,
