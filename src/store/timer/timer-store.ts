@@ -458,10 +458,10 @@ export class TimerStore {
    */
   private async saveWheel(): Promise<void> {
     const upTo = this.log.endPos;
-    const changes = this.wheel.changes;
     await this.log.sync();
     if (this.closed) return;
-    this.wheel.save(this.wheelPath(), upTo, this.log.segmentTable());
+    const changes = this.wheel.changes;
+    await this.wheel.saveInBackground(this.wheelPath(), upTo, this.log.segmentTable());
     this.savedChanges = changes;
   }
 

@@ -4,6 +4,7 @@
 // can rebuild it. A slot whose stored time differs from the asked time belongs to another
 // turn of the ring and reads as empty.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { readInt64, writeInt64 } from './timer-record.js';
 
@@ -19,6 +20,8 @@ const HEADER_SIZE = 32;
 export const SLOT_SIZE = 24;
 // Trailer after the slots: segmentCount × (int64 start, int64 maxSlotMs), then uint32 crc of all before.
 const SEGMENT_ENTRY_SIZE = 16;
+/** Bytes of image checksummed per turn of the event loop in a background save. */
+const CRC_CHUNK = 1 << 20;
 /** The slot holds a timer due before the slot's own time (past-due, kept in the then frontier). */
 export const SLOT_EARLY = 1;
 /** Time of a slot never used: not a multiple of any precision a caller can pick. */
@@ -106,27 +109,64 @@ export class TimerWheel {
     return n;
   }
 
-  /** Writes the wheel to path via temp file + fsync + rename. */
+  /** Writes the wheel to path via temp file + fsync + rename, on the calling thread (open and close). */
   save(path: string, logOffset: number, segments: Array<{ start: number; maxSlotMs: number }>): void {
-    writeInt64(this.image, 16, logOffset);
-    this.image.writeInt32BE(segments.length, 24);
-    const trailer = Buffer.allocUnsafe(segments.length * SEGMENT_ENTRY_SIZE + 4);
-    segments.forEach((s, i) => {
-      writeInt64(trailer, i * SEGMENT_ENTRY_SIZE, s.start);
-      writeInt64(trailer, i * SEGMENT_ENTRY_SIZE + 8, encodeMaybeInfinite(s.maxSlotMs));
-    });
-    const crc = crc32(trailer.subarray(0, trailer.length - 4), crc32(this.image));
-    trailer.writeUInt32BE(crc, trailer.length - 4);
+    const image = this.stampedImage(logOffset, segments.length);
+    const trailer = this.trailer(segments, crc32(image));
     const tmp = `${path}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      writeAll(fd, this.image);
+      writeAll(fd, image);
       writeAll(fd, trailer);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, path);
+  }
+
+  /**
+   * The periodic save while the broker runs: a copy of the image taken now (about a millisecond
+   * for the default 8 MB), its checksum in chunks between other work, and the write, fsync and
+   * rename in the thread pool, so the event loop is not held for the tens of milliseconds a
+   * synchronous save takes. Links made meanwhile go to the live image and the next save.
+   */
+  async saveInBackground(path: string, logOffset: number, segments: Array<{ start: number; maxSlotMs: number }>): Promise<void> {
+    const image = Buffer.from(this.stampedImage(logOffset, segments.length));
+    let crc = 0;
+    for (let at = 0; at < image.length; at += CRC_CHUNK) {
+      crc = crc32(image.subarray(at, Math.min(image.length, at + CRC_CHUNK)), crc);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    const trailer = this.trailer(segments, crc);
+    const tmp = `${path}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writev([image, trailer]);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  }
+
+  /** The live image with the save's header fields set (logOffset, segment count). */
+  private stampedImage(logOffset: number, segmentCount: number): Buffer {
+    writeInt64(this.image, 16, logOffset);
+    this.image.writeInt32BE(segmentCount, 24);
+    return this.image;
+  }
+
+  /** Segment table + the crc of image and table. */
+  private trailer(segments: Array<{ start: number; maxSlotMs: number }>, imageCrc: number): Buffer {
+    const trailer = Buffer.allocUnsafe(segments.length * SEGMENT_ENTRY_SIZE + 4);
+    segments.forEach((s, i) => {
+      writeInt64(trailer, i * SEGMENT_ENTRY_SIZE, s.start);
+      writeInt64(trailer, i * SEGMENT_ENTRY_SIZE + 8, encodeMaybeInfinite(s.maxSlotMs));
+    });
+    const crc = crc32(trailer.subarray(0, trailer.length - 4), imageCrc);
+    trailer.writeUInt32BE(crc, trailer.length - 4);
+    return trailer;
   }
 
   /** Loads a saved wheel, or null when missing, damaged or made with other dimensions. */
