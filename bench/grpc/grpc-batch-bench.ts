@@ -2,15 +2,13 @@
 // entries per AckMessage, over plain @grpc/grpc-js with the v2 schema (no 5.x client library, whose
 // one-call-per-message design is what grpc-bench.ts measures). The broker runs as its own process.
 // Run: node --import tsx bench/grpc/grpc-batch-bench.ts [--seconds 8] [--batch 32] [--calls 32] [--window 1048576] [--serial-acks]
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { LatencyHistogram } from '../../src/cli/bench/index.js';
-import { loadMessagingService, receiveMessageResponseType } from '../../src/proxy/proto.js';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.js';
 import { startCpuMeter } from '../helpers/cpu-meter.js';
+import { latencyLine, runAtFixedRate } from '../helpers/fixed-rate.js';
+import { benchMessages, grpcLoadClient } from '../helpers/grpc-load-client.js';
 import { spawnBenchBroker } from '../helpers/spawn-broker.js';
 
 const args = process.argv.slice(2);
@@ -33,58 +31,10 @@ const GROUP = 'GrpcBatchGroup';
 const body = Buffer.alloc(1024, 7);
 const OK = 20000;
 
-type Unary = (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
-type Streaming = (req: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<any>;
-
-
-function client(address: string): { unary: (m: string, req: unknown) => Promise<any>; stream: (m: string, req: unknown) => Promise<any[]>; close(): void } {
-  // Received messages are decoded by protobufjs into its message objects (every field, nothing
-  // skipped) rather than through proto-loader's extra conversion to plain objects, so that less of
-  // the load process's CPU goes into the client side of the measurement.
-  const service = loadMessagingService();
-  const receiveType = receiveMessageResponseType();
-  const Ctor = grpc.makeGenericClientConstructor(
-    { ...service, ReceiveMessage: { ...service.ReceiveMessage, responseDeserialize: (b: Buffer) => receiveType.decode(b) } },
-    'MessagingService',
-  );
-  const c = new Ctor(address, grpc.credentials.createInsecure(), { 'grpc-node.flow_control_window': WINDOW }) as unknown as grpc.Client & Record<string, Unary & Streaming>;
-  const md = new grpc.Metadata();
-  md.set('x-mq-client-id', `batch-bench-${process.pid}`);
-  md.set('x-mq-protocol', 'v2');
-  return {
-    unary: (m, req) => new Promise((resolve, reject) => (c[m] as Unary).call(c, req, md, (err, res) => (err ? reject(err) : resolve(res)))),
-    stream: (m, req) =>
-      new Promise((resolve, reject) => {
-        const frames: any[] = [];
-        const s = (c[m] as Streaming).call(c, req, md);
-        s.on('data', (f) => frames.push(f));
-        s.on('error', reject);
-        s.on('end', () => resolve(frames));
-      }),
-    close: () => c.close(),
-  };
-}
-
-function messages(n: number): unknown[] {
-  const now = Date.now();
-  return Array.from({ length: n }, () => ({
-    topic: { name: TOPIC },
-    body,
-    systemProperties: {
-      messageId: '01' + randomBytes(16).toString('hex').toUpperCase(),
-      tag: 'bench',
-      messageType: 1,
-      bodyEncoding: 1,
-      bornTimestamp: { seconds: Math.floor(now / 1000), nanos: 0 },
-      bornHost: 'bench',
-    },
-  }));
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'apogee-grpc-batch-'));
   const b = await spawnBenchBroker(dir);
-  const c = client(b.grpc);
+  const c = grpcLoadClient(b.grpc, WINDOW);
   try {
     const rc = new RemotingClient();
     const created = await rc.invoke(b.broker, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: TOPIC, readQueueNums: 8, writeQueueNums: 8, perm: 6 }));
@@ -99,7 +49,7 @@ async function main(): Promise<void> {
     await Promise.all(
       Array.from({ length: CALLS }, async () => {
         while (performance.now() < until) {
-          const r = await c.unary('SendMessage', { messages: messages(BATCH) });
+          const r = await c.unary('SendMessage', { messages: benchMessages(TOPIC, BATCH, body) });
           if (r.status?.code !== OK) throw new Error(`send failed: ${r.status?.code} ${r.status?.message}`);
           sent += r.entries.length;
         }
@@ -108,35 +58,14 @@ async function main(): Promise<void> {
     const sendMs = performance.now() - t0;
     const sendCpuReport = sendCpu.report();
 
-    // Send latency at a fixed rate, one message per call: a 1 ms tick releases the sends that are
-    // due, and each latency is counted from the moment its send was due (no coordinated omission).
-    const hist = new LatencyHistogram();
-    let rateFailed = 0;
+    // Send latency at a fixed rate, one message per call.
     const rateCpu = startCpuMeter(b.child.pid);
-    const pending: Promise<void>[] = [];
-    const total = RATE * RATE_SECONDS;
-    const t2 = performance.now();
-    for (let issued = 0; issued < total; ) {
-      const due = Math.min(total, Math.floor(((performance.now() - t2) * RATE) / 1000) + 1);
-      for (; issued < due; issued++) {
-        const dueAt = t2 + (issued * 1000) / RATE;
-        pending.push(
-          c.unary('SendMessage', { messages: messages(1) }).then(
-            (r) => {
-              if (r.status?.code !== OK) rateFailed++;
-              else {
-                hist.record(performance.now() - dueAt);
-                sent++;
-              }
-            },
-            () => void rateFailed++,
-          ),
-        );
-      }
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    await Promise.all(pending);
-    const rateMs = performance.now() - t2;
+    const rated = await runAtFixedRate(RATE, RATE_SECONDS, async () => {
+      const r = await c.unary('SendMessage', { messages: benchMessages(TOPIC, 1, body) });
+      if (r.status?.code !== OK) return false;
+      sent++;
+      return true;
+    });
     const rateCpuReport = rateCpu.report();
 
     // Receive + ack: CALLS receivers, each ReceiveMessage takes BATCH and one AckMessage acks them
@@ -189,10 +118,7 @@ async function main(): Promise<void> {
     const recvCpuReport = recvCpu.report();
     console.log(`machine: ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
     console.log(`send, ${CALLS} calls in flight x ${BATCH} messages per SendMessage: ${Math.round((sent / sendMs) * 1000)} msg/s (${sent} in ${Math.round(sendMs)} ms; ${sendCpuReport})`);
-    console.log(
-      `send at ${RATE} msg/s, one message per SendMessage: ${hist.count} ok, ${rateFailed} failed in ${Math.round(rateMs)} ms; ` +
-        `p50 ${hist.percentileMs(0.5).toFixed(2)} ms, p99 ${hist.percentileMs(0.99).toFixed(2)} ms, p999 ${hist.percentileMs(0.999).toFixed(2)} ms, max ${hist.maxMs().toFixed(2)} ms (${rateCpuReport})`,
-    );
+    console.log(`send at ${RATE} msg/s, one message per SendMessage: ${latencyLine(rated)} (${rateCpuReport})`);
     console.log(`receive + ack, ${CALLS} receivers x batch ${BATCH}, one AckMessage per batch (${SERIAL_ACKS ? 'serial acks' : 'ack overlapping the next receive'}, client window ${WINDOW} B): ${Math.round((got / recvMs) * 1000)} msg/s (${got} of ${sent} in ${Math.round(recvMs)} ms; ${recvCpuReport})`);
     console.log(`receive + ack per whole second: ${perSecond.map((n) => `${(n / 1000).toFixed(1)}k`).join(' ')}`);
   } finally {
