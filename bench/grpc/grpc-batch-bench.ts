@@ -10,19 +10,17 @@ import { startCpuMeter } from '../helpers/cpu-meter.js';
 import { latencyLine, runAtFixedRate } from '../helpers/fixed-rate.js';
 import { benchMessages, grpcLoadClient } from '../helpers/grpc-load-client.js';
 import { spawnBenchBroker } from '../helpers/spawn-broker.js';
+import { benchArgs } from '../helpers/args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const args = benchArgs();
+const opt = args.num;
 const SECONDS = opt('seconds', 8);
 const BATCH = opt('batch', 32);
 const CALLS = opt('calls', 32);
 // The client's HTTP/2 receive window; 1 MiB is grpc-java's default (the Java 5.x client), grpc-js's is 64 KiB.
 const WINDOW = opt('window', 1 << 20);
 // --serial-acks: wait for each batch's ack before the next receive (the first version of this bench).
-const SERIAL_ACKS = args.includes('--serial-acks');
+const SERIAL_ACKS = args.flag('serial-acks');
 // Fixed-rate phase: one message per SendMessage at --rate msg/s for --rate-seconds.
 const RATE = opt('rate', 5000);
 const RATE_SECONDS = opt('rate-seconds', 5);

@@ -10,12 +10,10 @@ import { join } from 'node:path';
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/index.js';
 import { spawnBenchBroker } from '../helpers/spawn-broker.js';
+import { benchArgs } from '../helpers/args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const args = benchArgs();
+const opt = args.num;
 const SECONDS = opt('seconds', 8);
 const WINDOW = opt('window', 256);
 const RATE = opt('rate', 5000);

@@ -7,12 +7,10 @@ import { cpus } from 'node:os';
 import { startCpuMeter } from '../helpers/cpu-meter.js';
 import { latencyLine, runAtFixedRate } from '../helpers/fixed-rate.js';
 import { benchMessages, grpcLoadClient } from '../helpers/grpc-load-client.js';
+import { benchArgs } from '../helpers/args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const args = benchArgs();
+const opt = args.num;
 const RATE = opt('rate', 5000);
 const RATE_SECONDS = opt('rate-seconds', 5);
 const body = Buffer.alloc(1024, 7);

@@ -7,12 +7,10 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { messageProperties2String } from '../../src/common/message-properties.js';
 import { MessageStore, PutMessageStatus, type MessageInput, type MessageStoreConfig } from '../../src/store/index.js';
+import { benchArgs } from '../helpers/args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const args = benchArgs();
+const opt = args.num;
 const SECONDS = opt('seconds', 5);
 const RECOVERY_GIB = opt('recovery-gib', 1);
 const QUEUES = 4;
