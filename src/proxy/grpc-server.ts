@@ -52,7 +52,7 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
     maxLongPollingTimeoutMs: opts.maxLongPollingTimeoutMs ?? 20_000,
   };
   backend.setClientAlive((id) => ctx.clients.isAlive(id));
-  backend.onTransactionCheck((m, topic) => recoverOrphanedTransaction(ctx, m, topic));
+  backend.onTransactionCheck((m, topic, brokerName) => recoverOrphanedTransaction(ctx, m, topic, brokerName));
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,

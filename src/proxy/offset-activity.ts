@@ -9,41 +9,47 @@ import { requireTopic } from './route-activity.js';
 interface MqRef {
   topic?: { name?: string };
   id?: number;
+  broker?: { name?: string };
 }
 
 const QueryOffsetPolicy = { BEGINNING: 0, END: 1, TIMESTAMP: 2 } as const;
 
-async function queueOf(ctx: ProxyContext, mq: MqRef | undefined): Promise<{ topic: string; queueId: number }> {
+/** The queue a request names: topic, id and broker group (the topic's first group when none is named). */
+async function queueOf(ctx: ProxyContext, mq: MqRef | undefined): Promise<{ topic: string; queueId: number; brokerName: string }> {
   const tc = await requireTopic(ctx, mq?.topic?.name);
+  const brokers = await ctx.backend.brokersOf(tc.topicName);
+  const named = mq?.broker?.name;
+  const b = named ? brokers.find((x) => x.name === named) : brokers[0];
+  if (!b) throw new ProxyError(Code.BAD_REQUEST, `broker group ${named ?? '(none)'} does not serve topic ${tc.topicName}`);
   const queueId = mq?.id ?? -1;
-  if (queueId < 0 || queueId >= tc.readQueueNums) throw new ProxyError(Code.BAD_REQUEST, `queue ${queueId} does not exist in topic ${tc.topicName}`);
-  return { topic: tc.topicName, queueId };
+  if (queueId < 0 || queueId >= b.readQueueNums) throw new ProxyError(Code.BAD_REQUEST, `queue ${queueId} does not exist in topic ${tc.topicName} on ${b.name}`);
+  return { topic: tc.topicName, queueId, brokerName: b.name };
 }
 
 export async function getOffset(ctx: ProxyContext, req: { group?: { name?: string }; messageQueue?: MqRef }): Promise<unknown> {
-  const { topic, queueId } = await queueOf(ctx, req.messageQueue);
-  const offset = await ctx.backend.queryConsumerOffset(req.group?.name ?? '', topic, queueId);
+  const { topic, queueId, brokerName } = await queueOf(ctx, req.messageQueue);
+  const offset = await ctx.backend.queryConsumerOffset(req.group?.name ?? '', topic, queueId, brokerName);
   if (offset < 0) return { status: status(Code.OFFSET_NOT_FOUND, `group ${req.group?.name} has no offset on ${topic}/${queueId}`) };
   return { status: OK_STATUS, offset };
 }
 
 export async function updateOffset(ctx: ProxyContext, req: { group?: { name?: string }; messageQueue?: MqRef; offset?: number }): Promise<unknown> {
-  const { topic, queueId } = await queueOf(ctx, req.messageQueue);
+  const { topic, queueId, brokerName } = await queueOf(ctx, req.messageQueue);
   if (!req.group?.name) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, 'consumer group is empty');
   if ((req.offset ?? -1) < 0) throw new ProxyError(Code.ILLEGAL_OFFSET, `offset ${req.offset} is negative`);
-  await ctx.backend.commitConsumerOffset(req.group.name, topic, queueId, req.offset ?? 0);
+  await ctx.backend.commitConsumerOffset(req.group.name, topic, queueId, req.offset ?? 0, brokerName);
   return { status: OK_STATUS };
 }
 
 export async function queryOffset(ctx: ProxyContext, req: { messageQueue?: MqRef; queryOffsetPolicy?: number; timestamp?: PbTimestamp }): Promise<unknown> {
-  const { topic, queueId } = await queueOf(ctx, req.messageQueue);
+  const { topic, queueId, brokerName } = await queueOf(ctx, req.messageQueue);
   switch (req.queryOffsetPolicy ?? QueryOffsetPolicy.BEGINNING) {
     case QueryOffsetPolicy.BEGINNING:
-      return { status: OK_STATUS, offset: await ctx.backend.getMinOffset(topic, queueId) };
+      return { status: OK_STATUS, offset: await ctx.backend.getMinOffset(topic, queueId, brokerName) };
     case QueryOffsetPolicy.END:
-      return { status: OK_STATUS, offset: await ctx.backend.getMaxOffset(topic, queueId) };
+      return { status: OK_STATUS, offset: await ctx.backend.getMaxOffset(topic, queueId, brokerName) };
     default:
-      return { status: OK_STATUS, offset: await ctx.backend.searchOffsetByTime(topic, queueId, fromTimestamp(req.timestamp) ?? Date.now()) };
+      return { status: OK_STATUS, offset: await ctx.backend.searchOffsetByTime(topic, queueId, fromTimestamp(req.timestamp) ?? Date.now(), brokerName) };
   }
 }
 
@@ -55,8 +61,9 @@ export function pullMessage(ctx: ProxyContext): grpc.handleServerStreamingCall<
     void (async () => {
       try {
         const req = call.request;
-        const { topic, queueId } = await queueOf(ctx, req.messageQueue);
+        const { topic, queueId, brokerName } = await queueOf(ctx, req.messageQueue);
         const r = await ctx.backend.getMessage({
+          brokerName,
           group: req.group?.name ?? '',
           topic,
           queueId,

@@ -10,6 +10,8 @@ export interface TransactionHandle {
   producerGroup: string;
   tranStateTableOffset: number;
   commitLogOffset: number;
+  /** The broker group holding the half message (cluster mode: a topic may live on several). */
+  brokerName?: string;
   expires: number;
 }
 

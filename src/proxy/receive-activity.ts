@@ -19,7 +19,7 @@ const MAX_BATCH = 32;
 
 interface ReceiveRequest {
   group?: { name?: string };
-  messageQueue?: { topic?: { name?: string }; id?: number };
+  messageQueue?: { topic?: { name?: string }; id?: number; broker?: { name?: string } };
   filterExpression?: { type?: number; expression?: string };
   batchSize?: number;
   invisibleDuration?: PbDuration;
@@ -100,6 +100,7 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
             fifo: group.fifo,
             pollTimeMs: poll,
             maxDeliveryAttempts: group.maxAttempts,
+            brokerName: req.messageQueue?.broker?.name || undefined,
           },
           abort.signal,
         );

@@ -1,8 +1,9 @@
-// QueryRoute and QueryAssignment. The broker advertised is the endpoint the client already
-// reached (so it is always reachable), with id 0 and readable/writable queues.
+// QueryRoute and QueryAssignment. Every broker group serving the topic is listed under its own
+// name, and advertised at the endpoint the client already reached (so it is always reachable).
 import { isReadable, isWriteable, type TopicConfig } from '../broker/index.js';
 import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
 import { MessageType } from './message-converter.js';
+import type { TopicBroker } from './backend/proxy-backend.js';
 import type { ProxyContext } from './proxy-context.js';
 
 const Permission = { NONE: 1, READ: 2, WRITE: 3, READ_WRITE: 4 } as const;
@@ -45,31 +46,40 @@ function permissionOf(perm: number): number {
   return r && w ? Permission.READ_WRITE : r ? Permission.READ : w ? Permission.WRITE : Permission.NONE;
 }
 
-function brokerOf(ctx: ProxyContext, endpoints: PbEndpoints): { name: string; id: number; endpoints: PbEndpoints } {
-  return { name: ctx.backend.brokerName, id: 0, endpoints };
+/** The broker groups serving a topic; cluster mode may have several, each with its own queues. */
+async function topicBrokers(ctx: ProxyContext, tc: TopicConfig): Promise<TopicBroker[]> {
+  const brokers = await ctx.backend.brokersOf(tc.topicName);
+  if (brokers.length === 0) throw new ProxyError(Code.TOPIC_NOT_FOUND, `topic ${tc.topicName} has no broker serving it`);
+  return brokers;
 }
 
+/** Queues of every broker group, each advertised at the endpoint the client already reached. */
 export async function queryRoute(ctx: ProxyContext, req: { topic?: { name?: string }; endpoints?: PbEndpoints }): Promise<unknown> {
   const tc = await requireTopic(ctx, req.topic?.name);
   const endpoints = req.endpoints?.addresses?.length ? req.endpoints : { scheme: 1, addresses: [{ host: '127.0.0.1', port: 0 }] };
-  const queues = Math.max(tc.readQueueNums, tc.writeQueueNums);
   const messageQueues = [];
-  for (let id = 0; id < queues; id++) {
-    let perm = 0;
-    if (id < tc.readQueueNums) perm |= 4;
-    if (id < tc.writeQueueNums) perm |= 2;
-    messageQueues.push({
-      topic: { name: tc.topicName, resourceNamespace: '' },
-      id,
-      permission: permissionOf(perm & tc.perm),
-      broker: brokerOf(ctx, endpoints),
-      acceptMessageTypes: acceptedTypes(tc),
-    });
+  for (const b of await topicBrokers(ctx, tc)) {
+    const queues = Math.max(b.readQueueNums, b.writeQueueNums);
+    for (let id = 0; id < queues; id++) {
+      let perm = 0;
+      if (id < b.readQueueNums) perm |= 4;
+      if (id < b.writeQueueNums) perm |= 2;
+      messageQueues.push({
+        topic: { name: tc.topicName, resourceNamespace: '' },
+        id,
+        permission: permissionOf(perm & b.perm),
+        broker: { name: b.name, id: 0, endpoints },
+        acceptMessageTypes: acceptedTypes(tc),
+      });
+    }
   }
   return { status: OK_STATUS, messageQueues };
 }
 
-/** Non-FIFO groups get one assignment per broker (id -1, the broker pops all its queues); FIFO groups one per queue. */
+/**
+ * Non-FIFO groups get one assignment per broker group (id -1: that group pops all its queues);
+ * FIFO groups one per queue of each group.
+ */
 export async function queryAssignment(
   ctx: ProxyContext,
   req: { topic?: { name?: string }; group?: { name?: string }; endpoints?: PbEndpoints },
@@ -79,17 +89,18 @@ export async function queryAssignment(
   if (!group) throw new ProxyError(Code.ILLEGAL_CONSUMER_GROUP, 'consumer group is empty');
   const sg = await ctx.backend.getGroupConfig(group);
   if (!sg) throw new ProxyError(Code.CONSUMER_GROUP_NOT_FOUND, `consumer group ${group} not found`);
-  if (!isReadable(tc.perm) || tc.readQueueNums === 0) throw new ProxyError(Code.FORBIDDEN, `topic ${tc.topicName} has no readable queue`);
+  const readable = (await topicBrokers(ctx, tc)).filter((b) => isReadable(b.perm) && b.readQueueNums > 0);
+  if (!isReadable(tc.perm) || readable.length === 0) throw new ProxyError(Code.FORBIDDEN, `topic ${tc.topicName} has no readable queue`);
   const endpoints = req.endpoints?.addresses?.length ? req.endpoints : { scheme: 1, addresses: [] };
-  const mq = (id: number): unknown => ({
+  const mq = (b: TopicBroker, id: number): unknown => ({
     messageQueue: {
       topic: { name: tc.topicName, resourceNamespace: '' },
       id,
       permission: Permission.READ_WRITE,
-      broker: brokerOf(ctx, endpoints),
+      broker: { name: b.name, id: 0, endpoints },
       acceptMessageTypes: acceptedTypes(tc),
     },
   });
-  const assignments = sg.consumeMessageOrderly ? Array.from({ length: tc.readQueueNums }, (_, i) => mq(i)) : [mq(-1)];
+  const assignments = readable.flatMap((b) => (sg.consumeMessageOrderly ? Array.from({ length: b.readQueueNums }, (_, i) => mq(b, i)) : [mq(b, -1)]));
   return { status: OK_STATUS, assignments };
 }

@@ -73,6 +73,7 @@ async function sendOne(ctx: ProxyContext, m: PbMessage, peer: string): Promise<S
       producerGroup: c.topic,
       tranStateTableOffset: r.queueOffset,
       commitLogOffset: r.commitLogOffset,
+      brokerName: r.brokerName,
       expires: Date.now() + TRANSACTION_HANDLE_TTL_MS,
     });
   }

@@ -94,7 +94,7 @@ async function answerSettings(
 }
 
 /** Broker check-back of a half message sent by a 5.x producer (PGROUP = topic): ask a producer of that topic. */
-export function recoverOrphanedTransaction(ctx: ProxyContext, m: MessageRecord, realTopic: string): void {
+export function recoverOrphanedTransaction(ctx: ProxyContext, m: MessageRecord, realTopic: string, brokerName: string): void {
   const group = getPropertyFromString(m.properties, MessageConst.PROPERTY_PRODUCER_GROUP);
   if (group !== realTopic) return; // a 4.x producer group: the broker asks it over remoting
   const txId = getPropertyFromString(m.properties, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
@@ -104,6 +104,7 @@ export function recoverOrphanedTransaction(ctx: ProxyContext, m: MessageRecord, 
     producerGroup: group,
     tranStateTableOffset: m.queueOffset,
     commitLogOffset: m.commitLogOffset,
+    brokerName,
     expires: Date.now() + TRANSACTION_HANDLE_TTL_MS,
   });
   const producer = ctx.clients.producersOf(realTopic)[0];

@@ -28,6 +28,7 @@ export async function endTransaction(
     commitOrRollback,
     fromTransactionCheck: req.source === TransactionSource.SERVER_CHECK,
     transactionId: txId,
+    brokerName: h.brokerName,
   });
   ctx.transactions.delete(txId);
   return { status: OK_STATUS };

@@ -92,6 +92,8 @@ function conformance(name: string, make: () => Promise<ProxyBackend>): void {
       assert.equal(tc?.perm, 6);
       assert.equal(tc?.attributes['+message.type'], 'NORMAL');
       assert.equal(await b.getTopicConfig(T('NoSuchTopic')), undefined);
+      assert.deepEqual(await b.brokersOf(T('BeTopic')), [{ name: s.controller.config.brokerName, readQueueNums: 2, writeQueueNums: 2, perm: 6 }]);
+      assert.deepEqual(await b.brokersOf(T('NoSuchTopic')), []);
       const g = await b.getGroupConfig(T('CG_auto'));
       assert.equal(g?.groupName, T('CG_auto'), 'the broker auto-creates groups');
       assert.equal(g?.retryMaxTimes, 16);
@@ -104,6 +106,7 @@ function conformance(name: string, make: () => Promise<ProxyBackend>): void {
       for (const body of ['m1', 'm2', 'm3']) sent.push(await b.sendMessage(msg(topic, body, { TAGS: 'a' })));
       for (const r of sent) {
         assert.equal(r.status, 'SEND_OK');
+        assert.equal(r.brokerName, s.controller.config.brokerName, 'the group that stored it');
         assert.match(r.msgId, /^[0-9A-F]{32}$/);
         assert.ok(r.commitLogOffset >= 0);
       }
@@ -123,6 +126,9 @@ function conformance(name: string, make: () => Promise<ProxyBackend>): void {
       }
       for (const p of got) assert.equal(await b.ack(T('CG_main'), topic, p.receiptHandle), 'OK');
       assert.equal(await b.ack(T('CG_main'), topic, got[0].receiptHandle), 'INVALID');
+      for (const bad of ['', 'garbage', `b1 no-such-group ${got[1].receiptHandle}`, 'b1 ', 'p1 x']) {
+        assert.equal(await b.ack(T('CG_main'), topic, bad), 'INVALID', `handle ${JSON.stringify(bad)}`);
+      }
     });
 
     void test(`proxy backend ${name} - a message group always lands on one queue`, async () => {
@@ -195,13 +201,14 @@ function conformance(name: string, make: () => Promise<ProxyBackend>): void {
 
     void test(`proxy backend ${name} - a transaction check-back reaches onTransactionCheck with usable offsets`, async () => {
       const topic = T('BeCheck');
-      const seen: { m: MessageRecord; realTopic: string }[] = [];
-      b.onTransactionCheck((m, realTopic) => {
-        if (realTopic === topic) seen.push({ m, realTopic });
+      const seen: { m: MessageRecord; realTopic: string; brokerName: string }[] = [];
+      b.onTransactionCheck((m, realTopic, brokerName) => {
+        if (realTopic === topic) seen.push({ m, realTopic, brokerName });
       });
       await b.registerProducerTopic(topic);
       await b.sendMessage(msg(topic, 'undecided', { TRAN_MSG: 'true', PGROUP: topic }, { sysFlag: 4 }));
-      const { m } = await checkFor(8000, 20, () => seen[0], 'a transaction check-back');
+      const { m, brokerName } = await checkFor(8000, 20, () => seen[0], 'a transaction check-back');
+      assert.equal(brokerName, s.controller.config.brokerName, 'the checking group is named');
       assert.equal(m.body.toString(), 'undecided');
       assert.equal(prop(m, 'PGROUP'), topic);
       assert.ok(prop(m, 'UNIQ_KEY'));

@@ -17,6 +17,7 @@ import {
   type BackendSendResult,
   type PoppedMessage,
   type ProxyBackend,
+  type TopicBroker,
   type TransactionCheckListener,
 } from './proxy-backend.js';
 
@@ -45,6 +46,11 @@ export class LocalBackend implements ProxyBackend {
 
   getTopicConfig(topic: string): Promise<TopicConfig | undefined> {
     return Promise.resolve(this.broker.topicConfigManager.selectTopicConfig(topic));
+  }
+
+  brokersOf(topic: string): Promise<TopicBroker[]> {
+    const tc = this.broker.topicConfigManager.selectTopicConfig(topic);
+    return Promise.resolve(tc ? [{ name: this.brokerName, readQueueNums: tc.readQueueNums, writeQueueNums: tc.writeQueueNums, perm: tc.perm }] : []);
   }
 
   getGroupConfig(group: string): Promise<SubscriptionGroupConfig | undefined> {
@@ -84,6 +90,7 @@ export class LocalBackend implements ProxyBackend {
       commitLogOffset: r.wroteOffset,
       msgId: r.msgId,
       recallHandle: routed.recallHandle,
+      brokerName: b.config.brokerName,
     };
   }
 
@@ -166,7 +173,7 @@ export class LocalBackend implements ProxyBackend {
   }
 
   onTransactionCheck(listener: TransactionCheckListener): void {
-    this.broker.transactionCheckListeners.push(listener);
+    this.broker.transactionCheckListeners.push((half, realTopic) => listener(half, realTopic, this.brokerName));
   }
 
   /** Composes with what is there already, so the broker's remoting pop processor keeps its own view. */

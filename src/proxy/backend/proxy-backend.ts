@@ -43,11 +43,15 @@ export interface BackendSendResult {
   msgId: string;
   /** Timer messages only: the handle RecallMessage takes. */
   recallHandle?: string;
+  /** The broker group that stored it (cluster mode: a topic may live on several). */
+  brokerName: string;
 }
 
 /** PopService's request, with the filter as the client gave it instead of a compiled subscription. */
 export interface BackendPopRequest extends Omit<PopRequest, 'sub'> {
   filter: FilterExpression;
+  /** The broker group of the client's assignment: cluster mode pops there (else it picks one in turn). */
+  brokerName?: string;
 }
 
 export interface BackendEndTransactionRequest {
@@ -60,6 +64,8 @@ export interface BackendEndTransactionRequest {
   fromTransactionCheck: boolean;
   /** The transaction id (= UNIQ_KEY), for the broker's logs. */
   transactionId?: string;
+  /** The broker group holding the half message (cluster mode); the topic's first group when absent. */
+  brokerName?: string;
 }
 
 export interface BackendPullRequest {
@@ -70,6 +76,8 @@ export interface BackendPullRequest {
   /** Clamped to 1..32. */
   maxNums: number;
   filter: FilterExpression;
+  /** The broker group of the queue (cluster mode); the topic's first group when absent. */
+  brokerName?: string;
 }
 
 export interface BackendPullResult {
@@ -79,10 +87,18 @@ export interface BackendPullResult {
 }
 
 /** Called for every check-back of an undecided half message; realTopic is the topic it was sent to. */
-export type TransactionCheckListener = (half: MessageRecord, realTopic: string) => void;
+export type TransactionCheckListener = (half: MessageRecord, realTopic: string, brokerName: string) => void;
+
+/** One broker group serving a topic, as routes advertise it. */
+export interface TopicBroker {
+  name: string;
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+}
 
 export interface ProxyBackend {
-  /** The broker group the proxy advertises in routes (cluster mode: the first broker group found). */
+  /** The home broker group (local mode: the broker itself; cluster mode: the first found at start). */
   readonly brokerName: string;
   /** Body size limit in bytes. */
   readonly maxMessageSize: number;
@@ -95,6 +111,8 @@ export interface ProxyBackend {
 
   /** undefined when the topic does not exist. */
   getTopicConfig(topic: string): Promise<TopicConfig | undefined>;
+  /** The broker groups serving a topic (with a master), by name; [] when none does. */
+  brokersOf(topic: string): Promise<TopicBroker[]>;
   /** undefined when the group does not exist and the broker does not auto-create groups. */
   getGroupConfig(group: string): Promise<SubscriptionGroupConfig | undefined>;
   sendMessage(req: BackendSendRequest): Promise<BackendSendResult>;
@@ -109,12 +127,13 @@ export interface ProxyBackend {
   endTransaction(req: BackendEndTransactionRequest): Promise<void>;
   /** Cancels a timer message; returns its unique key. */
   recallMessage(topic: string, recallHandle: string): Promise<string>;
+  // Queue-addressed calls take the queue's broker group (cluster mode); the topic's first group when absent.
   /** -1 when the group has no offset there (cluster mode: the broker may answer 0 for a queue that still has its first message). */
-  queryConsumerOffset(group: string, topic: string, queueId: number): Promise<number>;
-  commitConsumerOffset(group: string, topic: string, queueId: number, offset: number): Promise<void>;
-  getMinOffset(topic: string, queueId: number): Promise<number>;
-  getMaxOffset(topic: string, queueId: number): Promise<number>;
-  searchOffsetByTime(topic: string, queueId: number, timestampMs: number): Promise<number>;
+  queryConsumerOffset(group: string, topic: string, queueId: number, brokerName?: string): Promise<number>;
+  commitConsumerOffset(group: string, topic: string, queueId: number, offset: number, brokerName?: string): Promise<void>;
+  getMinOffset(topic: string, queueId: number, brokerName?: string): Promise<number>;
+  getMaxOffset(topic: string, queueId: number, brokerName?: string): Promise<number>;
+  searchOffsetByTime(topic: string, queueId: number, timestampMs: number, brokerName?: string): Promise<number>;
   /** Reads by queue offset, tags filtered at the broker (PullMessage of 5.x pull consumers). */
   getMessage(req: BackendPullRequest): Promise<BackendPullResult>;
   onTransactionCheck(listener: TransactionCheckListener): void;

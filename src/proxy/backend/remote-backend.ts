@@ -1,7 +1,8 @@
 // ProxyBackend over remoting ("cluster" mode): routes from the name servers, every call a
-// request to a broker master. Each topic is served by ONE broker group: the first (by name) that
-// has a master and serves the topic. Fanning a topic out over several broker groups (receipt
-// handles naming their broker, sends spread over groups) is left for later.
+// request to a broker master. A topic may live on several broker groups: sends spread over all
+// their write queues (a message group always lands on the same one), a receive pops the group its
+// assignment names, receipt handles carry their group ("b1 <brokerName> <broker's handle>"), and
+// queue-addressed calls go to the queue's group.
 import { hostname } from 'node:os';
 import type { Logger } from '../../common/logger.js';
 import { silentLogger } from '../../common/logger.js';
@@ -14,6 +15,8 @@ import { javaStringHashCode } from '../../common/tag-hash.js';
 import { newSubscriptionGroupConfig, type SubscriptionGroupConfig, type TopicConfig } from '../../broker/index.js';
 import { AckResultHeader } from '../../broker/processor/pop-message-processor.js';
 import { parseDelayLevels } from '../../broker/schedule/delay-levels.js';
+import { decodeRecallHandle } from '../../broker/timer/recall-handle.js';
+import { isReadable, isWriteable } from '../../broker/topic-config.js';
 import { MQClientAPIImpl, PullSysFlag, type ClusterInfo, type TopicRouteData } from '../../client/index.js';
 import { parseJson } from '../../client/mq-client-api.js';
 import {
@@ -38,6 +41,7 @@ import {
   type BackendSendResult,
   type PoppedMessage,
   type ProxyBackend,
+  type TopicBroker,
   type TransactionCheckListener,
 } from './proxy-backend.js';
 
@@ -67,10 +71,31 @@ interface BrokerSettings {
   autoCreateSubscriptionGroup: boolean;
 }
 
-interface TopicEntry {
+interface RouteBroker extends TopicBroker {
   addr: string;
+}
+
+interface TopicEntry {
+  /** Groups with a master serving the topic, by name. */
+  brokers: RouteBroker[];
+  /** The topic's config on the first group (types, attributes). */
   config: TopicConfig;
   expires: number;
+}
+
+const HANDLE_PREFIX = 'b1 ';
+
+/** A broker's receipt handle with the name of its broker group in front. */
+export function wrapHandle(brokerName: string, handle: string): string {
+  return `${HANDLE_PREFIX}${brokerName} ${handle}`;
+}
+
+/** undefined when the text is not a handle this proxy issued. */
+export function unwrapHandle(text: string): { brokerName: string; handle: string } | undefined {
+  if (!text.startsWith(HANDLE_PREFIX)) return undefined;
+  const end = text.indexOf(' ', HANDLE_PREFIX.length);
+  if (end <= HANDLE_PREFIX.length) return undefined;
+  return { brokerName: text.slice(HANDLE_PREFIX.length, end), handle: text.slice(end + 1) };
 }
 
 /** Extra wait on top of a pop's poll time before the request counts as lost. */
@@ -78,6 +103,8 @@ const POP_TIMEOUT_MARGIN_MS = 5000;
 const MAX_PULL_BATCH = 32;
 /** A missing group is looked up again at most this often (unknown groups must not flood the broker). */
 const GROUP_MISS_REFRESH_MS = 1000;
+/** An unknown broker group name is looked up in the cluster table at most this often. */
+const BROKER_MISS_REFRESH_MS = 1000;
 const DEFAULT_DELAY_LEVELS = '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h';
 
 export class RemoteBackend implements ProxyBackend {
@@ -96,6 +123,10 @@ export class RemoteBackend implements ProxyBackend {
   private homeAddr = '';
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private roundRobin = 0;
+  private popRobin = 0;
+  /** Master address of every broker group seen in a route or the cluster table. */
+  private readonly brokerAddrs = new Map<string, string>();
+  private clusterFetchedAt = 0;
   private closed = false;
 
   private constructor(private readonly opts: RemoteBackendOptions) {
@@ -165,26 +196,51 @@ export class RemoteBackend implements ProxyBackend {
     const cached = this.topics.get(topic);
     if (cached && cached.expires > now) return cached;
     const route = await this.api.getTopicRouteInfoFromNameServer(topic);
-    const addr = route ? firstMaster(route) : undefined;
-    if (!addr) {
+    const brokers = route ? routeBrokers(route) : [];
+    for (const b of brokers) this.brokerAddrs.set(b.name, b.addr);
+    if (brokers.length === 0) {
       this.topics.delete(topic);
       return undefined;
     }
+    const addr = brokers[0].addr;
     const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.GET_TOPIC_CONFIG, { topic }), this.timeoutMs);
     if (resp.code === ResponseCode.TOPIC_NOT_EXIST) {
       this.topics.delete(topic);
       return undefined;
     }
     if (resp.code !== ResponseCode.SUCCESS) throw new BrokerError(resp.code, resp.remark || `GET_TOPIC_CONFIG failed at ${addr}`);
-    const entry = { addr, config: normalizeTopicConfig(topic, parseJson<Partial<TopicConfig>>(bodyOf(resp), 'topic config')), expires: now + this.topicCacheMs };
+    const entry = { brokers, config: normalizeTopicConfig(topic, parseJson<Partial<TopicConfig>>(bodyOf(resp), 'topic config')), expires: now + this.topicCacheMs };
     this.topics.set(topic, entry);
     return entry;
   }
 
-  private async brokerOf(topic: string): Promise<string> {
+  /** The master of brokerName for this topic, or of the topic's first group when no name is given. */
+  private async brokerOf(topic: string, brokerName?: string): Promise<string> {
     const e = await this.topicEntry(topic);
     if (!e) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist: no broker serves it`);
-    return e.addr;
+    if (!brokerName) return e.brokers[0].addr;
+    const b = e.brokers.find((x) => x.name === brokerName);
+    if (!b) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `broker group ${brokerName} does not serve topic ${topic}`);
+    return b.addr;
+  }
+
+  /** The master of a broker group by name (from routes seen, else the cluster table); undefined when unknown. */
+  private async addrByName(brokerName: string): Promise<string | undefined> {
+    const known = this.brokerAddrs.get(brokerName);
+    if (known || Date.now() - this.clusterFetchedAt < BROKER_MISS_REFRESH_MS) return known;
+    this.clusterFetchedAt = Date.now();
+    const r = await this.api.invokeNamesrvOk(RequestCode.GET_BROKER_CLUSTER_INFO);
+    const info = parseJson<ClusterInfo>(bodyOf(r), 'cluster info');
+    for (const bd of Object.values(info.brokerAddrTable ?? {})) {
+      const master = bd.brokerAddrs?.['0'];
+      if (master) this.brokerAddrs.set(bd.brokerName, master);
+    }
+    return this.brokerAddrs.get(brokerName);
+  }
+
+  async brokersOf(topic: string): Promise<TopicBroker[]> {
+    const e = await this.topicEntry(topic);
+    return (e?.brokers ?? []).map(({ name, readQueueNums, writeQueueNums, perm }) => ({ name, readQueueNums, writeQueueNums, perm }));
   }
 
   async getTopicConfig(topic: string): Promise<TopicConfig | undefined> {
@@ -218,8 +274,20 @@ export class RemoteBackend implements ProxyBackend {
   async sendMessage(req: BackendSendRequest): Promise<BackendSendResult> {
     const e = await this.topicEntry(req.topic);
     if (!e) throw new ProxyError(Code.TOPIC_NOT_FOUND, `topic ${req.topic} not found`);
-    const writeQueues = Math.max(1, e.config.writeQueueNums);
-    const queueId = req.messageGroup ? Math.abs(javaStringHashCode(req.messageGroup)) % writeQueues : this.roundRobin++ % writeQueues;
+    // Every write queue of every group in one row: a message group hashes to one slot of it.
+    const writable = e.brokers.filter((b) => isWriteable(b.perm) && b.writeQueueNums > 0);
+    if (writable.length === 0) throw new ProxyError(Code.FORBIDDEN, `topic ${req.topic} has no writable queue on any broker group`);
+    const slots = writable.reduce((n, b) => n + b.writeQueueNums, 0);
+    let slot = req.messageGroup ? Math.abs(javaStringHashCode(req.messageGroup)) % slots : this.roundRobin++ % slots;
+    let target = writable[0];
+    for (const b of writable) {
+      if (slot < b.writeQueueNums) {
+        target = b;
+        break;
+      }
+      slot -= b.writeQueueNums;
+    }
+    const queueId = slot;
     const header: ExtInput = {
       a: req.topic, // producer group: 5.x producers have none; Java's proxy and PGROUP use the topic
       b: req.topic,
@@ -233,7 +301,7 @@ export class RemoteBackend implements ProxyBackend {
       j: 0,
       k: false,
     };
-    const resp = await this.api.remoting.invoke(e.addr, createRequest(RequestCode.SEND_MESSAGE_V2, header, req.body), this.timeoutMs);
+    const resp = await this.api.remoting.invoke(target.addr, createRequest(RequestCode.SEND_MESSAGE_V2, header, req.body), this.timeoutMs);
     let status: BackendSendResult['status'];
     switch (resp.code) {
       case ResponseCode.SUCCESS:
@@ -245,7 +313,7 @@ export class RemoteBackend implements ProxyBackend {
       case ResponseCode.FLUSH_SLAVE_TIMEOUT:
         throw new ProxyError(Code.SLAVE_PERSISTENCE_TIMEOUT, `store refused the message: FLUSH_SLAVE_TIMEOUT ${resp.remark ?? ''}`.trim());
       default:
-        throw new BrokerError(resp.code, resp.remark || `send to ${e.addr} failed: ${responseCodeName(resp.code)}`);
+        throw new BrokerError(resp.code, resp.remark || `send to ${target.addr} failed: ${responseCodeName(resp.code)}`);
     }
     const x = resp.extFields;
     const msgId = x.msgId ?? '';
@@ -256,13 +324,20 @@ export class RemoteBackend implements ProxyBackend {
       commitLogOffset: decodeMessageId(msgId).offset,
       msgId,
       recallHandle: x.recallHandle || undefined,
+      brokerName: target.name,
     };
   }
 
   // ---- pop ----
 
   async pop(req: BackendPopRequest, signal?: AbortSignal): Promise<PoppedMessage[]> {
-    const addr = await this.brokerOf(req.topic);
+    const e = await this.topicEntry(req.topic);
+    if (!e) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${req.topic}] not exist: no broker serves it`);
+    const readable = e.brokers.filter((b) => isReadable(b.perm) && b.readQueueNums > 0);
+    // The group the client's assignment names; without one (or a stale one), the groups take turns.
+    const target = readable.find((b) => b.name === req.brokerName) ?? readable[this.popRobin++ % Math.max(1, readable.length)];
+    if (!target) return [];
+    const addr = target.addr;
     const header: ExtInput = {
       consumerGroup: req.group,
       topic: req.topic,
@@ -285,7 +360,7 @@ export class RemoteBackend implements ProxyBackend {
     if (!resp) return [];
     switch (resp.code) {
       case ResponseCode.SUCCESS:
-        return popped(resp, req.topic);
+        return popped(resp, req.topic, target.name);
       case ResponseCode.POLLING_TIMEOUT:
       case ResponseCode.PULL_NOT_FOUND:
       case ResponseCode.NO_MESSAGE:
@@ -303,9 +378,19 @@ export class RemoteBackend implements ProxyBackend {
     return this.ackRequest(group, topic, receiptHandle, true);
   }
 
-  private async ackRequest(group: string, topic: string, handle: string, deadLetter: boolean): Promise<AckResult> {
-    const addr = await this.brokerOf(topic);
-    const ext: ExtInput = { consumerGroup: group, topic, extraInfo: handle, deadLetter: deadLetter || undefined };
+  /** The broker group's master and the broker's own handle, or undefined for a handle not issued here. */
+  private async handleTarget(text: string): Promise<{ addr: string; brokerName: string; handle: string } | undefined> {
+    const h = unwrapHandle(text);
+    if (!h) return undefined;
+    const addr = await this.addrByName(h.brokerName);
+    return addr ? { addr, ...h } : undefined;
+  }
+
+  private async ackRequest(group: string, topic: string, text: string, deadLetter: boolean): Promise<AckResult> {
+    const t = await this.handleTarget(text);
+    if (!t) return 'INVALID';
+    const addr = t.addr;
+    const ext: ExtInput = { consumerGroup: group, topic, extraInfo: t.handle, deadLetter: deadLetter || undefined };
     const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.ACK_MESSAGE, ext), this.timeoutMs);
     if (resp.code === ResponseCode.SUCCESS) return 'OK';
     if (resp.code === ResponseCode.NO_MESSAGE) return ackFailure(resp);
@@ -313,19 +398,21 @@ export class RemoteBackend implements ProxyBackend {
   }
 
   async changeInvisibleTime(group: string, topic: string, receiptHandle: string, ms: number): Promise<{ handle: string; invisibleUntil: number } | AckResult> {
-    const addr = await this.brokerOf(topic);
-    const ext: ExtInput = { consumerGroup: group, topic, extraInfo: receiptHandle, invisibleTime: Math.max(0, ms) };
+    const t = await this.handleTarget(receiptHandle);
+    if (!t) return 'INVALID';
+    const addr = t.addr;
+    const ext: ExtInput = { consumerGroup: group, topic, extraInfo: t.handle, invisibleTime: Math.max(0, ms) };
     const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.CHANGE_MESSAGE_INVISIBLETIME, ext), this.timeoutMs);
     if (resp.code === ResponseCode.NO_MESSAGE) return ackFailure(resp);
     if (resp.code !== ResponseCode.SUCCESS) throw new BrokerError(resp.code, resp.remark || `CHANGE_MESSAGE_INVISIBLETIME failed at ${addr}`);
     const x = resp.extFields;
-    return { handle: x.extraInfo ?? '', invisibleUntil: Number(x.popTime) + Number(x.invisibleTime) };
+    return { handle: wrapHandle(t.brokerName, x.extraInfo ?? ''), invisibleUntil: Number(x.popTime) + Number(x.invisibleTime) };
   }
 
   // ---- transactions, recall ----
 
   async endTransaction(req: BackendEndTransactionRequest): Promise<void> {
-    const addr = await this.brokerOf(req.topic);
+    const addr = (req.brokerName ? await this.addrByName(req.brokerName) : undefined) ?? (await this.brokerOf(req.topic));
     await this.call(addr, RequestCode.END_TRANSACTION, {
       topic: req.topic,
       producerGroup: req.producerGroup,
@@ -339,7 +426,8 @@ export class RemoteBackend implements ProxyBackend {
   }
 
   async recallMessage(topic: string, recallHandle: string): Promise<string> {
-    const addr = await this.brokerOf(topic);
+    // The handle names the broker group that holds the timer (and is checked there again).
+    const addr = (await this.addrByName(decodeRecallHandle(recallHandle).brokerName)) ?? (await this.brokerOf(topic));
     const r = await this.call(addr, RequestCode.RECALL_MESSAGE, { producerGroup: topic, topic, recallHandle });
     return r.extFields.msgId ?? '';
   }
@@ -367,9 +455,11 @@ export class RemoteBackend implements ProxyBackend {
     if (Number.isSafeInteger(tranStateTableOffset)) m.queueOffset = tranStateTableOffset;
     if (Number.isSafeInteger(commitLogOffset)) m.commitLogOffset = commitLogOffset;
     const realTopic = x.topic || m.topic;
+    // bname: the checking broker's group, where END_TRANSACTION must go.
+    const brokerName = x.bname || this.settings.brokerName;
     for (const l of this.checkListeners) {
       try {
-        l(m, realTopic);
+        l(m, realTopic, brokerName);
       } catch (err) {
         this.logger.error({ err, topic: realTopic }, 'transaction check listener failed');
       }
@@ -400,7 +490,7 @@ export class RemoteBackend implements ProxyBackend {
     for (const t of this.producerTopics) {
       try {
         const e = await this.topicEntry(t);
-        if (e) addrs.add(e.addr);
+        for (const b of e?.brokers ?? []) addrs.add(b.addr);
       } catch (err) {
         this.logger.warn({ err, topic: t }, 'route lookup for a producer heartbeat failed');
       }
@@ -416,35 +506,35 @@ export class RemoteBackend implements ProxyBackend {
 
   // ---- offsets, pull ----
 
-  async queryConsumerOffset(group: string, topic: string, queueId: number): Promise<number> {
-    const addr = await this.brokerOf(topic);
+  async queryConsumerOffset(group: string, topic: string, queueId: number, brokerName?: string): Promise<number> {
+    const addr = await this.brokerOf(topic, brokerName);
     const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: group, topic, queueId }), this.timeoutMs);
     if (resp.code === ResponseCode.QUERY_NOT_FOUND) return -1;
     if (resp.code !== ResponseCode.SUCCESS) throw new BrokerError(resp.code, resp.remark || `QUERY_CONSUMER_OFFSET failed at ${addr}`);
     return Number(resp.extFields.offset);
   }
 
-  async commitConsumerOffset(group: string, topic: string, queueId: number, offset: number): Promise<void> {
-    await this.call(await this.brokerOf(topic), RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: group, topic, queueId, commitOffset: offset });
+  async commitConsumerOffset(group: string, topic: string, queueId: number, offset: number, brokerName?: string): Promise<void> {
+    await this.call(await this.brokerOf(topic, brokerName), RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: group, topic, queueId, commitOffset: offset });
   }
 
-  async getMinOffset(topic: string, queueId: number): Promise<number> {
-    const r = await this.call(await this.brokerOf(topic), RequestCode.GET_MIN_OFFSET, { topic, queueId });
+  async getMinOffset(topic: string, queueId: number, brokerName?: string): Promise<number> {
+    const r = await this.call(await this.brokerOf(topic, brokerName), RequestCode.GET_MIN_OFFSET, { topic, queueId });
     return Number(r.extFields.offset);
   }
 
-  async getMaxOffset(topic: string, queueId: number): Promise<number> {
-    const r = await this.call(await this.brokerOf(topic), RequestCode.GET_MAX_OFFSET, { topic, queueId });
+  async getMaxOffset(topic: string, queueId: number, brokerName?: string): Promise<number> {
+    const r = await this.call(await this.brokerOf(topic, brokerName), RequestCode.GET_MAX_OFFSET, { topic, queueId });
     return Number(r.extFields.offset);
   }
 
-  async searchOffsetByTime(topic: string, queueId: number, timestampMs: number): Promise<number> {
-    const r = await this.call(await this.brokerOf(topic), RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic, queueId, timestamp: timestampMs });
+  async searchOffsetByTime(topic: string, queueId: number, timestampMs: number, brokerName?: string): Promise<number> {
+    const r = await this.call(await this.brokerOf(topic, brokerName), RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic, queueId, timestamp: timestampMs });
     return Number(r.extFields.offset);
   }
 
   async getMessage(req: BackendPullRequest): Promise<BackendPullResult> {
-    const addr = await this.brokerOf(req.topic);
+    const addr = await this.brokerOf(req.topic, req.brokerName);
     const header: ExtInput = {
       consumerGroup: req.group,
       topic: req.topic,
@@ -480,13 +570,14 @@ export class RemoteBackend implements ProxyBackend {
   }
 }
 
-function firstMaster(route: TopicRouteData): string | undefined {
-  const names = route.queueDatas.map((q) => q.brokerName).sort();
-  for (const name of names) {
-    const addr = route.brokerDatas.find((b) => b.brokerName === name)?.brokerAddrs?.['0'];
-    if (addr) return addr;
+/** The route's broker groups that have a master, by name. */
+function routeBrokers(route: TopicRouteData): RouteBroker[] {
+  const out: RouteBroker[] = [];
+  for (const q of route.queueDatas) {
+    const addr = route.brokerDatas.find((b) => b.brokerName === q.brokerName)?.brokerAddrs?.['0'];
+    if (addr) out.push({ name: q.brokerName, addr, readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm });
   }
-  return undefined;
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function normalizeTopicConfig(topic: string, raw: Partial<TopicConfig>): TopicConfig {
@@ -531,7 +622,7 @@ export function parseBrokerSettings(text: string, fallbackName: string): BrokerS
 }
 
 /** The pop response's records as PoppedMessages: the handle from POP_CK, which is then dropped. */
-function popped(resp: RemotingCommand, requestedTopic: string): PoppedMessage[] {
+function popped(resp: RemotingCommand, requestedTopic: string, brokerName: string): PoppedMessage[] {
   const invisibleUntil = Number(resp.extFields.popTime) + Number(resp.extFields.invisibleTime);
   const out: PoppedMessage[] = [];
   for (const record of decodeMessages(bodyOf(resp), { checkCrc: false })) {
@@ -540,7 +631,7 @@ function popped(resp: RemotingCommand, requestedTopic: string): PoppedMessage[] 
     const topic = record.topic === requestedTopic ? requestedTopic : (getPropertyFromString(record.properties, MessageConst.PROPERTY_RETRY_TOPIC) ?? requestedTopic);
     out.push({
       record,
-      receiptHandle: handle,
+      receiptHandle: wrapHandle(brokerName, handle),
       deliveryAttempt: record.reconsumeTimes + 1,
       topic,
       queueId: record.queueId,
