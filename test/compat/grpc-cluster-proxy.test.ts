@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startProxy } from '../../src/proxy/index.js';
 import { startStandalone } from '../helpers/standalone.js';
 import { spawnApogee } from '../helpers/spawn-apogee.js';
-import { createGroup, createTopic, quietClientLogger, receiveN, rmq, pb, type MessageView, type Producer, type SimpleConsumer } from './helpers/grpc.js';
+import { createGroup, createTopic, GrpcClients, receiveN, pb, type MessageView, type SimpleConsumer } from './helpers/grpc.js';
 
 const { TransactionResolution } = pb;
 
@@ -17,27 +17,12 @@ describe('grpc cluster proxy', () => {
     await createTopic(s, 'CpTx', 'TRANSACTION');
     await createGroup(s, 'cp-group');
     const proxy = await startProxy(loadConfig('proxy', { flags: { namesrvAddr: s.namesrvAddr, grpcServerPort: 0, host: '127.0.0.1', proxyMode: 'cluster' } }));
-    const endpoints = proxy.addresses.grpc;
-    const clients: { shutdown(): Promise<void> }[] = [];
+    const clients = new GrpcClients(proxy.addresses.grpc);
     try {
-      const producer: Producer = new rmq.Producer({ endpoints, namespace: '', logger: quietClientLogger, topic: 'CpNormal' });
-      await producer.startup();
-      clients.push(producer);
+      const producer = await clients.producer('CpNormal');
       const sent = await producer.send({ topic: 'CpNormal', tag: 'TagA', keys: ['k1'], body: Buffer.from('via cluster proxy') });
       // One topic per client: the client can hang at startup when it routes several topics at once.
-      const consumerOf = async (topic: string): Promise<SimpleConsumer> => {
-        const c: SimpleConsumer = new rmq.SimpleConsumer({
-          endpoints,
-          namespace: '',
-          logger: quietClientLogger,
-          consumerGroup: 'cp-group',
-          subscriptions: new Map<string, string>([[topic, '*']]),
-          awaitDuration: 1000,
-        });
-        await c.startup();
-        clients.unshift(c);
-        return c;
-      };
+      const consumerOf = (topic: string): Promise<SimpleConsumer> => clients.simpleConsumer('cp-group', { [topic]: '*' });
       const consumer = await consumerOf('CpNormal');
       const [m] = await receiveN(consumer, 1, 15_000);
       assert.ok(m, 'the message sent through the cluster proxy is received through it');
@@ -47,11 +32,7 @@ describe('grpc cluster proxy', () => {
       assert.deepEqual(m.keys, ['k1']);
 
       const checked: MessageView[] = [];
-      const txProducer: Producer = new rmq.Producer({
-        endpoints,
-        namespace: '',
-        logger: quietClientLogger,
-        topic: 'CpTx',
+      const txProducer = await clients.producer('CpTx', {
         checker: {
           check: (v: MessageView) => {
             checked.push(v);
@@ -59,8 +40,6 @@ describe('grpc cluster proxy', () => {
           },
         },
       });
-      await txProducer.startup();
-      clients.unshift(txProducer);
       const tx = txProducer.beginTransaction();
       const r = await txProducer.send({ topic: 'CpTx', tag: 'orphan', body: Buffer.from('checked back remotely') }, tx);
       const got = await receiveN(await consumerOf('CpTx'), 1, 20_000);
@@ -68,7 +47,7 @@ describe('grpc cluster proxy', () => {
       assert.equal(got[0].messageId, r.messageId);
       assert.ok(checked.length >= 1 && checked[0].topic === 'CpTx', 'the producer checker was asked with the real topic');
     } finally {
-      for (const c of clients) await c.shutdown();
+      await clients.close();
       await proxy.close();
     }
   });

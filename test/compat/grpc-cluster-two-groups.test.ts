@@ -14,7 +14,7 @@ import { MQClientAPIImpl } from '../../src/client/index.js';
 import { startProxy } from '../../src/proxy/index.js';
 import { checkFor } from '../helpers/check-for.js';
 import { startStandalone, type Standalone } from '../helpers/standalone.js';
-import { createGroup, createTopic, quietClientLogger, receiveN, rmq, pb, type MessageView, type Producer, type SimpleConsumer } from './helpers/grpc.js';
+import { createGroup, createTopic, GrpcClients, receiveN, pb, type MessageView, type SimpleConsumer } from './helpers/grpc.js';
 
 const { TransactionResolution } = pb;
 const BROKER = { transactionCheckInterval: 300, transactionTimeOut: 500 };
@@ -37,7 +37,7 @@ describe('grpc cluster proxy over two broker groups', () => {
       { logger: silentLogger },
     );
     const bAsStandalone = { brokerAddr: b.addresses.broker } as Standalone;
-    const clients: { shutdown(): Promise<void> }[] = [];
+    let clients: GrpcClients | undefined;
     let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
     try {
       for (const s of [a, bAsStandalone]) {
@@ -57,30 +57,12 @@ describe('grpc cluster proxy over two broker groups', () => {
         await ns.close();
       }
       proxy = await startProxy(loadConfig('proxy', { flags: { namesrvAddr: a.namesrvAddr, grpcServerPort: 0, host: '127.0.0.1', proxyMode: 'cluster' } }));
-      const endpoints = proxy.addresses.grpc;
-      const producerOf = async (topic: string, checker?: { check: (v: MessageView) => Promise<number> }): Promise<Producer> => {
-        const p: Producer = new rmq.Producer({ endpoints, namespace: '', logger: quietClientLogger, topic, ...(checker ? { checker } : {}) });
-        await p.startup();
-        clients.push(p);
-        return p;
-      };
+      clients = new GrpcClients(proxy.addresses.grpc);
       // One topic per client: the client can hang at startup when it routes several topics at once.
-      const consumerOf = async (topic: string, group: string): Promise<SimpleConsumer> => {
-        const c: SimpleConsumer = new rmq.SimpleConsumer({
-          endpoints,
-          namespace: '',
-          logger: quietClientLogger,
-          consumerGroup: group,
-          subscriptions: new Map<string, string>([[topic, '*']]),
-          awaitDuration: 500,
-        });
-        await c.startup();
-        clients.unshift(c);
-        return c;
-      };
+      const consumerOf = (topic: string, group: string): Promise<SimpleConsumer> => clients!.simpleConsumer(group, { [topic]: '*' }, 500);
 
       // Normal messages: spread over both groups, all received once, all acks reach their group.
-      const producer = await producerOf('TgNormal');
+      const producer = await clients.producer('TgNormal');
       const sentIds = new Set<string>();
       for (let i = 0; i < 40; i++) sentIds.add((await producer.send({ topic: 'TgNormal', tag: 'T', body: Buffer.from(`n${i}`) })).messageId);
       const onA = storedOn(a.controller, 'TgNormal', 2);
@@ -95,7 +77,7 @@ describe('grpc cluster proxy over two broker groups', () => {
       assert.equal(b.controller.popService.inflightCount('tg-group'), 0, 'acks reached broker-b');
 
       // FIFO: each message group lands on one group and one queue, and arrives in order.
-      const fifoProducer = await producerOf('TgFifo');
+      const fifoProducer = await clients.producer('TgFifo');
       for (let i = 0; i < 8; i++) {
         for (const g of ['order-1', 'order-2', 'order-3']) await fifoProducer.send({ topic: 'TgFifo', messageGroup: g, body: Buffer.from(`${g}:${i}`) });
       }
@@ -113,10 +95,12 @@ describe('grpc cluster proxy over two broker groups', () => {
       // producer (END_TRANSACTION to the group that holds each), two are left unknown and committed
       // when their group checks back (CHECK_TRANSACTION_STATE names it, bname).
       const checked: string[] = [];
-      const txProducer = await producerOf('TgTx', {
-        check: (v: MessageView) => {
-          checked.push(v.messageId);
-          return Promise.resolve(TransactionResolution.COMMIT);
+      const txProducer = await clients.producer('TgTx', {
+        checker: {
+          check: (v: MessageView) => {
+            checked.push(v.messageId);
+            return Promise.resolve(TransactionResolution.COMMIT);
+          },
         },
       });
       const txIds: string[] = [];
@@ -133,7 +117,7 @@ describe('grpc cluster proxy over two broker groups', () => {
       assert.deepEqual(new Set(txGot.map((m) => m.messageId)), new Set(txIds), 'committed and checked-back transactions are all delivered');
       for (const id of txIds.slice(2)) assert.ok(checked.includes(id), `transaction ${id} was checked back through the proxy`);
     } finally {
-      for (const c of clients) await c.shutdown();
+      await clients?.close();
       await proxy?.close();
       await b.close();
       rmSync(dirB, { recursive: true, force: true });

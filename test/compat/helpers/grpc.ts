@@ -61,39 +61,11 @@ export async function createGroup(s: Standalone, groupName: string, opts: GroupO
   await admin(s, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, Buffer.from(JSON.stringify(body)));
 }
 
-/**
- * A standalone broker with its gRPC endpoint and the 5.x clients opened through it; `close()`
- * shuts the clients down (consumers first), then the endpoint, then the broker.
- */
-export class GrpcHarness {
+/** The 5.x clients opened at one endpoint; close() shuts them all down (in parallel, consumers included). */
+export class GrpcClients {
   private readonly clients: { shutdown(): Promise<void> }[] = [];
 
-  private constructor(
-    readonly s: Standalone,
-    readonly g: GrpcProxyHandle,
-  ) {}
-
-  /** Short receive limits: a push consumer's shutdown waits out its in-flight long polls. */
-  static async start(overrides: BrokerOverrides = {}, proxy: Partial<GrpcProxyOptions> = {}): Promise<GrpcHarness> {
-    const s = await startStandalone(overrides);
-    try {
-      const g = await startGrpcProxy(s.controller, {
-        host: '127.0.0.1',
-        port: 0,
-        minInvisibleTimeMsForReceive: 1000,
-        maxLongPollingTimeoutMs: 1000,
-        ...proxy,
-      });
-      return new GrpcHarness(s, g);
-    } catch (err) {
-      await s.close();
-      throw err;
-    }
-  }
-
-  get endpoints(): string {
-    return this.g.address;
-  }
+  constructor(readonly endpoints: string) {}
 
   /** One topic only: a producer started with several can hang in the client's startup. */
   async producer(topic: string, extra: Partial<ProducerOptions> = {}): Promise<Producer> {
@@ -149,6 +121,63 @@ export class GrpcHarness {
   async close(): Promise<void> {
     // In parallel: each push consumer's shutdown waits for its own long polls and cache.
     await Promise.all(this.clients.splice(0).map((c) => c.shutdown().catch(() => undefined)));
+  }
+}
+
+/**
+ * A standalone broker with its gRPC endpoint and the 5.x clients opened through it; `close()`
+ * shuts the clients down, then the endpoint, then the broker.
+ */
+export class GrpcHarness {
+  readonly clients: GrpcClients;
+
+  private constructor(
+    readonly s: Standalone,
+    readonly g: GrpcProxyHandle,
+  ) {
+    this.clients = new GrpcClients(g.address);
+  }
+
+  /** Short receive limits: a push consumer's shutdown waits out its in-flight long polls. */
+  static async start(overrides: BrokerOverrides = {}, proxy: Partial<GrpcProxyOptions> = {}): Promise<GrpcHarness> {
+    const s = await startStandalone(overrides);
+    try {
+      const g = await startGrpcProxy(s.controller, {
+        host: '127.0.0.1',
+        port: 0,
+        minInvisibleTimeMsForReceive: 1000,
+        maxLongPollingTimeoutMs: 1000,
+        ...proxy,
+      });
+      return new GrpcHarness(s, g);
+    } catch (err) {
+      await s.close();
+      throw err;
+    }
+  }
+
+  get endpoints(): string {
+    return this.g.address;
+  }
+
+  producer(...a: Parameters<GrpcClients['producer']>): Promise<Producer> {
+    return this.clients.producer(...a);
+  }
+
+  simpleConsumer(...a: Parameters<GrpcClients['simpleConsumer']>): Promise<SimpleConsumer> {
+    return this.clients.simpleConsumer(...a);
+  }
+
+  pushConsumer(...a: Parameters<GrpcClients['pushConsumer']>): Promise<PushConsumer> {
+    return this.clients.pushConsumer(...a);
+  }
+
+  shutdown(c: { shutdown(): Promise<void> }): Promise<void> {
+    return this.clients.shutdown(c);
+  }
+
+  async close(): Promise<void> {
+    await this.clients.close();
     await this.g.close();
     await this.s.close();
   }
@@ -158,7 +187,6 @@ export class GrpcHarness {
   }
 }
 
-/** Receives until `count` messages arrived or the time is up, acking each unless told not to. */
 export async function receiveN(c: SimpleConsumer, count: number, timeoutMs: number, opts: { ack?: boolean; invisibleMs?: number } = {}): Promise<MessageView[]> {
   const out: MessageView[] = [];
   const deadline = Date.now() + timeoutMs;
