@@ -105,6 +105,8 @@ const MAX_PULL_BATCH = 32;
 const GROUP_MISS_REFRESH_MS = 1000;
 /** An unknown broker group name is looked up in the cluster table at most this often. */
 const BROKER_MISS_REFRESH_MS = 1000;
+/** How long sends avoid a broker group that could not be reached. */
+const BROKER_FAULT_MS = 10_000;
 const DEFAULT_DELAY_LEVELS = '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h';
 
 export class RemoteBackend implements ProxyBackend {
@@ -126,6 +128,8 @@ export class RemoteBackend implements ProxyBackend {
   private popRobin = 0;
   /** Master address of every broker group seen in a route or the cluster table. */
   private readonly brokerAddrs = new Map<string, string>();
+  /** Broker group → when sends may go there again after it could not be reached. */
+  private readonly faultUntil = new Map<string, number>();
   private clusterFetchedAt = 0;
   private closed = false;
 
@@ -274,34 +278,45 @@ export class RemoteBackend implements ProxyBackend {
   async sendMessage(req: BackendSendRequest): Promise<BackendSendResult> {
     const e = await this.topicEntry(req.topic);
     if (!e) throw new ProxyError(Code.TOPIC_NOT_FOUND, `topic ${req.topic} not found`);
-    // Every write queue of every group in one row: a message group hashes to one slot of it.
     const writable = e.brokers.filter((b) => isWriteable(b.perm) && b.writeQueueNums > 0);
     if (writable.length === 0) throw new ProxyError(Code.FORBIDDEN, `topic ${req.topic} has no writable queue on any broker group`);
-    const slots = writable.reduce((n, b) => n + b.writeQueueNums, 0);
-    let slot = req.messageGroup ? Math.abs(javaStringHashCode(req.messageGroup)) % slots : this.roundRobin++ % slots;
-    let target = writable[0];
-    for (const b of writable) {
-      if (slot < b.writeQueueNums) {
-        target = b;
+    // A message group keeps its slot whatever the groups' health (order before availability);
+    // other sends skip groups that failed recently, and move to another group once if the chosen
+    // one cannot be reached (as RocketMQ producers retry elsewhere).
+    const now = Date.now();
+    let candidates = req.messageGroup ? writable : writable.filter((b) => (this.faultUntil.get(b.name) ?? 0) <= now);
+    if (candidates.length === 0) candidates = writable;
+    let target: RouteBroker;
+    let queueId: number;
+    let resp: RemotingCommand;
+    for (;;) {
+      ({ target, queueId } = this.pickWriteQueue(candidates, req.messageGroup));
+      const header: ExtInput = {
+        a: req.topic, // producer group: 5.x producers have none; Java's proxy and PGROUP use the topic
+        b: req.topic,
+        c: 'TBW102',
+        d: 4,
+        e: queueId,
+        f: req.sysFlag,
+        g: req.bornTimestamp,
+        h: 0,
+        i: req.properties,
+        j: 0,
+        k: false,
+      };
+      try {
+        resp = await this.api.remoting.invoke(target.addr, createRequest(RequestCode.SEND_MESSAGE_V2, header, req.body), this.timeoutMs);
         break;
+      } catch (err) {
+        // No answer from the group: forget the route (it may have left), avoid the group for a while.
+        this.topics.delete(req.topic);
+        this.faultUntil.set(target.name, Date.now() + BROKER_FAULT_MS);
+        const failed = target;
+        candidates = candidates.filter((b) => b !== failed);
+        if (req.messageGroup || candidates.length === 0) throw err;
+        this.logger.warn({ err, broker: failed.name, topic: req.topic }, 'send to a broker group failed; trying another group');
       }
-      slot -= b.writeQueueNums;
     }
-    const queueId = slot;
-    const header: ExtInput = {
-      a: req.topic, // producer group: 5.x producers have none; Java's proxy and PGROUP use the topic
-      b: req.topic,
-      c: 'TBW102',
-      d: 4,
-      e: queueId,
-      f: req.sysFlag,
-      g: req.bornTimestamp,
-      h: 0,
-      i: req.properties,
-      j: 0,
-      k: false,
-    };
-    const resp = await this.api.remoting.invoke(target.addr, createRequest(RequestCode.SEND_MESSAGE_V2, header, req.body), this.timeoutMs);
     let status: BackendSendResult['status'];
     switch (resp.code) {
       case ResponseCode.SUCCESS:
@@ -326,6 +341,17 @@ export class RemoteBackend implements ProxyBackend {
       recallHandle: x.recallHandle || undefined,
       brokerName: target.name,
     };
+  }
+
+  /** Every write queue of the given groups in one row: a message group hashes to one slot of it, other sends go round. */
+  private pickWriteQueue(groups: RouteBroker[], messageGroup: string | undefined): { target: RouteBroker; queueId: number } {
+    const slots = groups.reduce((n, b) => n + b.writeQueueNums, 0);
+    let slot = messageGroup ? Math.abs(javaStringHashCode(messageGroup)) % slots : this.roundRobin++ % slots;
+    for (const b of groups) {
+      if (slot < b.writeQueueNums) return { target: b, queueId: slot };
+      slot -= b.writeQueueNums;
+    }
+    return { target: groups[0], queueId: 0 };
   }
 
   // ---- pop ----
