@@ -1,6 +1,6 @@
 // RemoteBackend over a topic on two broker groups when one of them goes away (closed, so it has
-// also left the name server's route, but the proxy's cached route still names it): plain sends
-// move to the group that is left, a message group fails while the cached route names its group
+// also left the name server's route, but the proxy's cached route still names it): pops and plain
+// sends move to the group that is left, a message group fails while the cached route names its group
 // (order first), and an ack for the missing group fails rather than going elsewhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,5 +95,15 @@ test('remote backend groups - a message group fails rather than move while the r
     // hashes over broker-a's queues (as RocketMQ rehashes when a route changes).
     assert.equal((await backend.sendMessage(msg('fifo-3', groupOnB))).brokerName, 'broker-a');
     assert.equal(storedOnA(a), 1);
+  });
+});
+
+test('remote backend groups - a pop whose assignment names the missing group is made on the group that is left', async () => {
+  await withTwoGroups(async ({ backend, closeB }) => {
+    for (let i = 0; i < 4; i++) await backend.sendMessage(msg(`m-${i}`));
+    await closeB();
+    const moved = await backend.pop({ ...POP, group: 'rb-x', maxNums: 32, brokerName: 'broker-b' });
+    assert.equal(moved.length, 2, 'broker-a\'s two messages');
+    for (const p of moved) assert.match(p.receiptHandle, /^b1 broker-a /);
   });
 });

@@ -360,10 +360,13 @@ export class RemoteBackend implements ProxyBackend {
     const e = await this.topicEntry(req.topic);
     if (!e) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${req.topic}] not exist: no broker serves it`);
     const readable = e.brokers.filter((b) => isReadable(b.perm) && b.readQueueNums > 0);
-    // The group the client's assignment names; without one (or a stale one), the groups take turns.
-    const target = readable.find((b) => b.name === req.brokerName) ?? readable[this.popRobin++ % Math.max(1, readable.length)];
-    if (!target) return [];
-    const addr = target.addr;
+    if (readable.length === 0) return [];
+    // The group the client's assignment names; without one (or a stale or unreachable one), the
+    // reachable groups take turns.
+    const now = Date.now();
+    const reachable = readable.filter((b) => (this.faultUntil.get(b.name) ?? 0) <= now);
+    const pool = reachable.length > 0 ? reachable : readable;
+    let target = pool.find((b) => b.name === req.brokerName) ?? pool[this.popRobin++ % pool.length];
     const header: ExtInput = {
       consumerGroup: req.group,
       topic: req.topic,
@@ -380,8 +383,24 @@ export class RemoteBackend implements ProxyBackend {
       clientId: req.clientId,
       maxDeliveryAttempts: req.maxDeliveryAttempts,
     };
-    const sent = this.api.remoting.invoke(addr, createRequest(RequestCode.POP_MESSAGE, header), req.pollTimeMs + POP_TIMEOUT_MARGIN_MS);
-    const resp = signal ? await raceAbort(sent, signal) : await sent;
+    let resp: RemotingCommand | undefined;
+    for (;;) {
+      const sent = this.api.remoting.invoke(target.addr, createRequest(RequestCode.POP_MESSAGE, header), req.pollTimeMs + POP_TIMEOUT_MARGIN_MS);
+      try {
+        resp = signal ? await raceAbort(sent, signal) : await sent;
+        break;
+      } catch (err) {
+        // No answer from the group: forget the route, avoid the group for a while, pop another one.
+        this.topics.delete(req.topic);
+        this.faultUntil.set(target.name, Date.now() + BROKER_FAULT_MS);
+        const failed = target;
+        const next = readable.find((b) => b !== failed && (this.faultUntil.get(b.name) ?? 0) <= Date.now());
+        if (!next) throw err;
+        this.logger.warn({ err, broker: failed.name, topic: req.topic }, 'pop from a broker group failed; trying another group');
+        target = next;
+      }
+    }
+    const addr = target.addr;
     // Aborted (the gRPC call went away): what the broker hands out now stays invisible until it expires.
     if (!resp) return [];
     switch (resp.code) {
