@@ -111,11 +111,14 @@ function writeAscii(buf: Buffer, pos: number, s: string, from: number, to: numbe
   return pos;
 }
 
+/** Tag + length of a length-delimited field; its len bytes of content follow. */
+function writeFieldHeader(buf: Buffer, pos: number, tag: number, len: number): number {
+  return writeVarint(buf, writeTag(buf, pos, tag), len);
+}
+
 /** Tag + length + text of an ASCII string field. */
 function writeStringField(buf: Buffer, pos: number, tag: number, s: string, from: number, to: number): number {
-  pos = writeTag(buf, pos, tag);
-  pos = writeVarint(buf, pos, to - from);
-  return writeAscii(buf, pos, s, from, to);
+  return writeAscii(buf, writeFieldHeader(buf, pos, tag, to - from), s, from, to);
 }
 
 function writeTag(buf: Buffer, pos: number, tag: number): number {
@@ -126,8 +129,8 @@ function writeTag(buf: Buffer, pos: number, tag: number): number {
   return writeVarint(buf, pos, tag);
 }
 
-const stringFieldSize = (tag: number, len: number): number => varintSize(tag) + varintSize(len) + len;
-const messageFieldSize = (tag: number, len: number): number => varintSize(tag) + varintSize(len) + len;
+/** Bytes of a length-delimited field (string, bytes or nested message) whose content is len bytes. */
+const fieldSize = (tag: number, len: number): number => varintSize(tag) + varintSize(len) + len;
 
 /** google.protobuf.Timestamp / Duration body for a millisecond value, both fields written. */
 function timeBodySize(ms: number): number {
@@ -136,24 +139,29 @@ function timeBodySize(ms: number): number {
 function writeTimeField(buf: Buffer, pos: number, tag: number, ms: number): number {
   const seconds = Math.floor(ms / 1000);
   const nanos = (ms % 1000) * 1_000_000;
-  pos = writeTag(buf, pos, tag);
-  pos = writeVarint(buf, pos, timeBodySize(ms));
+  pos = writeFieldHeader(buf, pos, tag, timeBodySize(ms));
   buf[pos++] = 0x08;
   pos = writeVarint(buf, pos, seconds);
   buf[pos++] = 0x10;
   return writeVarint(buf, pos, nanos);
 }
 
-let hostCache: { address: string; port: number; text: string } = { address: '', port: -1, text: '' };
-let bornHostCache: { address: string; port: number; text: string } = { address: '', port: -1, text: '' };
-function hostText(h: HostPort, born: boolean): string {
-  const c = born ? bornHostCache : hostCache;
-  if (c.address === h.address && c.port === h.port) return c.text;
-  const fresh = { address: h.address, port: h.port, text: `${h.address}:${h.port}` };
-  if (born) bornHostCache = fresh;
-  else hostCache = fresh;
-  return fresh.text;
+/** "address:port" of a host, remembered for the last host asked (messages of one broker share it). */
+function hostTextCache(): (h: HostPort) => string {
+  let address = '';
+  let port = -1;
+  let text = '';
+  return (h) => {
+    if (h.address !== address || h.port !== port) {
+      address = h.address;
+      port = h.port;
+      text = `${address}:${port}`;
+    }
+    return text;
+  };
 }
+const storeHostText = hostTextCache();
+const bornHostText = hostTextCache();
 
 // Field tags (field number << 3 | wire type) of the v2 schema.
 const T = {
@@ -228,8 +236,8 @@ export function encodeDelivery(m: MessageRecord, extra: DeliveryExtras, now: num
         user[k + 1] = nv;
         user[k + 2] = nv + 1;
         user[k + 3] = end;
-        const entry = stringFieldSize(T.MAP_KEY, keyLen) + stringFieldSize(T.MAP_VALUE, end - nv - 1);
-        userBytes += messageFieldSize(T.MESSAGE_USER_PROPERTY, entry);
+        const entry = fieldSize(T.MAP_KEY, keyLen) + fieldSize(T.MAP_VALUE, end - nv - 1);
+        userBytes += fieldSize(T.MESSAGE_USER_PROPERTY, entry);
       }
     }
     pos = end + 1;
@@ -268,62 +276,58 @@ export function encodeDelivery(m: MessageRecord, extra: DeliveryExtras, now: num
   let bornFrom = slotStart[Slot.BORN_HOST];
   let bornTo = slotEnd[Slot.BORN_HOST];
   if (bornTo <= bornFrom) {
-    bornHost = hostText(m.bornHost, true);
+    bornHost = bornHostText(m.bornHost);
     bornFrom = 0;
     bornTo = bornHost.length;
   }
-  const storeHost = hostText(m.storeHost, false);
+  const storeHost = storeHostText(m.storeHost);
   if (!isAscii(bornHost) || !isAscii(storeHost)) return undefined;
   const attempt = extra.deliveryAttempt ?? m.reconsumeTimes + 1;
   const invisibleMs = extra.invisibleUntil ? Math.max(0, extra.invisibleUntil - now) : -1;
 
   // Sizes, innermost first.
   let sp = 0;
-  if (present(Slot.TAGS)) sp += stringFieldSize(T.SP_TAG, slotEnd[Slot.TAGS] - slotStart[Slot.TAGS]);
+  if (present(Slot.TAGS)) sp += fieldSize(T.SP_TAG, slotEnd[Slot.TAGS] - slotStart[Slot.TAGS]);
   const keysFrom = slotStart[Slot.KEYS];
   const keysTo = slotEnd[Slot.KEYS];
   for (let i = keysFrom; i < keysTo; ) {
     let j = s.indexOf(' ', i);
     if (j < 0 || j > keysTo) j = keysTo;
-    if (j > i) sp += stringFieldSize(T.SP_KEYS, j - i);
+    if (j > i) sp += fieldSize(T.SP_KEYS, j - i);
     i = j + 1;
   }
-  sp += stringFieldSize(T.SP_MESSAGE_ID, idTo - idFrom);
-  const digestLen = 2 + stringFieldSize(T.DIGEST_CHECKSUM, checksum.length);
-  sp += messageFieldSize(T.SP_BODY_DIGEST, digestLen);
+  sp += fieldSize(T.SP_MESSAGE_ID, idTo - idFrom);
+  const digestLen = 2 + fieldSize(T.DIGEST_CHECKSUM, checksum.length);
+  sp += fieldSize(T.SP_BODY_DIGEST, digestLen);
   sp += 2 + 1 + varintSize(messageType);
-  sp += messageFieldSize(T.SP_BORN_TIMESTAMP, timeBodySize(m.bornTimestamp));
-  sp += stringFieldSize(T.SP_BORN_HOST, bornTo - bornFrom);
-  sp += messageFieldSize(T.SP_STORE_TIMESTAMP, timeBodySize(m.storeTimestamp));
-  sp += stringFieldSize(T.SP_STORE_HOST, storeHost.length);
-  if (hasDeliver) sp += messageFieldSize(T.SP_DELIVERY_TIMESTAMP, timeBodySize(deliverMs));
-  if (handle) sp += stringFieldSize(T.SP_RECEIPT_HANDLE, handle.length);
+  sp += fieldSize(T.SP_BORN_TIMESTAMP, timeBodySize(m.bornTimestamp));
+  sp += fieldSize(T.SP_BORN_HOST, bornTo - bornFrom);
+  sp += fieldSize(T.SP_STORE_TIMESTAMP, timeBodySize(m.storeTimestamp));
+  sp += fieldSize(T.SP_STORE_HOST, storeHost.length);
+  if (hasDeliver) sp += fieldSize(T.SP_DELIVERY_TIMESTAMP, timeBodySize(deliverMs));
+  if (handle) sp += fieldSize(T.SP_RECEIPT_HANDLE, handle.length);
   sp += 1 + varintSize(extra.queueId);
   sp += 1 + varintSize(extra.queueOffset);
-  if (invisibleMs >= 0) sp += messageFieldSize(T.SP_INVISIBLE_DURATION, timeBodySize(invisibleMs));
+  if (invisibleMs >= 0) sp += fieldSize(T.SP_INVISIBLE_DURATION, timeBodySize(invisibleMs));
   sp += 2 + varintSize(attempt);
-  if (present(Slot.SHARDING_KEY)) sp += stringFieldSize(T.SP_MESSAGE_GROUP, slotEnd[Slot.SHARDING_KEY] - slotStart[Slot.SHARDING_KEY]);
-  if (present(Slot.TRACE_CONTEXT)) sp += stringFieldSize(T.SP_TRACE_CONTEXT, slotEnd[Slot.TRACE_CONTEXT] - slotStart[Slot.TRACE_CONTEXT]);
+  if (present(Slot.SHARDING_KEY)) sp += fieldSize(T.SP_MESSAGE_GROUP, slotEnd[Slot.SHARDING_KEY] - slotStart[Slot.SHARDING_KEY]);
+  if (present(Slot.TRACE_CONTEXT)) sp += fieldSize(T.SP_TRACE_CONTEXT, slotEnd[Slot.TRACE_CONTEXT] - slotStart[Slot.TRACE_CONTEXT]);
 
-  const resource = stringFieldSize(T.RESOURCE_NAME, extra.topic.length);
-  const message = messageFieldSize(T.MESSAGE_TOPIC, resource) + userBytes + messageFieldSize(T.MESSAGE_SYSTEM_PROPERTIES, sp) + messageFieldSize(T.MESSAGE_BODY, body.length);
-  const buf = Buffer.allocUnsafe(messageFieldSize(T.RESPONSE_MESSAGE, message));
+  const resource = fieldSize(T.RESOURCE_NAME, extra.topic.length);
+  const message = fieldSize(T.MESSAGE_TOPIC, resource) + userBytes + fieldSize(T.MESSAGE_SYSTEM_PROPERTIES, sp) + fieldSize(T.MESSAGE_BODY, body.length);
+  const buf = Buffer.allocUnsafe(fieldSize(T.RESPONSE_MESSAGE, message));
 
-  let p = writeTag(buf, 0, T.RESPONSE_MESSAGE);
-  p = writeVarint(buf, p, message);
-  p = writeTag(buf, p, T.MESSAGE_TOPIC);
-  p = writeVarint(buf, p, resource);
+  let p = writeFieldHeader(buf, 0, T.RESPONSE_MESSAGE, message);
+  p = writeFieldHeader(buf, p, T.MESSAGE_TOPIC, resource);
   p = writeStringField(buf, p, T.RESOURCE_NAME, extra.topic, 0, extra.topic.length);
   for (let u = 0; u < users; u++) {
     const k = u * 4;
-    const entry = stringFieldSize(T.MAP_KEY, user[k + 1] - user[k]) + stringFieldSize(T.MAP_VALUE, user[k + 3] - user[k + 2]);
-    p = writeTag(buf, p, T.MESSAGE_USER_PROPERTY);
-    p = writeVarint(buf, p, entry);
+    const entry = fieldSize(T.MAP_KEY, user[k + 1] - user[k]) + fieldSize(T.MAP_VALUE, user[k + 3] - user[k + 2]);
+    p = writeFieldHeader(buf, p, T.MESSAGE_USER_PROPERTY, entry);
     p = writeStringField(buf, p, T.MAP_KEY, s, user[k], user[k + 1]);
     p = writeStringField(buf, p, T.MAP_VALUE, s, user[k + 2], user[k + 3]);
   }
-  p = writeTag(buf, p, T.MESSAGE_SYSTEM_PROPERTIES);
-  p = writeVarint(buf, p, sp);
+  p = writeFieldHeader(buf, p, T.MESSAGE_SYSTEM_PROPERTIES, sp);
   if (present(Slot.TAGS)) p = writeStringField(buf, p, T.SP_TAG, s, slotStart[Slot.TAGS], slotEnd[Slot.TAGS]);
   for (let i = keysFrom; i < keysTo; ) {
     let j = s.indexOf(' ', i);
@@ -332,8 +336,7 @@ export function encodeDelivery(m: MessageRecord, extra: DeliveryExtras, now: num
     i = j + 1;
   }
   p = writeStringField(buf, p, T.SP_MESSAGE_ID, messageId, idFrom, idTo);
-  p = writeTag(buf, p, T.SP_BODY_DIGEST);
-  p = writeVarint(buf, p, digestLen);
+  p = writeFieldHeader(buf, p, T.SP_BODY_DIGEST, digestLen);
   buf[p++] = T.DIGEST_TYPE;
   buf[p++] = DigestType.CRC32;
   p = writeStringField(buf, p, T.DIGEST_CHECKSUM, checksum, 0, checksum.length);
@@ -352,12 +355,10 @@ export function encodeDelivery(m: MessageRecord, extra: DeliveryExtras, now: num
   buf[p++] = T.SP_QUEUE_OFFSET;
   p = writeVarint(buf, p, extra.queueOffset);
   if (invisibleMs >= 0) p = writeTimeField(buf, p, T.SP_INVISIBLE_DURATION, invisibleMs);
-  p = writeTag(buf, p, T.SP_DELIVERY_ATTEMPT);
-  p = writeVarint(buf, p, attempt);
+  p = writeFieldHeader(buf, p, T.SP_DELIVERY_ATTEMPT, attempt);
   if (present(Slot.SHARDING_KEY)) p = writeStringField(buf, p, T.SP_MESSAGE_GROUP, s, slotStart[Slot.SHARDING_KEY], slotEnd[Slot.SHARDING_KEY]);
   if (present(Slot.TRACE_CONTEXT)) p = writeStringField(buf, p, T.SP_TRACE_CONTEXT, s, slotStart[Slot.TRACE_CONTEXT], slotEnd[Slot.TRACE_CONTEXT]);
-  p = writeTag(buf, p, T.MESSAGE_BODY);
-  p = writeVarint(buf, p, body.length);
+  p = writeFieldHeader(buf, p, T.MESSAGE_BODY, body.length);
   p += body.copy(buf, p);
   if (p !== buf.length) throw new Error(`delivery encoder wrote ${p} of ${buf.length} bytes`);
   return buf;

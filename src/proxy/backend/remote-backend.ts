@@ -283,34 +283,31 @@ export class RemoteBackend implements ProxyBackend {
     // A message group keeps its slot whatever the groups' health (order before availability);
     // other sends skip groups that failed recently, and move to another group once if the chosen
     // one cannot be reached (as RocketMQ producers retry elsewhere).
-    const now = Date.now();
-    let candidates = req.messageGroup ? writable : writable.filter((b) => (this.faultUntil.get(b.name) ?? 0) <= now);
-    if (candidates.length === 0) candidates = writable;
+    let candidates = req.messageGroup ? writable : this.preferReachable(writable);
+    const header: ExtInput = {
+      a: req.topic, // producer group: 5.x producers have none; Java's proxy and PGROUP use the topic
+      b: req.topic,
+      c: 'TBW102',
+      d: 4,
+      e: 0,
+      f: req.sysFlag,
+      g: req.bornTimestamp,
+      h: 0,
+      i: req.properties,
+      j: 0,
+      k: false,
+    };
     let target: RouteBroker;
     let queueId: number;
     let resp: RemotingCommand;
     for (;;) {
       ({ target, queueId } = this.pickWriteQueue(candidates, req.messageGroup));
-      const header: ExtInput = {
-        a: req.topic, // producer group: 5.x producers have none; Java's proxy and PGROUP use the topic
-        b: req.topic,
-        c: 'TBW102',
-        d: 4,
-        e: queueId,
-        f: req.sysFlag,
-        g: req.bornTimestamp,
-        h: 0,
-        i: req.properties,
-        j: 0,
-        k: false,
-      };
+      header.e = queueId;
       try {
         resp = await this.api.remoting.invoke(target.addr, createRequest(RequestCode.SEND_MESSAGE_V2, header, req.body), this.timeoutMs);
         break;
       } catch (err) {
-        // No answer from the group: forget the route (it may have left), avoid the group for a while.
-        this.topics.delete(req.topic);
-        this.faultUntil.set(target.name, Date.now() + BROKER_FAULT_MS);
+        this.markUnreachable(req.topic, target);
         const failed = target;
         candidates = candidates.filter((b) => b !== failed);
         if (req.messageGroup || candidates.length === 0) throw err;
@@ -343,6 +340,22 @@ export class RemoteBackend implements ProxyBackend {
     };
   }
 
+  /** A group that did not answer: its route is forgotten (it may have left) and it is avoided for a while. */
+  private markUnreachable(topic: string, b: RouteBroker): void {
+    this.topics.delete(topic);
+    this.faultUntil.set(b.name, Date.now() + BROKER_FAULT_MS);
+  }
+
+  private isAvoided(b: RouteBroker): boolean {
+    return (this.faultUntil.get(b.name) ?? 0) > Date.now();
+  }
+
+  /** The groups not avoided after a failure, or all of them when every one is. */
+  private preferReachable(groups: RouteBroker[]): RouteBroker[] {
+    const reachable = groups.filter((b) => !this.isAvoided(b));
+    return reachable.length > 0 ? reachable : groups;
+  }
+
   /** Every write queue of the given groups in one row: a message group hashes to one slot of it, other sends go round. */
   private pickWriteQueue(groups: RouteBroker[], messageGroup: string | undefined): { target: RouteBroker; queueId: number } {
     const slots = groups.reduce((n, b) => n + b.writeQueueNums, 0);
@@ -363,9 +376,7 @@ export class RemoteBackend implements ProxyBackend {
     if (readable.length === 0) return [];
     // The group the client's assignment names; without one (or a stale or unreachable one), the
     // reachable groups take turns.
-    const now = Date.now();
-    const reachable = readable.filter((b) => (this.faultUntil.get(b.name) ?? 0) <= now);
-    const pool = reachable.length > 0 ? reachable : readable;
+    const pool = this.preferReachable(readable);
     let target = pool.find((b) => b.name === req.brokerName) ?? pool[this.popRobin++ % pool.length];
     const header: ExtInput = {
       consumerGroup: req.group,
@@ -390,11 +401,10 @@ export class RemoteBackend implements ProxyBackend {
         resp = signal ? await raceAbort(sent, signal) : await sent;
         break;
       } catch (err) {
-        // No answer from the group: forget the route, avoid the group for a while, pop another one.
-        this.topics.delete(req.topic);
-        this.faultUntil.set(target.name, Date.now() + BROKER_FAULT_MS);
+        this.markUnreachable(req.topic, target);
         const failed = target;
-        const next = readable.find((b) => b !== failed && (this.faultUntil.get(b.name) ?? 0) <= Date.now());
+        // Only groups not avoided: each failure marks one, so this ends.
+        const next = readable.find((b) => b !== failed && !this.isAvoided(b));
         if (!next) throw err;
         this.logger.warn({ err, broker: failed.name, topic: req.topic }, 'pop from a broker group failed; trying another group');
         target = next;
