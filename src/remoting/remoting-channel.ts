@@ -6,6 +6,7 @@ import type { Logger } from '../common/logger.js';
 import { BrokerError, FrameError } from './broker-error.js';
 import { decodeCommand, encodeCommand } from './command-codec.js';
 import { FrameDecoder } from './frame-decoder.js';
+import type { RequestHooks } from './request-hooks.js';
 import { requestCodeName } from './request-code.js';
 import { ResponseCode } from './response-code.js';
 import {
@@ -45,6 +46,8 @@ export interface ChannelOptions {
   processors: ReadonlyMap<number, RequestProcessor>;
   /** In-flight asynchronous requests above which new ones get SYSTEM_BUSY. */
   maxInflight: number;
+  /** Server side only: request/response hooks (request-hooks.ts). */
+  hooks?: RequestHooks;
   onClose?: (ch: Connection) => void;
 }
 
@@ -122,6 +125,14 @@ export class Connection implements RemotingChannel {
   }
 
   private onRequest(req: RemotingCommand): void {
+    const hooks = this.opts.hooks;
+    if (hooks !== undefined && hooks.size !== 0) {
+      const refusal = hooks.before(req, this);
+      if (refusal) {
+        this.respond(req, refusal);
+        return;
+      }
+    }
     const processor = this.opts.processors.get(req.code);
     if (!processor) {
       this.respond(
@@ -170,11 +181,14 @@ export class Connection implements RemotingChannel {
   }
 
   respond(request: RemotingCommand, response: RemotingCommand): void {
-    if (isOneway(request) || this.isClosed) return;
-    response.opaque = request.opaque;
-    response.flag |= RPC_TYPE_RESPONSE;
-    response.serializeType = request.serializeType;
-    this.write(response);
+    if (!isOneway(request) && !this.isClosed) {
+      response.opaque = request.opaque;
+      response.flag |= RPC_TYPE_RESPONSE;
+      response.serializeType = request.serializeType;
+      this.write(response);
+    }
+    const hooks = this.opts.hooks;
+    if (hooks !== undefined && hooks.size !== 0) hooks.after(request, response);
   }
 
   invoke(cmd: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {

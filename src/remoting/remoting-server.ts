@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { DEFAULT_MAX_FRAME_LENGTH } from './frame-decoder.js';
 import { Connection, type RemotingChannel, type RequestProcessor } from './remoting-channel.js';
+import { RequestHooks, type RequestHook } from './request-hooks.js';
 
 export interface RemotingServerOptions {
   host?: string;
@@ -11,6 +12,8 @@ export interface RemotingServerOptions {
   /** Close connections idle this long (Java: 120 s). */
   idleTimeoutMs?: number;
   maxInflight?: number;
+  /** Hooks present from the first request on (more can be added with addHook). */
+  hooks?: readonly RequestHook[];
 }
 
 export class RemotingServer {
@@ -19,16 +22,27 @@ export class RemotingServer {
   private readonly closeListeners: ((ch: RemotingChannel) => void)[] = [];
   private readonly server: Server;
   private readonly logger: Logger;
+  private readonly hooks: RequestHooks;
   private boundPort = 0;
 
   constructor(private readonly opts: RemotingServerOptions = {}) {
     this.logger = opts.logger ?? silentLogger;
+    this.hooks = new RequestHooks(this.logger);
+    for (const h of opts.hooks ?? []) this.hooks.add(h);
     this.server = createServer((socket) => this.onConnection(socket));
     this.server.on('error', (err) => this.logger.error({ err }, 'remoting server error'));
   }
 
   registerProcessor(code: number, p: RequestProcessor): void {
     this.processors.set(code, p);
+  }
+
+  /**
+   * Sees every request before its processor and every response after it (contract in
+   * request-hooks.ts); applies to connections already open too. Returns a function that removes it.
+   */
+  addHook(hook: RequestHook): () => void {
+    return this.hooks.add(hook);
   }
 
   onChannelClose(cb: (ch: RemotingChannel) => void): void {
@@ -64,6 +78,7 @@ export class RemotingServer {
       maxFrameLength: this.opts.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
       processors: this.processors,
       maxInflight: this.opts.maxInflight ?? 65536,
+      hooks: this.hooks,
       onClose: (c) => {
         this.channels.delete(c);
         for (const cb of this.closeListeners) {

@@ -1,0 +1,113 @@
+// Request/response hooks of the remoting server: the one place where a feature that must see every
+// request (ACL, trace, metrics) attaches, without touching processors.
+//
+// Contract:
+// - `before` runs for every request the server receives, in registration order, before the
+//   processor lookup (so unknown codes are seen too) and before the overload check. It is
+//   synchronous on purpose: an asynchronous step here would cost a promise per request on the hot
+//   path, and what a hook decides from (accounts, counters) is in memory. Returning a refusal, or
+//   throwing a BrokerError, answers that code and remark instead of calling the processor; the
+//   remaining hooks are skipped. Any other thrown error refuses with SYSTEM_ERROR (fail closed:
+//   an ACL hook that crashes must not let the request through) and is logged.
+// - `after` runs once per response the server produces for a request seen by `before`: processor
+//   answers, later answers through `channel.respond` (long polling), errors, SYSTEM_BUSY,
+//   REQUEST_CODE_NOT_SUPPORTED and refusals, with the time since the request was decoded. A oneway
+//   request's response is dropped, not sent, but `after` still sees it (so a refused oneway is
+//   counted); a processor that answers nothing produces no `after`. Errors thrown by `after` are
+//   logged and ignored.
+// - With no hook registered the server does one length check per request and nothing else.
+import type { Logger } from '../common/logger.js';
+import { BrokerError } from './broker-error.js';
+import { requestCodeName } from './request-code.js';
+import { ResponseCode } from './response-code.js';
+import { createResponse, isOneway, type RemotingCommand } from './remoting-command.js';
+import type { RemotingChannel } from './remoting-channel.js';
+
+export interface RequestHookContext {
+  readonly request: RemotingCommand;
+  readonly channel: RemotingChannel;
+  /** The request code (same as request.code). */
+  readonly code: number;
+  readonly oneway: boolean;
+  /** process.hrtime.bigint() when the request was decoded. */
+  readonly startNs: bigint;
+}
+
+/** What a `before` hook returns to refuse a request: the response code and a remark naming the cause. */
+export interface RequestRefusal {
+  code: number;
+  remark: string;
+}
+
+export interface RequestHook {
+  /** The same context object is passed to `after`, so a hook may key its own state on it (a trace span). */
+  before?(ctx: RequestHookContext): RequestRefusal | undefined | void;
+  after?(ctx: RequestHookContext, response: RemotingCommand, elapsedNs: bigint): void;
+}
+
+export class RequestHooks {
+  private hooks: RequestHook[] = [];
+  private readonly inflight = new WeakMap<RemotingCommand, RequestHookContext>();
+
+  constructor(private readonly logger: Logger) {}
+
+  get size(): number {
+    return this.hooks.length;
+  }
+
+  /** Adds a hook after the others; the returned function removes it. */
+  add(hook: RequestHook): () => void {
+    this.hooks = [...this.hooks, hook];
+    return () => {
+      this.hooks = this.hooks.filter((h) => h !== hook);
+    };
+  }
+
+  /**
+   * Runs the `before` hooks; returns the refusal response, or undefined to let the request through.
+   * Remembers the request for `after` either way.
+   */
+  before(request: RemotingCommand, channel: RemotingChannel): RemotingCommand | undefined {
+    const ctx: RequestHookContext = { request, channel, code: request.code, oneway: isOneway(request), startNs: process.hrtime.bigint() };
+    this.inflight.set(request, ctx);
+    for (const h of this.hooks) {
+      if (!h.before) continue;
+      const refusal = this.runBefore(h, ctx);
+      if (refusal) {
+        if (ctx.oneway) {
+          // Nobody will read a response: the log is the only trace of the refusal besides `after`.
+          this.logger.debug({ peer: channel.remoteAddress, code: request.code, refusal: refusal.remark }, 'oneway request refused by a hook');
+        }
+        return createResponse(refusal.code, refusal.remark);
+      }
+    }
+    return undefined;
+  }
+
+  private runBefore(h: RequestHook, ctx: RequestHookContext): RequestRefusal | undefined {
+    try {
+      return h.before!(ctx) ?? undefined;
+    } catch (err) {
+      if (err instanceof BrokerError) return { code: err.code, remark: err.remark };
+      const msg = err instanceof Error ? err.message : String(err);
+      this.logger.error({ peer: ctx.channel.remoteAddress, code: ctx.code, err }, 'request hook failed');
+      return { code: ResponseCode.SYSTEM_ERROR, remark: `${requestCodeName(ctx.code)} refused: a request hook failed: ${msg.split('\n')[0]}` };
+    }
+  }
+
+  /** Runs the `after` hooks for a request seen by `before` (once; later calls for it do nothing). */
+  after(request: RemotingCommand, response: RemotingCommand): void {
+    const ctx = this.inflight.get(request);
+    if (ctx === undefined) return;
+    this.inflight.delete(request);
+    const elapsedNs = process.hrtime.bigint() - ctx.startNs;
+    for (const h of this.hooks) {
+      if (!h.after) continue;
+      try {
+        h.after(ctx, response, elapsedNs);
+      } catch (err) {
+        this.logger.error({ peer: ctx.channel.remoteAddress, code: ctx.code, err }, 'response hook failed');
+      }
+    }
+  }
+}
