@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger.js';
-import type { BrokerConfig, RoleHandle } from '../config/index.js';
+import { aclUnavailable, type BrokerConfig, type RoleHandle } from '../config/index.js';
 import { BrokerController } from './broker-controller.js';
 
 export { BrokerController } from './broker-controller.js';
@@ -10,6 +10,9 @@ export { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from './subs
 
 /** Starts a broker; its RoleHandle names the remoting listener as `broker`. */
 export async function startBroker(config: BrokerConfig, opts: { logger?: Logger } = {}): Promise<RoleHandle & { controller: BrokerController }> {
+  // loadConfig refuses these already; this covers configurations built by hand (issue 11).
+  const acl = config.aclEnable ? 'aclEnable' : config.enableAcl ? 'enableAcl' : undefined;
+  if (acl) throw new Error(aclUnavailable(acl));
   const controller = await BrokerController.start(config, opts);
   let closing: Promise<void> | undefined;
   return {

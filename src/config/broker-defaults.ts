@@ -92,10 +92,9 @@ export const BROKER_DEFAULTS = {
   longPollingEnable: { type: 'bool', default: true, doc: 'hold empty pulls until a message arrives' },
   shortPollingTimeMills: { type: 'long', default: 1000, min: 0, doc: 'ms an empty pull is held when long polling is off' },
 
-  // access control
-  enableAcl: { type: 'bool', default: false, doc: 'require HMAC-signed requests' },
-  accessKey: { type: 'string', default: '', doc: 'ACL access key (with enableAcl)' },
-  secretKey: { type: 'string', default: '', doc: 'ACL secret key (with enableAcl)' },
+  // access control: not available yet; true refuses to start rather than run open (see acl.ts)
+  aclEnable: { type: 'bool', default: false, doc: "RocketMQ's ACL switch; ACL is not available yet, so true refuses to start" },
+  enableAcl: { type: 'bool', default: false, doc: 'same as aclEnable (an older spelling); true refuses to start' },
 } as const satisfies ConfigSchema;
 
 export type BrokerConfig = ConfigOf<typeof BROKER_DEFAULTS>;

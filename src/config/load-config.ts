@@ -1,5 +1,6 @@
 // defaults ← file ← environment ← flags, with every problem collected into one ConfigError.
 import { readFileSync } from 'node:fs';
+import { ACL_KEYS, aclUnavailable } from './acl.js';
 import { BROKER_DEFAULTS } from './broker-defaults.js';
 import { NAMESRV_DEFAULTS } from './namesrv-defaults.js';
 import { parseProperties } from './properties.js';
@@ -105,6 +106,8 @@ function describe(place: Place, key: string): string {
 class Collector {
   readonly values: Record<string, string | number | boolean> = {};
   readonly problems: ConfigProblem[] = [];
+  /** Where each key got its value, for problems found after all sources are read. */
+  readonly places = new Map<string, Place>();
   constructor(private readonly schema: ConfigSchema) {
     for (const [key, spec] of Object.entries(schema)) this.values[key] = spec.default;
   }
@@ -129,6 +132,15 @@ class Collector {
       return;
     }
     this.values[key] = c.value;
+    this.places.set(key, place);
+  }
+}
+
+/** Features asked for that do not exist yet: refused rather than silently ignored. */
+function checkUnavailable(col: Collector): void {
+  for (const key of ACL_KEYS) {
+    const place = col.places.get(key);
+    if (col.values[key] === true && place) col.problem(place, key, `${describe(place, key)}: ${aclUnavailable(key)}`);
   }
 }
 
@@ -162,6 +174,7 @@ export function loadConfig<R extends Role>(role: R, opts: LoadOptions = {}): Con
   if (opts.file !== undefined) applyFile(col, opts.file);
   if (opts.env) applyEnv(col, schema, opts.env);
   for (const [key, value] of Object.entries(opts.flags ?? {})) col.set({ source: 'flag' }, key, value);
+  checkUnavailable(col);
   if (col.problems.length > 0) throw new ConfigError(col.problems);
   return Object.freeze(col.values) as unknown as ConfigFor<R>;
 }

@@ -116,9 +116,9 @@ void describe('config', () => {
 
   void test('config - flags accept strings, numbers and booleans', () => {
     const c: BrokerConfig = loadConfig('broker', {
-      flags: { enableAcl: true, longPollingEnable: 'false', defaultTopicQueueNums: '4', brokerPermission: 2 },
+      flags: { autoCreateTopicEnable: false, longPollingEnable: 'false', defaultTopicQueueNums: '4', brokerPermission: 2 },
     });
-    assert.equal(c.enableAcl, true);
+    assert.equal(c.autoCreateTopicEnable, false);
     assert.equal(c.longPollingEnable, false);
     assert.equal(c.defaultTopicQueueNums, 4);
     assert.equal(c.brokerPermission, 2);
