@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../common/logger.js';
 import type { HostPort } from '../common/message-host.js';
 import { TopicValidator } from '../common/message-const.js';
 import { pickBrokerIP1, type BrokerConfig } from '../config/index.js';
-import { BrokerError, createRequest, RemotingClient, RemotingServer, RequestCode, ResponseCode, type RemotingChannel } from '../remoting/index.js';
+import { createRequest, RemotingClient, RemotingServer, RequestCode, type RemotingChannel } from '../remoting/index.js';
 import { MessageStore, type DispatchRequest } from '../store/index.js';
 import { BrokerOuterAPI, type BrokerIdentity } from './broker-outer-api.js';
 import { BrokerStats } from './broker-stats.js';
@@ -15,8 +15,8 @@ import { ProducerManager } from './clients/producer-manager.js';
 import { ConsumerOffsetManager } from './consumer-offset-manager.js';
 import { PullRequestHoldService } from './longpolling/pull-request-hold-service.js';
 import { MessageRouter } from './message-router.js';
-import { registerProcessors } from './processor/register-processors.js';
-import { SendBackProcessor } from './processor/send-back-processor.js';
+import type { BrokerParts } from './broker-parts.js';
+import { createProcessors, registerProcessors, type DispatchTable } from './processor/register-processors.js';
 import { RebalanceLockManager } from './rebalance-lock-manager.js';
 import { parseDelayLevels } from './schedule/delay-levels.js';
 import { ScheduleMessageService } from './schedule/schedule-message-service.js';
@@ -27,7 +27,8 @@ import { TransactionalMessageService } from './transaction/transactional-message
 import type { MessageRecord } from '../common/message-codec.js';
 import { TimerMessageService } from './timer/timer-message-service.js';
 import { PopService } from './pop/pop-service.js';
-import { decodeRecallHandle } from './timer/recall-handle.js';
+import { BrokerHooks } from './service/broker-hooks.js';
+import { createBrokerServices, type BrokerServices } from './service/broker-services.js';
 
 export interface BrokerStartOptions {
   logger?: Logger;
@@ -38,7 +39,7 @@ export interface BrokerStartOptions {
 const OFFSET_PERSIST_MS = 5000;
 const CHANNEL_SCAN_MS = 10_000;
 
-export class BrokerController {
+export class BrokerController implements BrokerParts {
   readonly logger: Logger;
   readonly store: MessageStore;
   readonly topicConfigManager: TopicConfigManager;
@@ -52,10 +53,14 @@ export class BrokerController {
   readonly scheduleMessageService: ScheduleMessageService;
   readonly stats = new BrokerStats();
   readonly remotingServer: RemotingServer;
-  readonly sendBack: SendBackProcessor;
   readonly delayLevelsMs: number[];
   readonly transactionService: TransactionalMessageService;
-  readonly popService: PopService;
+  /** Send and consume hook points (trace, metrics, audit attach here). */
+  readonly hooks: BrokerHooks;
+  /** The use cases both protocols call. */
+  readonly services: BrokerServices;
+  /** Every remoting request code the broker answers, with its handler. */
+  readonly dispatchTable: DispatchTable;
   readonly transactionCheckService: TransactionCheckService;
   /** Absent when timerWheelEnable is false. */
   readonly timerService: TimerMessageService | undefined;
@@ -102,7 +107,13 @@ export class BrokerController {
     });
     this.messageRouter.addStage(this.transactionService.routeStage, true);
     this.transactionCheckService = new TransactionCheckService(
-      this,
+      {
+        brokerName: config.brokerName,
+        store,
+        topics: this.topicConfigManager,
+        producers: this.producerManager,
+        listeners: this.transactionCheckListeners,
+      },
       this.transactionService,
       {
         transactionTimeOut: config.transactionTimeOut,
@@ -127,10 +138,26 @@ export class BrokerController {
     }
     this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger);
     this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout });
-    this.sendBack = new SendBackProcessor(this);
-    this.popService = new PopService(this, logger);
-    const pull = registerProcessors(this, this.remotingServer);
-    this.pullRequestHoldService = new PullRequestHoldService(pull.wake);
+    this.hooks = new BrokerHooks((err, hook) => logger.error({ err, hook }, 'a broker hook listener failed'));
+    const parts = this.parts();
+    this.services = createBrokerServices({
+      parts,
+      hooks: this.hooks,
+      router: this.messageRouter,
+      transactions: this.transactionService,
+      timers: this.timerService,
+      storeHost: () => this.storeHost,
+      brokerIP: () => this.brokerIP,
+      createPopService: (retries) =>
+        new PopService(
+          { store, offsets: this.consumerOffsetManager, topics: this.topicConfigManager, retries, hooks: this.hooks, storeHost: () => this.storeHost },
+          logger,
+        ),
+    });
+    const processors = createProcessors(parts, this.services, (p) => this.pullRequestHoldService.hold(p));
+    this.dispatchTable = processors.table;
+    registerProcessors(this.remotingServer, processors);
+    this.pullRequestHoldService = new PullRequestHoldService(processors.pull.wake);
     this.outerClient = new RemotingClient({ logger });
     const namesrvs = config.namesrvAddr
       .split(';')
@@ -186,7 +213,7 @@ export class BrokerController {
     this.scheduleMessageService.start(opts.scheduleFirstScanMs ?? 1000);
     await this.transactionService.catchUpOps();
     this.transactionCheckService.start();
-    this.popService.start();
+    this.services.pops.start();
     if (this.timerService) {
       this.timerService.start();
       await this.timerService.enqueueNow();
@@ -218,7 +245,7 @@ export class BrokerController {
     this.pullRequestHoldService.notifyMessageArriving(d.topic, d.queueId, d.queueOffset, d.tagsCode);
     if (d.topic === TopicValidator.RMQ_SYS_SCHEDULE_TOPIC) this.scheduleMessageService.notifyArrived(d.queueId);
     else if (d.topic === TopicValidator.RMQ_SYS_WHEEL_TIMER) this.timerService?.notifyArrived();
-    this.popService.onDispatch(d.topic);
+    this.services.pops.onDispatch(d.topic);
     for (const l of this.dispatchListeners) l(d);
   }
 
@@ -255,25 +282,29 @@ export class BrokerController {
     });
   }
 
-  /** Cancels a timer message by its recall handle; returns its unique key. Errors name why it cannot be recalled. */
-  async recallMessage(topic: string, handle: string): Promise<string> {
-    const rh = decodeRecallHandle(handle);
-    if (rh.topic !== topic) throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall handle is for topic ${rh.topic}, not ${topic}`);
-    if (rh.brokerName !== this.config.brokerName) {
-      throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall handle belongs to broker ${rh.brokerName}, not ${this.config.brokerName}`);
-    }
-    if (!this.timerService) throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, 'timer messages are disabled on this broker (timerWheelEnable=false)');
-    if (rh.deliverMs <= Date.now()) {
-      throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall failed: the message was due at ${new Date(rh.deliverMs).toISOString()} and is delivered already`);
-    }
-    if (!(await this.timerService.recall(rh.uniqKey, rh.deliverMs))) {
-      throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall failed: message ${rh.uniqKey} is not pending (delivered or recalled already)`);
-    }
-    return rh.uniqKey;
+  get popService(): PopService {
+    return this.services.pops;
   }
 
-  hasOrderlyLock(group: string): boolean {
-    return this.lockManager.hasLiveLock(group);
+  /** The parts processors and services see: never the controller itself. */
+  private parts(): BrokerParts {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- brokerAddr is known only after listen
+    const self = this;
+    return {
+      config: this.config,
+      store: this.store,
+      topicConfigManager: this.topicConfigManager,
+      subscriptionGroupManager: this.subscriptionGroupManager,
+      consumerOffsetManager: this.consumerOffsetManager,
+      consumerManager: this.consumerManager,
+      producerManager: this.producerManager,
+      lockManager: this.lockManager,
+      scheduleMessageService: this.scheduleMessageService,
+      stats: this.stats,
+      get brokerAddr() {
+        return self.brokerAddr;
+      },
+    };
   }
 
   /** Oneway NOTIFY_CONSUMER_IDS_CHANGED so the group's clients rebalance now. */
@@ -291,7 +322,7 @@ export class BrokerController {
     for (const t of this.timers) clearInterval(t);
     this.pullRequestHoldService.shutdown();
     this.transactionCheckService.stop();
-    this.popService.stop();
+    this.services.pops.stop();
     await this.outerApi.unregisterBrokerAll(this.identity).catch(() => undefined);
     await this.remotingServer.close();
     await this.scheduleMessageService.shutdown();

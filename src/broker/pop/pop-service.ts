@@ -11,9 +11,13 @@ import { MessageConst } from '../../common/message-const.js';
 import { getPropertyFromString } from '../../common/message-properties.js';
 import { createMessageId } from '../../common/msg-id.js';
 import { setPropertyInString } from '../../common/property-edit.js';
-import { GetMessageStatus, PutMessageStatus } from '../../store/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import type { HostPort } from '../../common/message-host.js';
+import { GetMessageStatus, PutMessageStatus, type MessageStore } from '../../store/index.js';
 import { isMatchedByTagsCode, type SubscriptionData } from '../clients/subscription-data.js';
+import type { ConsumerOffsetManager } from '../consumer-offset-manager.js';
+import type { BrokerHooks } from '../service/broker-hooks.js';
+import type { RetryService } from '../service/retry-service.js';
+import type { TopicConfigManager } from '../topic-config-manager.js';
 import { isReadable } from '../topic-config.js';
 import { DeadlineHeap } from './invisible-heap.js';
 import { decodeReceiptHandle, encodeReceiptHandle } from './receipt-handle.js';
@@ -102,6 +106,15 @@ const AUTO_RENEW_STEP_MS = 60_000;
 const AUTO_RENEW_MAX_MS = 3 * 3600_000;
 const REVIVE_INTERVAL_MS = 100;
 
+export interface PopServiceDeps {
+  store: MessageStore;
+  offsets: ConsumerOffsetManager;
+  topics: TopicConfigManager;
+  retries: RetryService;
+  hooks: BrokerHooks;
+  storeHost(): HostPort;
+}
+
 export class PopService {
   private readonly states = new Map<string, QueueState>();
   private readonly heap = new DeadlineHeap<{ state: QueueState; offset: number; nonce: number }>();
@@ -113,7 +126,7 @@ export class PopService {
   clientAlive: (clientId: string) => boolean = () => false;
 
   constructor(
-    private readonly broker: BrokerController,
+    private readonly d: PopServiceDeps,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -177,15 +190,15 @@ export class PopService {
 
   /** One pass over the queues; queues skipped because another pop is reading them go into busy. */
   private async popOnce(req: PopRequest, busy: Promise<void>[]): Promise<PoppedMessage[]> {
-    const b = this.broker;
-    const tc = b.topicConfigManager.selectTopicConfig(req.topic);
+    const topics = this.d.topics;
+    const tc = topics.selectTopicConfig(req.topic);
     if (!tc || !isReadable(tc.perm)) return [];
     const out: PoppedMessage[] = [];
     const retryTopic = PopService.retryTopicOf(req.group, req.topic);
     const queues: [string, number][] = [];
     const start = Math.floor(Math.random() * tc.readQueueNums);
     for (let i = 0; i < tc.readQueueNums; i++) queues.push([req.topic, (start + i) % tc.readQueueNums]);
-    if (!req.fifo && b.topicConfigManager.selectTopicConfig(retryTopic)) {
+    if (!req.fifo && topics.selectTopicConfig(retryTopic)) {
       // Like RocketMQ: look at the retry topic first now and then, so retries are not starved.
       if (Math.random() < 0.2) queues.unshift([retryTopic, 0]);
       else queues.push([retryTopic, 0]);
@@ -212,8 +225,8 @@ export class PopService {
   /** A new group starts where a 4.x consumer would: 0 while the queue's first message is kept, else the end. */
   private initCursor(s: QueueState): void {
     if (s.cursor >= 0) return;
-    const store = this.broker.store;
-    const committed = this.broker.consumerOffsetManager.queryOffset(s.group, s.topic, s.queueId);
+    const store = this.d.store;
+    const committed = this.d.offsets.queryOffset(s.group, s.topic, s.queueId);
     if (committed >= 0) s.cursor = committed;
     else s.cursor = store.getMinOffsetInQueue(s.topic, s.queueId) <= 0 ? 0 : store.getMaxOffsetInQueue(s.topic, s.queueId);
   }
@@ -226,7 +239,7 @@ export class PopService {
       this.initCursor(s);
       const want = req.maxNums - out.length;
       const filter = req.sub.subAll || req.sub.sql ? undefined : (code: number) => isMatchedByTagsCode(req.sub, code);
-      const r = await this.broker.store.getMessage(s.topic, s.queueId, s.cursor, want, undefined, filter);
+      const r = await this.d.store.getMessage(s.topic, s.queueId, s.cursor, want, undefined, filter);
       if (r.status !== GetMessageStatus.FOUND) {
         if (r.nextBeginOffset > s.cursor || r.status === GetMessageStatus.OFFSET_TOO_SMALL || r.status === GetMessageStatus.OFFSET_OVERFLOW_BADLY) {
           s.cursor = r.nextBeginOffset;
@@ -280,7 +293,7 @@ export class PopService {
   private commit(s: QueueState): void {
     const low = s.lowestInflight();
     const committed = low !== undefined && low < s.cursor ? low : s.cursor;
-    if (committed >= 0) this.broker.consumerOffsetManager.commitOffset(s.group, s.topic, s.queueId, committed);
+    if (committed >= 0) this.d.offsets.commitOffset(s.group, s.topic, s.queueId, committed);
   }
 
   private find(group: string, handle: string): { s: QueueState; f: Inflight } | AckResult {
@@ -298,6 +311,10 @@ export class PopService {
     found.s.inflight.delete(found.f.offset);
     found.s.fifoAttempts.delete(found.f.offset);
     this.commit(found.s);
+    const hooks = this.d.hooks;
+    if (hooks.acked.length > 0) {
+      hooks.emit('acked', hooks.acked, { kind: 'ack', group, topic: found.s.topic, queueId: found.s.queueId, queueOffset: found.f.offset });
+    }
     // Fix (gRPC FIFO push suite): the last ack unblocks a FIFO queue; receives parked on it would
     // otherwise sleep out their whole long poll (20 s) before seeing the queue's next messages.
     if (found.s.fifo && found.s.inflight.size === 0) this.onDispatch(found.s.topic);
@@ -321,7 +338,7 @@ export class PopService {
   async forwardToDeadLetter(group: string, handle: string): Promise<AckResult> {
     const found = this.find(group, handle);
     if (typeof found === 'string') return found;
-    await this.broker.sendBack.sendBack(group, found.f.commitLogOffset, -1);
+    await this.d.retries.sendBack(group, found.f.commitLogOffset, -1);
     return this.ack(group, handle);
   }
 
@@ -355,7 +372,7 @@ export class PopService {
 
   private async reviveOne(s: QueueState, f: Inflight): Promise<void> {
     if (f.attempts >= f.maxAttempts) {
-      await this.broker.sendBack.sendBack(s.group, f.commitLogOffset, -1);
+      await this.d.retries.sendBack(s.group, f.commitLogOffset, -1);
       s.inflight.delete(f.offset);
       s.fifoAttempts.delete(f.offset);
       this.commit(s);
@@ -376,13 +393,13 @@ export class PopService {
   }
 
   private async putRetry(s: QueueState, f: Inflight): Promise<void> {
-    const b = this.broker;
-    const rec = await b.store.lookMessageByOffset(f.commitLogOffset);
+    const d = this.d;
+    const rec = await d.store.lookMessageByOffset(f.commitLogOffset);
     if (!rec) return;
     const m = decodeMessage(rec, 0, { checkCrc: false });
     const originTopic = s.topic.startsWith('%RETRY%') ? (getPropertyFromString(m.properties, MessageConst.PROPERTY_RETRY_TOPIC) ?? s.topic) : s.topic;
     const retryTopic = PopService.retryTopicOf(s.group, originTopic);
-    b.topicConfigManager.createTopicIfAbsent(retryTopic, 1);
+    d.topics.createTopicIfAbsent(retryTopic, 1);
     let props = setPropertyInString(m.properties, MessageConst.PROPERTY_RETRY_TOPIC, originTopic);
     if (getPropertyFromString(props, MessageConst.PROPERTY_ORIGIN_MESSAGE_ID) === undefined) {
       props = setPropertyInString(props, MessageConst.PROPERTY_ORIGIN_MESSAGE_ID, createMessageId(m.storeHost, m.commitLogOffset));
@@ -390,7 +407,7 @@ export class PopService {
     if (getPropertyFromString(props, MessageConst.PROPERTY_FIRST_POP_TIME) === undefined) {
       props = setPropertyInString(props, MessageConst.PROPERTY_FIRST_POP_TIME, String(f.firstPopTime));
     }
-    const r = await b.store.putMessage({
+    const r = await d.store.putMessage({
       topic: retryTopic,
       queueId: 0,
       flag: m.flag,
@@ -399,12 +416,23 @@ export class PopService {
       sysFlag: m.sysFlag,
       bornTimestamp: m.bornTimestamp,
       bornHost: m.bornHost,
-      storeHost: b.storeHost,
+      storeHost: d.storeHost(),
       reconsumeTimes: m.reconsumeTimes + 1,
       preparedTransactionOffset: m.preparedTransactionOffset,
     });
     if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
       throw new Error(`pop retry put failed: ${String(r.status)} ${r.remark ?? ''}`);
+    }
+    if (d.hooks.retried.length > 0) {
+      d.hooks.emit('retried', d.hooks.retried, {
+        group: s.group,
+        originTopic,
+        retryTopic,
+        reconsumeTimes: m.reconsumeTimes + 1,
+        delayLevel: 0,
+        commitLogOffset: f.commitLogOffset,
+        msgId: getPropertyFromString(props, MessageConst.PROPERTY_ORIGIN_MESSAGE_ID) ?? '',
+      });
     }
   }
 

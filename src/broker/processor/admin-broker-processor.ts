@@ -1,29 +1,15 @@
 // Admin requests (mqadmin): topics, subscription groups, runtime info, stats, message lookup.
-import { bodyOf, BrokerError, createResponse, decodeHeader, RequestCode, ResponseCode, type RemotingCommand, type RemotingServer } from '../../remoting/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import { bodyOf, BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
+import type { BrokerParts } from '../broker-parts.js';
 import type { SubscriptionGroupConfig } from '../subscription-group-manager.js';
 import { newTopicConfig, PermName, validateTopicName, type TopicConfig } from '../topic-config.js';
-import { AdminMessageProcessor } from './admin-message-processor.js';
-import { AdminStatsProcessor, isSystemTopic } from './admin-stats-processor.js';
+import { isSystemTopic } from './admin-stats-processor.js';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
 export class AdminBrokerProcessor {
-  constructor(private readonly broker: BrokerController) {}
+  constructor(private readonly broker: Pick<BrokerParts, 'config' | 'store' | 'topicConfigManager' | 'subscriptionGroupManager' | 'consumerOffsetManager' | 'stats' | 'brokerAddr'>) {}
 
-  register(server: RemotingServer): void {
-    server.registerProcessor(RequestCode.UPDATE_AND_CREATE_TOPIC, this.updateAndCreateTopic);
-    server.registerProcessor(RequestCode.DELETE_TOPIC_IN_BROKER, this.deleteTopic);
-    server.registerProcessor(RequestCode.GET_ALL_TOPIC_CONFIG, this.getAllTopicConfig);
-    server.registerProcessor(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, this.updateAndCreateSubscriptionGroup);
-    server.registerProcessor(RequestCode.DELETE_SUBSCRIPTIONGROUP, this.deleteSubscriptionGroup);
-    server.registerProcessor(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, this.getAllSubscriptionGroup);
-    server.registerProcessor(RequestCode.GET_TOPIC_CONFIG, this.getTopicConfig);
-    server.registerProcessor(RequestCode.GET_BROKER_CONFIG, this.getBrokerConfig);
-    server.registerProcessor(RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, this.getSystemTopicList);
-    new AdminStatsProcessor(this.broker).register(server);
-    new AdminMessageProcessor(this.broker).register(server);
-  }
 
   readonly updateAndCreateTopic = (req: RemotingCommand): RemotingCommand => {
     const h = decodeHeader(

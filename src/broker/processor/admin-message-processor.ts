@@ -1,7 +1,7 @@
 // QUERY_MESSAGE (by key or unique id, through the index) and VIEW_MESSAGE_BY_ID (by commit-log
 // offset, the offsetMsgId's second half). Both answer with whole stored records, as pulls do.
-import { BrokerError, createResponse, decodeHeader, ResponseCode, RequestCode, type RemotingCommand, type RemotingServer } from '../../remoting/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import { BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
+import type { BrokerParts } from '../broker-parts.js';
 
 /** Java MessageStoreConfig.maxMsgsNumBatch: the most records one query returns. */
 const MAX_QUERY_NUM = 64;
@@ -19,12 +19,8 @@ const QUERY_HEADER = {
 } as const;
 
 export class AdminMessageProcessor {
-  constructor(private readonly broker: BrokerController) {}
+  constructor(private readonly broker: Pick<BrokerParts, 'store'>) {}
 
-  register(server: RemotingServer): void {
-    server.registerProcessor(RequestCode.QUERY_MESSAGE, this.queryMessage);
-    server.registerProcessor(RequestCode.VIEW_MESSAGE_BY_ID, this.viewMessageById);
-  }
 
   /** Body = the matching records concatenated, newest first; QUERY_NOT_FOUND when none match. */
   readonly queryMessage = async (req: RemotingCommand): Promise<RemotingCommand> => {

@@ -12,11 +12,9 @@ import {
   decodeHeader,
   ResponseCode,
   type RemotingCommand,
-  type RemotingServer,
-  RequestCode,
 } from '../../remoting/index.js';
 import { GetMessageStatus } from '../../store/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import type { BrokerParts } from '../broker-parts.js';
 import type { ClientChannelInfo } from '../clients/client-channel-info.js';
 import type { SubscriptionData } from '../clients/subscription-data.js';
 import { TpsSampler } from './admin-tps-sampler.js';
@@ -62,20 +60,10 @@ export interface ConnectionJson {
 export class AdminStatsProcessor {
   private readonly tps: TpsSampler;
 
-  constructor(private readonly broker: BrokerController) {
+  constructor(private readonly broker: Pick<BrokerParts, 'config' | 'store' | 'topicConfigManager' | 'consumerOffsetManager' | 'consumerManager' | 'producerManager' | 'scheduleMessageService' | 'stats' | 'brokerAddr'>) {
     this.tps = new TpsSampler(broker.stats.startTime);
   }
 
-  register(server: RemotingServer): void {
-    server.registerProcessor(RequestCode.GET_TOPIC_STATS_INFO, this.getTopicStatsInfo);
-    server.registerProcessor(RequestCode.GET_CONSUME_STATS, this.getConsumeStats);
-    server.registerProcessor(RequestCode.GET_BROKER_RUNTIME_INFO, this.getBrokerRuntimeInfo);
-    server.registerProcessor(RequestCode.GET_CONSUMER_CONNECTION_LIST, this.getConsumerConnectionList);
-    server.registerProcessor(RequestCode.GET_PRODUCER_CONNECTION_LIST, this.getProducerConnectionList);
-    server.registerProcessor(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, this.queryTopicConsumeByWho);
-    server.registerProcessor(RequestCode.GET_ALL_CONSUMER_OFFSET, this.getAllConsumerOffset);
-    server.registerProcessor(RequestCode.GET_ALL_DELAY_OFFSET, this.getAllDelayOffset);
-  }
 
   /** Store time of the message at a queue offset; 0 when it is gone or not there. */
   private async storeTimeOf(topic: string, queueId: number, offset: number): Promise<number> {

@@ -1,7 +1,7 @@
 // HEART_BEAT, UNREGISTER_CLIENT, CHECK_CLIENT_CONFIG: who is connected, in which groups,
 // subscribed to what. A consumer's heartbeat also creates its group and its retry topic.
 import { bodyOf, BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingChannel, type RemotingCommand } from '../../remoting/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import type { BrokerParts } from '../broker-parts.js';
 import type { ClientChannelInfo } from '../clients/client-channel-info.js';
 import { buildSubscriptionData, subscriptionFromHeartbeat, type SubscriptionData } from '../clients/subscription-data.js';
 import { PermName, retryTopic } from '../topic-config.js';
@@ -45,7 +45,7 @@ function checkHeartbeatShape(hb: unknown): asserts hb is HeartbeatData & { clien
 }
 
 export class ClientManageProcessor {
-  constructor(private readonly broker: BrokerController) {}
+  constructor(private readonly broker: Pick<BrokerParts, 'config' | 'consumerManager' | 'producerManager' | 'subscriptionGroupManager' | 'topicConfigManager'>) {}
 
   readonly heartbeat = (req: RemotingCommand, ch: RemotingChannel): RemotingCommand => {
     const b = this.broker;

@@ -1,16 +1,20 @@
 // GET_CONSUMER_LIST_BY_GROUP, QUERY/UPDATE_CONSUMER_OFFSET, GET_MAX/MIN_OFFSET,
 // SEARCH_OFFSET_BY_TIMESTAMP, GET_EARLIEST_MSG_STORETIME.
 import { BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import type { ConsumerManager } from '../clients/consumer-manager.js';
+import type { OffsetService } from '../service/offset-service.js';
 
 const TOPIC_QUEUE = { topic: { type: 'string', required: true }, queueId: { type: 'int', required: true } } as const;
 
 export class ConsumerManageProcessor {
-  constructor(private readonly broker: BrokerController) {}
+  constructor(
+    private readonly consumers: ConsumerManager,
+    private readonly offsets: OffsetService,
+  ) {}
 
   readonly getConsumerListByGroup = (req: RemotingCommand): RemotingCommand => {
     const h = decodeHeader({ consumerGroup: { type: 'string', required: true } }, req.extFields);
-    const info = this.broker.consumerManager.getConsumerGroupInfo(h.consumerGroup);
+    const info = this.consumers.getConsumerGroupInfo(h.consumerGroup);
     const ids = info?.clientIds() ?? [];
     if (ids.length === 0) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `no consumer for this group, ${h.consumerGroup}`);
     return createResponse(ResponseCode.SUCCESS, undefined, undefined, Buffer.from(JSON.stringify({ consumerIdList: ids })));
@@ -26,14 +30,7 @@ export class ConsumerManageProcessor {
       },
       req.extFields,
     );
-    const b = this.broker;
-    if (!b.subscriptionGroupManager.get(h.consumerGroup) && !b.subscriptionGroupManager.findSubscriptionGroupConfig(h.consumerGroup)) {
-      throw new BrokerError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group ${h.consumerGroup} not exist`);
-    }
-    if (!b.topicConfigManager.selectTopicConfig(h.topic)) {
-      throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic ${h.topic} not exist`);
-    }
-    b.consumerOffsetManager.commitOffset(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
+    this.offsets.commitChecked(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
     return createResponse(ResponseCode.SUCCESS);
   };
 
@@ -43,32 +40,30 @@ export class ConsumerManageProcessor {
       { consumerGroup: { type: 'string', required: true }, topic: { type: 'string', required: true }, queueId: { type: 'int', required: true } },
       req.extFields,
     );
-    const b = this.broker;
-    const off = b.consumerOffsetManager.queryOffset(h.consumerGroup, h.topic, h.queueId);
-    if (off >= 0) return createResponse(ResponseCode.SUCCESS, undefined, { offset: off });
-    if (b.store.getMinOffsetInQueue(h.topic, h.queueId) <= 0) return createResponse(ResponseCode.SUCCESS, undefined, { offset: 0 });
+    const off = this.offsets.queryForConsumer(h.consumerGroup, h.topic, h.queueId);
+    if (off !== undefined) return createResponse(ResponseCode.SUCCESS, undefined, { offset: off });
     return createResponse(ResponseCode.QUERY_NOT_FOUND, 'Not found, maybe this group consumer boot first');
   };
 
   readonly getMaxOffset = (req: RemotingCommand): RemotingCommand => {
     const h = decodeHeader(TOPIC_QUEUE, req.extFields);
-    return createResponse(ResponseCode.SUCCESS, undefined, { offset: this.broker.store.getMaxOffsetInQueue(h.topic, h.queueId) });
+    return createResponse(ResponseCode.SUCCESS, undefined, { offset: this.offsets.maxOffset(h.topic, h.queueId) });
   };
 
   readonly getMinOffset = (req: RemotingCommand): RemotingCommand => {
     const h = decodeHeader(TOPIC_QUEUE, req.extFields);
-    return createResponse(ResponseCode.SUCCESS, undefined, { offset: this.broker.store.getMinOffsetInQueue(h.topic, h.queueId) });
+    return createResponse(ResponseCode.SUCCESS, undefined, { offset: this.offsets.minOffset(h.topic, h.queueId) });
   };
 
   readonly searchOffsetByTimestamp = async (req: RemotingCommand): Promise<RemotingCommand> => {
     const h = decodeHeader({ ...TOPIC_QUEUE, timestamp: { type: 'long', required: true } }, req.extFields);
-    const offset = await this.broker.store.getOffsetInQueueByTime(h.topic, h.queueId, h.timestamp);
+    const offset = await this.offsets.searchByTime(h.topic, h.queueId, h.timestamp);
     return createResponse(ResponseCode.SUCCESS, undefined, { offset });
   };
 
   readonly getEarliestMsgStoretime = async (req: RemotingCommand): Promise<RemotingCommand> => {
     const h = decodeHeader(TOPIC_QUEUE, req.extFields);
-    const timestamp = await this.broker.store.getEarliestMessageTime(h.topic, h.queueId);
+    const timestamp = await this.offsets.earliestTime(h.topic, h.queueId);
     return createResponse(ResponseCode.SUCCESS, undefined, { timestamp });
   };
 }

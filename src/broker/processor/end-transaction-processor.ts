@@ -1,7 +1,6 @@
 // END_TRANSACTION: commit (8) or roll back (12) a half message; 0 (unknown) is ignored with no answer.
-import { BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
-import type { BrokerController } from '../broker-controller.js';
-import { TransactionConst } from '../transaction/transaction-const.js';
+import { createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
+import type { EndTransactionService } from '../service/end-transaction-service.js';
 
 const END_TRANSACTION_HEADER = {
   producerGroup: { type: 'string', required: true },
@@ -15,29 +14,17 @@ const END_TRANSACTION_HEADER = {
 } as const;
 
 export class EndTransactionProcessor {
-  constructor(private readonly broker: BrokerController) {}
+  constructor(private readonly transactions: EndTransactionService) {}
 
   readonly process = async (req: RemotingCommand): Promise<RemotingCommand | null> => {
     const h = decodeHeader(END_TRANSACTION_HEADER, req.extFields);
-    if (this.broker.config.brokerRole === 'SLAVE') {
-      throw new BrokerError(ResponseCode.SLAVE_NOT_AVAILABLE, 'the broker is a slave; end transactions on the master');
-    }
-    switch (h.commitOrRollback) {
-      case TransactionConst.TRANSACTION_NOT_TYPE:
-        return null;
-      case TransactionConst.TRANSACTION_COMMIT_TYPE:
-      case TransactionConst.TRANSACTION_ROLLBACK_TYPE:
-        break;
-      default:
-        throw new BrokerError(ResponseCode.INVALID_PARAMETER, `commitOrRollback must be 0, 8 or 12, got ${h.commitOrRollback}`);
-    }
-    await this.broker.transactionService.endTransaction({
+    const done = await this.transactions.end({
       producerGroup: h.producerGroup,
       tranStateTableOffset: h.tranStateTableOffset,
       commitLogOffset: h.commitLogOffset,
       commitOrRollback: h.commitOrRollback,
       fromTransactionCheck: h.fromTransactionCheck ?? false,
     });
-    return createResponse(ResponseCode.SUCCESS);
+    return done ? createResponse(ResponseCode.SUCCESS) : null;
   };
 }

@@ -1,6 +1,6 @@
 // LOCK_BATCH_MQ / UNLOCK_BATCH_MQ bodies: {consumerGroup, clientId, onlyThisBroker, mqSet:[{topic,brokerName,queueId}]}.
 import { bodyOf, BrokerError, createResponse, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import type { BrokerParts } from '../broker-parts.js';
 import type { MessageQueueRef } from '../rebalance-lock-manager.js';
 
 interface LockBody {
@@ -24,7 +24,7 @@ function parseLockBody(req: RemotingCommand): Required<LockBody> {
 }
 
 export class LockProcessor {
-  constructor(private readonly broker: BrokerController) {}
+  constructor(private readonly broker: Pick<BrokerParts, 'lockManager'>) {}
 
   readonly lockBatch = (req: RemotingCommand): RemotingCommand => {
     const b = parseLockBody(req);

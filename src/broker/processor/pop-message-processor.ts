@@ -5,11 +5,13 @@
 import { encodeMessage } from '../../common/message-codec.js';
 import { MessageConst } from '../../common/message-const.js';
 import { setPropertyInString } from '../../common/property-edit.js';
-import { BrokerError, createResponse, decodeHeader, RequestCode, ResponseCode, type RemotingChannel, type RemotingCommand, type RemotingServer } from '../../remoting/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import { createResponse, decodeHeader, ResponseCode, type RemotingChannel, type RemotingCommand } from '../../remoting/index.js';
+import type { MessageStore } from '../../store/index.js';
 import { buildSubscriptionData } from '../clients/subscription-data.js';
-import type { AckResult, PoppedMessage } from '../pop/pop-service.js';
-import { isReadable } from '../topic-config.js';
+import type { ConsumerOffsetManager } from '../consumer-offset-manager.js';
+import type { AckResult, PoppedMessage, PopService } from '../pop/pop-service.js';
+import type { PopConsumeService } from '../service/pop-consume-service.js';
+import type { TopicConfigManager } from '../topic-config-manager.js';
 
 const POP_HEADER = {
   consumerGroup: { type: 'string', required: true },
@@ -49,26 +51,30 @@ const REMOTE_CLIENT_ALIVE_MS = 120_000;
 /** Why an ack or change failed, in a header so the proxy can tell expired from invalid. */
 export const AckResultHeader = 'ackResult';
 
+export interface PopProcessorDeps {
+  consume: PopConsumeService;
+  pops: PopService;
+  topics: TopicConfigManager;
+  store: MessageStore;
+  offsets: ConsumerOffsetManager;
+}
+
 export class PopMessageProcessor {
   private readonly pending = new Map<RemotingChannel, Set<AbortController>>();
   private readonly remoteClients = new Map<string, { channel: RemotingChannel; lastSeen: number }>();
 
-  constructor(private readonly broker: BrokerController) {
-    const ps = broker.popService;
+  constructor(private readonly d: PopProcessorDeps) {
+    const ps = d.pops;
     const prev = ps.clientAlive;
     ps.clientAlive = (id) => this.remoteClientAlive(id) || prev(id);
   }
 
-  register(server: RemotingServer): void {
-    server.registerProcessor(RequestCode.POP_MESSAGE, this.popMessage);
-    server.registerProcessor(RequestCode.ACK_MESSAGE, this.ackMessage);
-    server.registerProcessor(RequestCode.CHANGE_MESSAGE_INVISIBLETIME, this.changeInvisibleTime);
-    server.onChannelClose((ch) => {
-      const set = this.pending.get(ch);
-      if (set) for (const a of set) a.abort();
-      this.pending.delete(ch);
-    });
-  }
+  /** A closed connection aborts the pops it was waiting on. */
+  readonly onChannelClose = (ch: RemotingChannel): void => {
+    const set = this.pending.get(ch);
+    if (set) for (const a of set) a.abort();
+    this.pending.delete(ch);
+  };
 
   private remoteClientAlive(clientId: string): boolean {
     const c = this.remoteClients.get(clientId);
@@ -81,22 +87,10 @@ export class PopMessageProcessor {
   }
 
   readonly popMessage = async (req: RemotingCommand, ch: RemotingChannel): Promise<RemotingCommand | null> => {
-    const b = this.broker;
     const h = decodeHeader(POP_HEADER, req.extFields);
-    if (!isReadable(b.config.brokerPermission)) throw new BrokerError(ResponseCode.NO_PERMISSION, `the broker[${b.brokerIP}] pop message is forbidden`);
-    const sg = b.subscriptionGroupManager.findSubscriptionGroupConfig(h.consumerGroup);
-    if (!sg) throw new BrokerError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group [${h.consumerGroup}] does not exist`);
-    if (!sg.consumeEnable) throw new BrokerError(ResponseCode.NO_PERMISSION, `subscription group no permission, ${h.consumerGroup}`);
-    const tc = b.topicConfigManager.selectTopicConfig(h.topic);
-    if (!tc) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist, apply first please!`);
-    if (!isReadable(tc.perm)) throw new BrokerError(ResponseCode.NO_PERMISSION, `the topic[${h.topic}] peeking message is forbidden`);
-    if (h.maxMsgNums < 1) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `maxMsgNums must be positive, got ${h.maxMsgNums}`);
-    const autoRenew = h.autoRenew ?? false;
-    if (!autoRenew && h.invisibleTime <= 0) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `invisibleTime must be positive, got ${h.invisibleTime}`);
     const sub = buildSubscriptionData(h.topic, h.exp || '*', h.expType);
-    if (sub.sql && !b.config.enablePropertyFilter) {
-      throw new BrokerError(ResponseCode.NO_PERMISSION, 'The broker does not support consumer to filter message by SQL92');
-    }
+    const sg = this.d.consume.checkPop(h.consumerGroup, h.topic, sub);
+    const autoRenew = h.autoRenew ?? false;
     const clientId = h.clientId ?? '';
     if (clientId) this.remoteClients.set(clientId, { channel: ch, lastSeen: Date.now() });
     const pollMs = Math.min(Math.max(0, h.pollTime ?? 0), MAX_POLL_MS);
@@ -104,7 +98,7 @@ export class PopMessageProcessor {
     this.track(ch, abort, true);
     let popped: PoppedMessage[];
     try {
-      popped = await b.popService.pop(
+      popped = await this.d.consume.pop(
         {
           group: h.consumerGroup,
           topic: h.topic,
@@ -117,6 +111,8 @@ export class PopMessageProcessor {
           pollTimeMs: pollMs,
           maxDeliveryAttempts: h.maxDeliveryAttempts ?? sg.retryMaxTimes + 1,
         },
+        'remoting',
+        ch.remoteAddress,
         abort.signal,
       );
     } finally {
@@ -126,7 +122,6 @@ export class PopMessageProcessor {
     if (popped.length === 0) {
       return createResponse(pollMs > 0 ? ResponseCode.POLLING_TIMEOUT : ResponseCode.PULL_NOT_FOUND, 'no new message');
     }
-    b.stats.recordPull(h.topic, h.consumerGroup, popped.length, 0);
     return this.popResponse(h.topic, h.consumerGroup, popped);
   };
 
@@ -170,30 +165,27 @@ export class PopMessageProcessor {
 
   /** An estimate: messages past the group's committed offsets, less this batch. */
   private restNum(topic: string, group: string, taken: number): number {
-    const b = this.broker;
-    const tc = b.topicConfigManager.selectTopicConfig(topic);
+    const d = this.d;
+    const tc = d.topics.selectTopicConfig(topic);
     let rest = 0;
     for (let q = 0; q < (tc?.readQueueNums ?? 0); q++) {
-      const max = b.store.getMaxOffsetInQueue(topic, q);
-      rest += Math.max(0, max - Math.max(0, b.consumerOffsetManager.queryOffset(group, topic, q)));
+      const max = d.store.getMaxOffsetInQueue(topic, q);
+      rest += Math.max(0, max - Math.max(0, d.offsets.queryOffset(group, topic, q)));
     }
     return Math.max(0, rest - taken);
   }
 
   readonly ackMessage = async (req: RemotingCommand): Promise<RemotingCommand> => {
     const h = decodeHeader(ACK_HEADER, req.extFields);
-    this.requireTopic(h.topic);
-    const ps = this.broker.popService;
-    const r: AckResult = h.deadLetter ? await ps.forwardToDeadLetter(h.consumerGroup, h.extraInfo) : ps.ack(h.consumerGroup, h.extraInfo);
+    const c = this.d.consume;
+    const r: AckResult = h.deadLetter ? await c.forwardToDeadLetter(h.consumerGroup, h.topic, h.extraInfo) : c.ack(h.consumerGroup, h.topic, h.extraInfo);
     if (r === 'OK') return createResponse(ResponseCode.SUCCESS);
     return failed(r);
   };
 
   readonly changeInvisibleTime = (req: RemotingCommand): RemotingCommand => {
     const h = decodeHeader(CHANGE_HEADER, req.extFields);
-    this.requireTopic(h.topic);
-    if (h.invisibleTime < 0) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `invisibleTime must not be negative, got ${h.invisibleTime}`);
-    const r = this.broker.popService.changeInvisibleTime(h.consumerGroup, h.extraInfo, h.invisibleTime);
+    const r = this.d.consume.changeInvisibleTime(h.consumerGroup, h.topic, h.extraInfo, h.invisibleTime);
     if (typeof r === 'string') return failed(r);
     return createResponse(ResponseCode.SUCCESS, undefined, {
       extraInfo: r.handle,
@@ -202,12 +194,6 @@ export class PopMessageProcessor {
       reviveQid: 0,
     });
   };
-
-  private requireTopic(topic: string): void {
-    if (!this.broker.topicConfigManager.selectTopicConfig(topic)) {
-      throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist, apply first please!`);
-    }
-  }
 }
 
 function failed(r: AckResult): RemotingCommand {

@@ -1,50 +1,97 @@
-// Which processor answers which request code on the broker's remoting server.
-import { RequestCode, type RemotingServer } from '../../remoting/index.js';
-import type { BrokerController } from '../broker-controller.js';
+// The broker's dispatch table: every remoting request code it answers and the handler that
+// answers it, one hop from here. Processors get the services and parts they need; none sees the
+// controller.
+import { RequestCode, type RemotingServer, type RequestProcessor } from '../../remoting/index.js';
+import type { BrokerParts } from '../broker-parts.js';
+import type { BrokerServices } from '../service/broker-services.js';
 import { AdminBrokerProcessor } from './admin-broker-processor.js';
+import { AdminMessageProcessor } from './admin-message-processor.js';
+import { AdminStatsProcessor } from './admin-stats-processor.js';
 import { ClientManageProcessor } from './client-manage-processor.js';
 import { ConsumerManageProcessor } from './consumer-manage-processor.js';
 import { EndTransactionProcessor } from './end-transaction-processor.js';
 import { LockProcessor } from './lock-processor.js';
-import { RecallMessageProcessor } from './recall-message-processor.js';
 import { PopMessageProcessor } from './pop-message-processor.js';
-import { PullMessageProcessor } from './pull-message-processor.js';
+import { PullMessageProcessor, type PullProcessorDeps } from './pull-message-processor.js';
+import { RecallMessageProcessor } from './recall-message-processor.js';
+import { SendBackProcessor } from './send-back-processor.js';
 import { SendMessageProcessor } from './send-message-processor.js';
 
-/** Registers every processor; returns the pull processor (long polling wakes it). */
-export function registerProcessors(b: BrokerController, server: RemotingServer): PullMessageProcessor {
-  const send = new SendMessageProcessor(b);
-  server.registerProcessor(RequestCode.SEND_MESSAGE, send.process);
-  server.registerProcessor(RequestCode.SEND_MESSAGE_V2, send.process);
-  server.registerProcessor(RequestCode.SEND_BATCH_MESSAGE, send.process);
-  server.registerProcessor(RequestCode.CONSUMER_SEND_MSG_BACK, b.sendBack.process);
+export type DispatchTable = ReadonlyArray<readonly [code: number, handler: RequestProcessor]>;
 
-  const pull = new PullMessageProcessor(b);
-  server.registerProcessor(RequestCode.PULL_MESSAGE, pull.process);
+export interface BrokerProcessors {
+  table: DispatchTable;
+  /** Long polling re-runs held pulls through it. */
+  pull: PullMessageProcessor;
+  pop: PopMessageProcessor;
+}
 
-  const clients = new ClientManageProcessor(b);
-  server.registerProcessor(RequestCode.HEART_BEAT, clients.heartbeat);
-  server.registerProcessor(RequestCode.UNREGISTER_CLIENT, clients.unregisterClient);
-  server.registerProcessor(RequestCode.CHECK_CLIENT_CONFIG, clients.checkClientConfig);
+export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: PullProcessorDeps['hold']): BrokerProcessors {
+  const send = new SendMessageProcessor(s.sends);
+  const sendBack = new SendBackProcessor(s.retries);
+  const pull = new PullMessageProcessor({ pulls: s.pulls, offsets: s.offsets, consumers: parts.consumerManager, config: parts.config, hold });
+  const pop = new PopMessageProcessor({ consume: s.popConsume, pops: s.pops, topics: parts.topicConfigManager, store: parts.store, offsets: parts.consumerOffsetManager });
+  const clients = new ClientManageProcessor(parts);
+  const consumers = new ConsumerManageProcessor(parts.consumerManager, s.offsets);
+  const endTx = new EndTransactionProcessor(s.endTransactions);
+  const recall = new RecallMessageProcessor(s.recalls);
+  const locks = new LockProcessor(parts);
+  const admin = new AdminBrokerProcessor(parts);
+  const stats = new AdminStatsProcessor(parts);
+  const messages = new AdminMessageProcessor(parts);
+  const table: DispatchTable = [
+    [RequestCode.SEND_MESSAGE, send.process],
+    [RequestCode.SEND_MESSAGE_V2, send.process],
+    [RequestCode.SEND_BATCH_MESSAGE, send.process],
+    [RequestCode.CONSUMER_SEND_MSG_BACK, sendBack.process],
+    [RequestCode.PULL_MESSAGE, pull.process],
+    [RequestCode.POP_MESSAGE, pop.popMessage],
+    [RequestCode.ACK_MESSAGE, pop.ackMessage],
+    [RequestCode.CHANGE_MESSAGE_INVISIBLETIME, pop.changeInvisibleTime],
+    [RequestCode.END_TRANSACTION, endTx.process],
+    [RequestCode.RECALL_MESSAGE, recall.process],
+    [RequestCode.HEART_BEAT, clients.heartbeat],
+    [RequestCode.UNREGISTER_CLIENT, clients.unregisterClient],
+    [RequestCode.CHECK_CLIENT_CONFIG, clients.checkClientConfig],
+    [RequestCode.GET_CONSUMER_LIST_BY_GROUP, consumers.getConsumerListByGroup],
+    [RequestCode.UPDATE_CONSUMER_OFFSET, consumers.updateConsumerOffset],
+    [RequestCode.QUERY_CONSUMER_OFFSET, consumers.queryConsumerOffset],
+    [RequestCode.GET_MAX_OFFSET, consumers.getMaxOffset],
+    [RequestCode.GET_MIN_OFFSET, consumers.getMinOffset],
+    [RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, consumers.searchOffsetByTimestamp],
+    [RequestCode.GET_EARLIEST_MSG_STORETIME, consumers.getEarliestMsgStoretime],
+    [RequestCode.LOCK_BATCH_MQ, locks.lockBatch],
+    [RequestCode.UNLOCK_BATCH_MQ, locks.unlockBatch],
+    [RequestCode.UPDATE_AND_CREATE_TOPIC, admin.updateAndCreateTopic],
+    [RequestCode.DELETE_TOPIC_IN_BROKER, admin.deleteTopic],
+    [RequestCode.GET_ALL_TOPIC_CONFIG, admin.getAllTopicConfig],
+    [RequestCode.GET_TOPIC_CONFIG, admin.getTopicConfig],
+    [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, admin.updateAndCreateSubscriptionGroup],
+    [RequestCode.DELETE_SUBSCRIPTIONGROUP, admin.deleteSubscriptionGroup],
+    [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, admin.getAllSubscriptionGroup],
+    [RequestCode.GET_BROKER_CONFIG, admin.getBrokerConfig],
+    [RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, admin.getSystemTopicList],
+    [RequestCode.GET_TOPIC_STATS_INFO, stats.getTopicStatsInfo],
+    [RequestCode.GET_CONSUME_STATS, stats.getConsumeStats],
+    [RequestCode.GET_BROKER_RUNTIME_INFO, stats.getBrokerRuntimeInfo],
+    [RequestCode.GET_CONSUMER_CONNECTION_LIST, stats.getConsumerConnectionList],
+    [RequestCode.GET_PRODUCER_CONNECTION_LIST, stats.getProducerConnectionList],
+    [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, stats.queryTopicConsumeByWho],
+    [RequestCode.GET_ALL_CONSUMER_OFFSET, stats.getAllConsumerOffset],
+    [RequestCode.GET_ALL_DELAY_OFFSET, stats.getAllDelayOffset],
+    [RequestCode.QUERY_MESSAGE, messages.queryMessage],
+    [RequestCode.VIEW_MESSAGE_BY_ID, messages.viewMessageById],
+  ];
+  return { table, pull, pop };
+}
 
-  const consumers = new ConsumerManageProcessor(b);
-  server.registerProcessor(RequestCode.GET_CONSUMER_LIST_BY_GROUP, consumers.getConsumerListByGroup);
-  server.registerProcessor(RequestCode.UPDATE_CONSUMER_OFFSET, consumers.updateConsumerOffset);
-  server.registerProcessor(RequestCode.QUERY_CONSUMER_OFFSET, consumers.queryConsumerOffset);
-  server.registerProcessor(RequestCode.GET_MAX_OFFSET, consumers.getMaxOffset);
-  server.registerProcessor(RequestCode.GET_MIN_OFFSET, consumers.getMinOffset);
-  server.registerProcessor(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, consumers.searchOffsetByTimestamp);
-  server.registerProcessor(RequestCode.GET_EARLIEST_MSG_STORETIME, consumers.getEarliestMsgStoretime);
-
-  server.registerProcessor(RequestCode.END_TRANSACTION, new EndTransactionProcessor(b).process);
-
-  server.registerProcessor(RequestCode.RECALL_MESSAGE, new RecallMessageProcessor(b).process);
-  new PopMessageProcessor(b).register(server);
-
-  const locks = new LockProcessor(b);
-  server.registerProcessor(RequestCode.LOCK_BATCH_MQ, locks.lockBatch);
-  server.registerProcessor(RequestCode.UNLOCK_BATCH_MQ, locks.unlockBatch);
-
-  new AdminBrokerProcessor(b).register(server);
-  return pull;
+/** Registers the table on the server; a code listed twice is a programming error. */
+export function registerProcessors(server: RemotingServer, p: BrokerProcessors): void {
+  const seen = new Set<number>();
+  for (const [code, handler] of p.table) {
+    if (seen.has(code)) throw new Error(`request code ${code} is listed twice in the broker's dispatch table`);
+    seen.add(code);
+    server.registerProcessor(code, handler);
+  }
+  server.onChannelClose(p.pop.onChannelClose);
 }

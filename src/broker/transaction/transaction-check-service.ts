@@ -9,8 +9,9 @@ import { getPropertyFromString } from '../../common/message-properties.js';
 import { createMessageId } from '../../common/msg-id.js';
 import { setPropertyInString } from '../../common/property-edit.js';
 import { createRequest, RequestCode } from '../../remoting/index.js';
-import { GetMessageStatus } from '../../store/index.js';
-import type { BrokerController } from '../broker-controller.js';
+import { GetMessageStatus, type MessageStore } from '../../store/index.js';
+import type { ProducerManager } from '../clients/producer-manager.js';
+import type { TopicConfigManager } from '../topic-config-manager.js';
 import type { TransactionalMessageService } from './transactional-message-service.js';
 import { assertStored, restoreInput } from '../restore-message.js';
 
@@ -23,12 +24,21 @@ export interface TransactionCheckConfig {
   transactionCheckMax: number;
 }
 
+export interface TransactionCheckDeps {
+  brokerName: string;
+  store: MessageStore;
+  topics: TopicConfigManager;
+  producers: ProducerManager;
+  /** Told of every check-back (the gRPC proxy forwards them over Telemetry). */
+  listeners: readonly ((half: MessageRecord, realTopic: string) => void)[];
+}
+
 export class TransactionCheckService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly broker: BrokerController,
+    private readonly d: TransactionCheckDeps,
     private readonly tms: TransactionalMessageService,
     private readonly cfg: TransactionCheckConfig,
     private readonly logger: Logger,
@@ -52,7 +62,7 @@ export class TransactionCheckService {
   }
 
   private async scan(): Promise<void> {
-    const store = this.broker.store;
+    const store = this.d.store;
     await this.tms.catchUpOps();
     let offset = this.tms.halfOffset;
     const end = store.getMaxOffsetInQueue(HALF, 0);
@@ -95,24 +105,24 @@ export class TransactionCheckService {
   /** Re-appends the half message so the cursor can move on; returns the copy as stored. */
   private async putBack(m: MessageRecord, times: number): Promise<MessageRecord | undefined> {
     const msg = restoreInput(m, { topic: HALF, queueId: 0, properties: setPropertyInString(m.properties, MessageConst.PROPERTY_TRANSACTION_CHECK_TIMES, String(times)) });
-    const r = assertStored(await this.broker.store.putMessage(msg), 're-append of half message');
+    const r = assertStored(await this.d.store.putMessage(msg), 're-append of half message');
     return { ...m, properties: msg.properties, queueOffset: r.queueOffset, commitLogOffset: r.wroteOffset };
   }
 
   private async discard(m: MessageRecord): Promise<void> {
     const topic = TopicValidator.RMQ_SYS_TRANS_CHECK_MAX_TIME_TOPIC;
-    this.broker.topicConfigManager.createTopicIfAbsent(topic, 1);
-    assertStored(await this.broker.store.putMessage(restoreInput(m, { topic, queueId: 0, properties: m.properties })), 'discard of half message');
+    this.d.topics.createTopicIfAbsent(topic, 1);
+    assertStored(await this.d.store.putMessage(restoreInput(m, { topic, queueId: 0, properties: m.properties })), 'discard of half message');
     this.logger.warn({ halfOffset: m.queueOffset }, 'half message checked transactionCheckMax times; discarded');
   }
 
   /** Oneway CHECK_TRANSACTION_STATE to a live producer of the message's group, body = the message as its real topic. */
   private sendCheck(m: MessageRecord): void {
     const group = getPropertyFromString(m.properties, MessageConst.PROPERTY_PRODUCER_GROUP) ?? '';
-    const ch = this.broker.producerManager.getAvailableChannel(group);
+    const ch = this.d.producers.getAvailableChannel(group);
     const realTopic = getPropertyFromString(m.properties, MessageConst.PROPERTY_REAL_TOPIC) ?? m.topic;
     const realQid = Number(getPropertyFromString(m.properties, MessageConst.PROPERTY_REAL_QUEUE_ID) ?? 0);
-    for (const l of this.broker.transactionCheckListeners) l(m, realTopic);
+    for (const l of this.d.listeners) l(m, realTopic);
     if (!ch) {
       this.logger.debug({ group }, 'no live producer to check back a transaction');
       return;
@@ -130,7 +140,7 @@ export class TransactionCheckService {
           msgId: uniq,
           transactionId: uniq,
           offsetMsgId,
-          bname: this.broker.config.brokerName,
+          bname: this.d.brokerName,
         },
         body,
       ),

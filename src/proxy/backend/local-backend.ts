@@ -1,11 +1,12 @@
-// ProxyBackend over a BrokerController in the same process: thin delegation, the behaviour the
-// activities had when they called the broker directly.
-import { javaStringHashCode } from '../../common/tag-hash.js';
+// ProxyBackend over a BrokerController in the same process: each call goes to the broker's
+// service layer, the same use cases the remoting processors call, so both protocols get the same
+// checks, filters, status mapping and hooks. Refusals are BrokerErrors, mapped to gRPC codes by
+// the one table in grpc-code.ts (as the remote backend's are).
 import { decodeRecord, type BrokerController, type SubscriptionGroupConfig, type TopicConfig } from '../../broker/index.js';
-import { buildSubscriptionData, isMatchedByTagsCode } from '../../broker/clients/subscription-data.js';
+import { buildSubscriptionData } from '../../broker/clients/subscription-data.js';
 import { TransactionConst } from '../../broker/transaction/transaction-const.js';
-import { PutMessageStatus, type MessageInput } from '../../store/index.js';
-import { Code, ProxyError } from '../grpc-code.js';
+import { BrokerError, ResponseCode } from '../../remoting/index.js';
+import { PutMessageStatus } from '../../store/index.js';
 import {
   BackendSendStatus,
   type AckResult,
@@ -21,11 +22,7 @@ import {
   type TransactionCheckListener,
 } from './proxy-backend.js';
 
-const MAX_PULL_BATCH = 32;
-
 export class LocalBackend implements ProxyBackend {
-  private roundRobin = 0;
-
   constructor(readonly broker: BrokerController) {}
 
   get brokerName(): string {
@@ -58,45 +55,41 @@ export class LocalBackend implements ProxyBackend {
   }
 
   async sendMessage(req: BackendSendRequest): Promise<BackendSendResult> {
-    const b = this.broker;
-    const tc = b.topicConfigManager.selectTopicConfig(req.topic);
-    if (!tc) throw new ProxyError(Code.TOPIC_NOT_FOUND, `topic ${req.topic} not found`);
-    const writeQueues = Math.max(1, tc.writeQueueNums);
-    const queueId = req.messageGroup ? Math.abs(javaStringHashCode(req.messageGroup)) % writeQueues : this.roundRobin++ % writeQueues;
-    const msg: MessageInput = {
+    const r = await this.broker.services.sends.send({
+      protocol: 'grpc',
+      // 5.x producers have no group; transaction check-backs address the topic instead.
+      producerGroup: req.topic,
       topic: req.topic,
-      queueId,
-      flag: 0,
+      queueId: -1,
+      messageGroup: req.messageGroup,
       body: req.body,
-      properties: req.properties + `CLUSTER\u0001${b.config.brokerClusterName}\u0002`,
+      properties: req.properties,
+      flag: 0,
       sysFlag: req.sysFlag,
       bornTimestamp: req.bornTimestamp,
       bornHost: req.bornHost,
-      storeHost: b.storeHost,
       reconsumeTimes: 0,
-      preparedTransactionOffset: 0,
-    };
-    const routed = b.messageRouter.route(msg, req.topic);
-    const r = await b.store.putMessage(msg);
-    b.stats.recordPut(req.topic, r);
-    if (r.status !== PutMessageStatus.PUT_OK && r.status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) {
-      const code = r.status === PutMessageStatus.FLUSH_SLAVE_TIMEOUT ? Code.SLAVE_PERSISTENCE_TIMEOUT : Code.INTERNAL_SERVER_ERROR;
-      throw new ProxyError(code, `store refused the message: ${String(r.status)} ${r.remark ?? ''}`.trim());
-    }
+      client: `${req.bornHost.address}:${req.bornHost.port}`,
+    });
+    const status = r.put.status;
+    // Stored, but a replica did not confirm: the 5.x client hears it as an error code.
+    if (status !== PutMessageStatus.PUT_OK && status !== PutMessageStatus.FLUSH_DISK_TIMEOUT) throw new BrokerError(r.mapped.code, r.mapped.remark ?? String(status));
     return {
-      status: r.status === PutMessageStatus.FLUSH_DISK_TIMEOUT ? BackendSendStatus.FLUSH_DISK_TIMEOUT : BackendSendStatus.SEND_OK,
-      queueId,
-      queueOffset: r.queueOffset,
-      commitLogOffset: r.wroteOffset,
-      msgId: r.msgId,
-      recallHandle: routed.recallHandle,
-      brokerName: b.config.brokerName,
+      status: status === PutMessageStatus.FLUSH_DISK_TIMEOUT ? BackendSendStatus.FLUSH_DISK_TIMEOUT : BackendSendStatus.SEND_OK,
+      queueId: r.queueId,
+      queueOffset: r.put.queueOffset,
+      commitLogOffset: r.put.wroteOffset,
+      msgId: r.put.msgId,
+      recallHandle: r.recallHandle,
+      brokerName: this.brokerName,
     };
   }
 
-  async pop(req: BackendPopRequest, signal?: AbortSignal): Promise<PoppedMessage[]> {
+  pop(req: BackendPopRequest, signal?: AbortSignal): Promise<PoppedMessage[]> {
     const sub = buildSubscriptionData(req.topic, req.filter.expression || '*', req.filter.expressionType);
-    const popped = await this.broker.popService.pop(
+    const consume = this.broker.services.popConsume;
+    consume.checkPop(req.group, req.topic, sub);
+    return consume.pop(
       {
         group: req.group,
         topic: req.topic,
@@ -109,26 +102,26 @@ export class LocalBackend implements ProxyBackend {
         pollTimeMs: req.pollTimeMs,
         maxDeliveryAttempts: req.maxDeliveryAttempts,
       },
+      'grpc',
+      req.clientId,
       signal,
     );
-    if (popped.length > 0) this.broker.stats.recordPull(req.topic, req.group, popped.length, 0);
-    return popped;
   }
 
-  ack(group: string, _topic: string, receiptHandle: string): Promise<AckResult> {
-    return Promise.resolve(this.broker.popService.ack(group, receiptHandle));
+  ack(group: string, topic: string, receiptHandle: string): Promise<AckResult> {
+    return Promise.resolve(this.broker.services.popConsume.ack(group, topic, receiptHandle));
   }
 
-  changeInvisibleTime(group: string, _topic: string, receiptHandle: string, ms: number): Promise<{ handle: string; invisibleUntil: number } | AckResult> {
-    return Promise.resolve(this.broker.popService.changeInvisibleTime(group, receiptHandle, ms));
+  changeInvisibleTime(group: string, topic: string, receiptHandle: string, ms: number): Promise<{ handle: string; invisibleUntil: number } | AckResult> {
+    return Promise.resolve(this.broker.services.popConsume.changeInvisibleTime(group, topic, receiptHandle, ms));
   }
 
-  forwardToDeadLetter(group: string, _topic: string, receiptHandle: string): Promise<AckResult> {
-    return this.broker.popService.forwardToDeadLetter(group, receiptHandle);
+  forwardToDeadLetter(group: string, topic: string, receiptHandle: string): Promise<AckResult> {
+    return this.broker.services.popConsume.forwardToDeadLetter(group, topic, receiptHandle);
   }
 
   async endTransaction(req: BackendEndTransactionRequest): Promise<void> {
-    await this.broker.transactionService.endTransaction({
+    await this.broker.services.endTransactions.end({
       producerGroup: req.producerGroup,
       tranStateTableOffset: req.tranStateTableOffset,
       commitLogOffset: req.commitLogOffset,
@@ -138,36 +131,49 @@ export class LocalBackend implements ProxyBackend {
   }
 
   recallMessage(topic: string, recallHandle: string): Promise<string> {
-    return this.broker.recallMessage(topic, recallHandle);
+    return this.broker.services.recalls.recall(topic, recallHandle);
   }
 
   queryConsumerOffset(group: string, topic: string, queueId: number): Promise<number> {
-    return Promise.resolve(this.broker.consumerOffsetManager.queryOffset(group, topic, queueId));
+    return Promise.resolve(this.broker.services.offsets.queryStored(group, topic, queueId));
   }
 
   commitConsumerOffset(group: string, topic: string, queueId: number, offset: number): Promise<void> {
-    this.broker.consumerOffsetManager.commitOffset(group, topic, queueId, offset);
+    this.broker.services.offsets.commitChecked(group, topic, queueId, offset);
     return Promise.resolve();
   }
 
   getMinOffset(topic: string, queueId: number): Promise<number> {
-    return Promise.resolve(this.broker.store.getMinOffsetInQueue(topic, queueId));
+    return Promise.resolve(this.broker.services.offsets.minOffset(topic, queueId));
   }
 
   getMaxOffset(topic: string, queueId: number): Promise<number> {
-    return Promise.resolve(this.broker.store.getMaxOffsetInQueue(topic, queueId));
+    return Promise.resolve(this.broker.services.offsets.maxOffset(topic, queueId));
   }
 
   searchOffsetByTime(topic: string, queueId: number, timestampMs: number): Promise<number> {
-    return this.broker.store.getOffsetInQueueByTime(topic, queueId, timestampMs);
+    return this.broker.services.offsets.searchByTime(topic, queueId, timestampMs);
   }
 
+  /** The same checks and filters (tag hash and SQL92) as PULL_MESSAGE (issue 11). */
   async getMessage(req: BackendPullRequest): Promise<BackendPullResult> {
     const sub = buildSubscriptionData(req.topic, req.filter.expression || '*', req.filter.expressionType);
-    const n = Math.min(Math.max(1, req.maxNums), MAX_PULL_BATCH);
-    const r = await this.broker.store.getMessage(req.topic, req.queueId, req.offset, n, undefined, (c) => isMatchedByTagsCode(sub, c));
+    const r = await this.broker.services.pulls.pull({
+      protocol: 'grpc',
+      group: req.group,
+      topic: req.topic,
+      queueId: req.queueId,
+      offset: req.offset,
+      maxNums: req.maxNums,
+      sub,
+      client: 'grpc',
+    });
+    if (r.kind === 'ERROR') throw new BrokerError(ResponseCode.SYSTEM_ERROR, r.remark ?? 'pull failed');
     return {
-      messages: r.buffers.map((buf, i) => ({ record: decodeRecord(buf), queueOffset: r.queueOffsets[i] })),
+      messages: r.buffers.map((buf) => {
+        const record = decodeRecord(buf);
+        return { record, queueOffset: record.queueOffset };
+      }),
       nextBeginOffset: r.nextBeginOffset,
     };
   }
@@ -178,7 +184,7 @@ export class LocalBackend implements ProxyBackend {
 
   /** Composes with what is there already, so the broker's remoting pop processor keeps its own view. */
   setClientAlive(fn: (clientId: string) => boolean): void {
-    const ps = this.broker.popService;
+    const ps = this.broker.services.pops;
     const prev = ps.clientAlive;
     ps.clientAlive = (id) => fn(id) || prev(id);
   }
