@@ -8,6 +8,7 @@ import type { ProxyBackend } from './backend/proxy-backend.js';
 import { ClientManager } from './client-manager.js';
 import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
 import { unary } from './grpc-handler.js';
+import { GrpcHooks, type GrpcHook } from './grpc-hooks.js';
 import { getOffset, pullMessage, queryOffset, updateOffset } from './offset-activity.js';
 import { loadMessagingService, RECEIVE_MESSAGE_PATH } from './proto.js';
 import type { ProxyContext } from './proxy-context.js';
@@ -26,11 +27,15 @@ export interface GrpcProxyOptions {
   minInvisibleTimeMsForReceive?: number;
   /** Longest receive long poll, announced to push consumers in their settings (RocketMQ: 20 s). */
   maxLongPollingTimeoutMs?: number;
+  /** Hooks present from the first call on (more can be added with the handle's addHook). */
+  hooks?: readonly GrpcHook[];
 }
 
 export interface GrpcProxyHandle {
   address: string;
   context: ProxyContext;
+  /** Sees every call from now on (contract in grpc-hooks.ts); returns a function that removes it. */
+  addHook(hook: GrpcHook): () => void;
   close(): Promise<void>;
 }
 
@@ -51,6 +56,8 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
     minInvisibleTimeMsForReceive: opts.minInvisibleTimeMsForReceive ?? 10_000,
     maxLongPollingTimeoutMs: opts.maxLongPollingTimeoutMs ?? 20_000,
   };
+  const hooks = new GrpcHooks(ctx.logger);
+  for (const h of opts.hooks ?? []) hooks.add(h);
   backend.setClientAlive((id) => ctx.clients.isAlive(id));
   backend.onTransactionCheck((m, topic, brokerName) => recoverOrphanedTransaction(ctx, m, topic, brokerName));
   const server = new grpc.Server({
@@ -58,7 +65,8 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     // channelz (gRPC's introspection service) is not served here; its per-call bookkeeping is pure cost.
     'grpc.enable_channelz': 0,
-    interceptors: [responseBatchInterceptor(new Set([RECEIVE_MESSAGE_PATH]))],
+    // Hooks last (outermost): they see what handlers write, before batches are expanded.
+    interceptors: [responseBatchInterceptor(new Set([RECEIVE_MESSAGE_PATH])), hooks.interceptor()],
   });
   server.addService(loadMessagingService(), handlers(ctx));
   const host = opts.host ?? '0.0.0.0';
@@ -75,6 +83,7 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
   return {
     address: `${connectHost}:${port}`,
     context: ctx,
+    addHook: (hook) => hooks.add(hook),
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweeper);

@@ -9,6 +9,7 @@ export { LocalBackend } from './backend/local-backend.js';
 export { RemoteBackend } from './backend/remote-backend.js';
 export type { ProxyBackend } from './backend/proxy-backend.js';
 export { Code } from './grpc-code.js';
+export { GrpcHooks, type GrpcHook, type GrpcCallContext, type GrpcCallOutcome, type GrpcRefusal } from './grpc-hooks.js';
 
 /**
  * `apogee proxy`: the gRPC endpoint as a process of its own in front of the brokers the name

@@ -1,0 +1,209 @@
+// Hooks on every gRPC call of the v2 endpoint, unary and streaming alike, through one grpc-js server
+// interceptor (public API): where ACL, trace and metrics attach on the 5.x side.
+//
+// Contract:
+// - `before` runs for each request message, in registration order, with the call's metadata
+//   (`authorization`, `x-mq-date-time`, `x-mq-client-id`, ...) and the decoded request: once for
+//   unary and server-streaming calls, once per command on Telemetry. It is synchronous, as on the
+//   remoting server. It needs the message because RocketMQ checks permissions per resource (the
+//   topic or group named in the request), and the Java proxy runs its auth pipeline per message too.
+// - A refusal answers as the Java proxy does: an apache.rocketmq.v2.Status with the given code
+//   (UNAUTHORIZED, FORBIDDEN, ...) inside the method's response, gRPC status OK. Every v2 response
+//   type has that `status` field, and the 5.x clients turn it into a typed error carrying the code.
+//   Unary and server-streaming calls end right after that one response and the handler never runs;
+//   on Telemetry the refused command is dropped, a TelemetryCommand with the status is written and
+//   the stream stays open (Java does the same). Throwing a ProxyError refuses with its code, a
+//   BrokerError with its code mapped to v2; any other thrown error refuses with
+//   INTERNAL_SERVER_ERROR (fail closed) and is logged.
+// - `after` runs once per call when it ends, with the gRPC status code, the last v2 Status the call
+//   sent (the one that says what happened), how many messages were refused, and the elapsed time.
+//   A call ended by the transport (client cancel, deadline, broken connection, a response that
+//   could not be encoded) reports CANCELLED. Errors thrown by `after` are logged and ignored.
+// - With no hook registered the interceptor hands grpc-js the call unchanged: no wrapper at all.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../common/logger.js';
+import { BrokerError } from '../remoting/index.js';
+import { Code, codeFromRemoting, ProxyError, status as makeStatus, type Status } from './grpc-code.js';
+import { ResponseBatch } from './response-batch.js';
+
+export interface GrpcCallContext {
+  /** Method name, e.g. "SendMessage". */
+  readonly method: string;
+  /** Full path, e.g. "/apache.rocketmq.v2.MessagingService/SendMessage". */
+  readonly path: string;
+  /** The request metadata; always received before `before` runs. */
+  readonly metadata: grpc.Metadata;
+  /** "ip:port" of the client as grpc-js reports it. */
+  readonly peer: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+  /** process.hrtime.bigint() when the call started. */
+  readonly startNs: bigint;
+}
+
+/** What a `before` hook returns to refuse a request: an apache.rocketmq.v2 Code and a message naming the cause. */
+export interface GrpcRefusal {
+  code: number;
+  message: string;
+}
+
+export interface GrpcCallOutcome {
+  /** gRPC status of the call; v2 errors usually travel as OK with a Status in the response. */
+  grpcCode: number;
+  details: string;
+  /** The last apache.rocketmq.v2 Status sent in a response, if any. */
+  status?: Status;
+  /** Request messages refused by a `before` hook. */
+  refused: number;
+}
+
+export interface GrpcHook {
+  /** The same context object is passed to `after`, so a hook may key its own state on it. */
+  before?(ctx: GrpcCallContext, request: unknown): GrpcRefusal | undefined | void;
+  after?(ctx: GrpcCallContext, outcome: GrpcCallOutcome, elapsedNs: bigint): void;
+}
+
+const noop = (): void => {};
+
+function statusIn(m: unknown): Status | undefined {
+  if (m === null || typeof m !== 'object' || Buffer.isBuffer(m)) return undefined;
+  return (m as { status?: Status }).status ?? undefined;
+}
+
+/** The v2 Status carried by a response (or by one of a batch's responses: receive puts it first). */
+function statusOf(message: unknown): Status | undefined {
+  if (!(message instanceof ResponseBatch)) return statusIn(message);
+  for (const r of message.responses) {
+    const s = statusIn(r);
+    if (s) return s;
+  }
+  return undefined;
+}
+
+interface CallState {
+  ctx: { -readonly [K in keyof GrpcCallContext]: GrpcCallContext[K] };
+  status?: Status;
+  refused: number;
+  /** A unary or server-streaming call answered by a refusal: nothing more goes to the handler. */
+  closed: boolean;
+  finished: boolean;
+}
+
+export class GrpcHooks {
+  private hooks: GrpcHook[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  get size(): number {
+    return this.hooks.length;
+  }
+
+  /** Adds a hook after the others, for calls that start from now on; the returned function removes it. */
+  add(hook: GrpcHook): () => void {
+    this.hooks = [...this.hooks, hook];
+    return () => {
+      this.hooks = this.hooks.filter((h) => h !== hook);
+    };
+  }
+
+  /** The server interceptor; put it last in `interceptors` so it sees what handlers write (batches included). */
+  interceptor(): grpc.ServerInterceptor {
+    return (method, call) => {
+      // grpc-js only uses the call interface of what an interceptor returns.
+      if (this.hooks.length === 0) return call as grpc.ServerInterceptingCall;
+      return this.hookedCall(method, call);
+    };
+  }
+
+  private hookedCall(method: grpc.ServerMethodDefinition<unknown, unknown>, call: grpc.ServerInterceptingCallInterface): grpc.ServerInterceptingCall {
+    const hooks = this.hooks;
+    const st: CallState = {
+      ctx: {
+        method: method.path.slice(method.path.lastIndexOf('/') + 1),
+        path: method.path,
+        metadata: new grpc.Metadata(),
+        peer: call.getPeer(),
+        requestStream: method.requestStream,
+        responseStream: method.responseStream,
+        startNs: process.hrtime.bigint(),
+      },
+      refused: 0,
+      closed: false,
+      finished: false,
+    };
+    const self: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (md, nextMd) => {
+            st.ctx.metadata = md;
+            nextMd(md);
+          },
+          onReceiveMessage: (msg, nextMsg) => {
+            if (st.closed) return;
+            const refusal = this.runBefore(hooks, st.ctx, msg);
+            if (refusal === undefined) nextMsg(msg);
+            else this.refuse(st, self, call, refusal);
+          },
+          onReceiveHalfClose: (nextHalfClose) => {
+            if (!st.closed) nextHalfClose();
+          },
+          onCancel: () => this.finish(hooks, st, grpc.status.CANCELLED, 'cancelled'),
+        }),
+      sendMessage: (msg, nextMsg) => {
+        const s = statusOf(msg);
+        if (s) st.status = s;
+        nextMsg(msg);
+      },
+      sendStatus: (status, nextStatus) => {
+        this.finish(hooks, st, status.code, status.details ?? '');
+        nextStatus(status);
+      },
+    });
+    return self;
+  }
+
+  private refuse(st: CallState, self: grpc.ServerInterceptingCall, call: grpc.ServerInterceptingCallInterface, refusal: GrpcRefusal): void {
+    st.refused++;
+    const response = { status: makeStatus(refusal.code, refusal.message) };
+    if (st.ctx.requestStream) {
+      self.sendMessage(response, noop);
+      // The handler's stream asked for a message and will not ask again until it gets one.
+      call.startRead();
+      return;
+    }
+    st.closed = true;
+    self.sendMessage(response, () => self.sendStatus({ code: grpc.status.OK, details: 'OK' }));
+  }
+
+  private runBefore(hooks: readonly GrpcHook[], ctx: GrpcCallContext, request: unknown): GrpcRefusal | undefined {
+    for (const h of hooks) {
+      if (!h.before) continue;
+      try {
+        const r = h.before(ctx, request);
+        if (r) return r;
+      } catch (err) {
+        if (err instanceof ProxyError) return { code: err.code, message: err.message };
+        if (err instanceof BrokerError) return { code: codeFromRemoting(err.code), message: err.remark };
+        this.logger.error({ err, rpc: ctx.method, peer: ctx.peer }, 'gRPC request hook failed');
+        const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        return { code: Code.INTERNAL_SERVER_ERROR, message: `${ctx.method} refused: a request hook failed: ${msg}` };
+      }
+    }
+    return undefined;
+  }
+
+  private finish(hooks: readonly GrpcHook[], st: CallState, grpcCode: number, details: string): void {
+    if (st.finished) return;
+    st.finished = true;
+    const elapsedNs = process.hrtime.bigint() - st.ctx.startNs;
+    const outcome: GrpcCallOutcome = { grpcCode, details, status: st.status, refused: st.refused };
+    for (const h of hooks) {
+      if (!h.after) continue;
+      try {
+        h.after(st.ctx, outcome, elapsedNs);
+      } catch (err) {
+        this.logger.error({ err, rpc: st.ctx.method }, 'gRPC response hook failed');
+      }
+    }
+  }
+}
