@@ -21,7 +21,9 @@ async function queueOf(ctx: ProxyContext, mq: MqRef | undefined): Promise<{ topi
   const named = mq?.broker?.name;
   const b = named ? brokers.find((x) => x.name === named) : brokers[0];
   if (!b) throw new ProxyError(Code.BAD_REQUEST, `broker group ${named ?? '(none)'} does not serve topic ${tc.topicName}`);
-  const queueId = mq?.id ?? -1;
+  // proto3 leaves a zero out of the wire: an absent id is queue 0 (the real 5.x client's queue 0
+  // arrived as "queue -1 does not exist" before).
+  const queueId = mq?.id ?? 0;
   if (queueId < 0 || queueId >= b.readQueueNums) throw new ProxyError(Code.BAD_REQUEST, `queue ${queueId} does not exist in topic ${tc.topicName} on ${b.name}`);
   return { topic: tc.topicName, queueId, brokerName: b.name };
 }
