@@ -2,6 +2,13 @@
 import type { Logger } from '../common/logger.js';
 import { bodyCrc } from '../common/crc.js';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../remoting/index.js';
+import {
+  encodeHeader,
+  encodeRegisterBrokerBody,
+  REGISTER_BROKER_HEADER,
+  UNREGISTER_BROKER_HEADER,
+  type TopicConfigSerializeWrapper,
+} from '../remoting/protocol/index.js';
 
 export interface BrokerIdentity {
   clusterName: string;
@@ -20,26 +27,21 @@ export class BrokerOuterAPI {
   ) {}
 
   /** Registers with every name server in parallel; resolves with how many accepted. */
-  async registerBrokerAll(id: BrokerIdentity, topicConfigWrapper: unknown): Promise<number> {
-    const body = Buffer.from(JSON.stringify({ topicConfigSerializeWrapper: topicConfigWrapper, filterServerList: [] }));
-    const crc = bodyCrc(body);
+  async registerBrokerAll(id: BrokerIdentity, topicConfigWrapper: TopicConfigSerializeWrapper): Promise<number> {
+    const body = encodeRegisterBrokerBody(topicConfigWrapper);
+    const header = encodeHeader(REGISTER_BROKER_HEADER, {
+      brokerName: id.brokerName,
+      brokerAddr: id.brokerAddr,
+      clusterName: id.clusterName,
+      haServerAddr: id.haServerAddr,
+      brokerId: id.brokerId,
+      heartbeatTimeoutMillis: id.heartbeatTimeoutMillis,
+      compressed: false,
+      bodyCrc32: bodyCrc(body),
+    });
     const results = await Promise.allSettled(
       this.namesrvAddrs.map(async (addr) => {
-        const req = createRequest(
-          RequestCode.REGISTER_BROKER,
-          {
-            brokerName: id.brokerName,
-            brokerAddr: id.brokerAddr,
-            clusterName: id.clusterName,
-            haServerAddr: id.haServerAddr,
-            brokerId: id.brokerId,
-            heartbeatTimeoutMillis: id.heartbeatTimeoutMillis,
-            compressed: false,
-            bodyCrc32: crc,
-          },
-          body,
-        );
-        const resp = await this.client.invoke(addr, req, 6000);
+        const resp = await this.client.invoke(addr, createRequest(RequestCode.REGISTER_BROKER, header, body), 6000);
         if (resp.code !== ResponseCode.SUCCESS) throw new Error(`namesrv ${addr} refused registration: ${resp.code} ${resp.remark ?? ''}`);
       }),
     );
@@ -52,19 +54,12 @@ export class BrokerOuterAPI {
   }
 
   async unregisterBrokerAll(id: BrokerIdentity): Promise<void> {
-    await Promise.allSettled(
-      this.namesrvAddrs.map((addr) =>
-        this.client.invoke(
-          addr,
-          createRequest(RequestCode.UNREGISTER_BROKER, {
-            brokerName: id.brokerName,
-            brokerAddr: id.brokerAddr,
-            clusterName: id.clusterName,
-            brokerId: id.brokerId,
-          }),
-          3000,
-        ),
-      ),
-    );
+    const header = encodeHeader(UNREGISTER_BROKER_HEADER, {
+      brokerName: id.brokerName,
+      brokerAddr: id.brokerAddr,
+      clusterName: id.clusterName,
+      brokerId: id.brokerId,
+    });
+    await Promise.allSettled(this.namesrvAddrs.map((addr) => this.client.invoke(addr, createRequest(RequestCode.UNREGISTER_BROKER, header), 3000)));
   }
 }

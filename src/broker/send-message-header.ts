@@ -1,22 +1,7 @@
-// SEND_MESSAGE (full names) and SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE (single letters a..n) headers.
+// SEND_MESSAGE (full names) and SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE (single letters a..n) headers,
+// decoded with the broker's defaults applied. The schemas are the protocol's.
 import { BrokerError, decodeHeader, parseField, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
-
-const V1 = {
-  producerGroup: { type: 'string', required: true },
-  topic: { type: 'string', required: true },
-  defaultTopic: { type: 'string' },
-  defaultTopicQueueNums: { type: 'int' },
-  queueId: { type: 'int' },
-  sysFlag: { type: 'int' },
-  bornTimestamp: { type: 'long' },
-  flag: { type: 'int' },
-  properties: { type: 'string' },
-  reconsumeTimes: { type: 'int' },
-  unitMode: { type: 'bool' },
-  maxReconsumeTimes: { type: 'int' },
-  batch: { type: 'bool' },
-} as const;
-
+import { SEND_MESSAGE_HEADER } from '../remoting/protocol/send.js';
 
 export interface SendMessageRequestHeader {
   producerGroup: string;
@@ -29,13 +14,17 @@ export interface SendMessageRequestHeader {
   flag: number;
   properties: string;
   reconsumeTimes: number;
+  unitMode: boolean;
   maxReconsumeTimes: number | undefined;
   batch: boolean;
+  /** The broker group the sender meant (V2 `n`, V1 `bname`); informational. */
+  brokerName: string | undefined;
 }
 
 /**
  * The hot path: the V2 header read field by field, with the same rules and error remarks as
- * decodeHeader(V2) (which the tests cover), minus the generic loop and intermediate object.
+ * decodeHeader(SEND_MESSAGE_HEADER_V2) (which the tests hold it to), minus the generic loop and
+ * intermediate object.
  */
 function decodeSendHeaderV2(req: RemotingCommand): SendMessageRequestHeader {
   const x = req.extFields;
@@ -44,6 +33,7 @@ function decodeSendHeaderV2(req: RemotingCommand): SendMessageRequestHeader {
   if (a === undefined) throw missing('a');
   if (b === undefined) throw missing('b');
   const m = x.m;
+  const k = x.k;
   return {
     producerGroup: a,
     topic: b,
@@ -55,8 +45,10 @@ function decodeSendHeaderV2(req: RemotingCommand): SendMessageRequestHeader {
     flag: num(x, 'h', 'int', 0),
     properties: x.i ?? '',
     reconsumeTimes: num(x, 'j', 'int', 0),
+    unitMode: k !== undefined && k.toLowerCase() === 'true',
     maxReconsumeTimes: x.l === undefined || x.l === '' ? undefined : num(x, 'l', 'int', 0),
     batch: m === undefined || m === '' ? req.code === RequestCode.SEND_BATCH_MESSAGE : m.toLowerCase() === 'true',
+    brokerName: x.n,
   };
 }
 
@@ -71,11 +63,11 @@ function num(x: Record<string, string>, name: string, type: 'int' | 'long', dflt
 
 export function decodeSendHeader(req: RemotingCommand): SendMessageRequestHeader {
   if (req.code === RequestCode.SEND_MESSAGE_V2 || req.code === RequestCode.SEND_BATCH_MESSAGE) return decodeSendHeaderV2(req);
-  const h = decodeHeader(V1, req.extFields);
+  const h = decodeHeader(SEND_MESSAGE_HEADER, req.extFields);
   return {
     producerGroup: h.producerGroup,
     topic: h.topic,
-    defaultTopic: h.defaultTopic ?? 'TBW102',
+    defaultTopic: h.defaultTopic || 'TBW102',
     defaultTopicQueueNums: h.defaultTopicQueueNums ?? 4,
     queueId: h.queueId ?? -1,
     sysFlag: h.sysFlag ?? 0,
@@ -83,7 +75,9 @@ export function decodeSendHeader(req: RemotingCommand): SendMessageRequestHeader
     flag: h.flag ?? 0,
     properties: h.properties ?? '',
     reconsumeTimes: h.reconsumeTimes ?? 0,
+    unitMode: h.unitMode ?? false,
     maxReconsumeTimes: h.maxReconsumeTimes,
     batch: h.batch ?? false,
+    brokerName: h.bname,
   };
 }

@@ -1,39 +1,10 @@
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { ConfigPersister } from './config-persister.js';
-import { DataVersion } from './data-version.js';
+import { DataVersion } from '../remoting/protocol/data-version.js';
+import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../remoting/protocol/subscription-group.js';
 
-export interface SubscriptionGroupConfig {
-  groupName: string;
-  consumeEnable: boolean;
-  consumeFromMinEnable: boolean;
-  consumeBroadcastEnable: boolean;
-  consumeMessageOrderly: boolean;
-  retryQueueNums: number;
-  /** Retries before the dead-letter queue (1-16 for users; RocketMQ default 16). */
-  retryMaxTimes: number;
-  brokerId: number;
-  whichBrokerWhenConsumeSlowly: number;
-  notifyConsumerIdsChangedEnable: boolean;
-  /** 5.x retry policy for pop consumers: the delay-level ladder or exponential backoff. */
-  groupRetryPolicy?: { type: 'CUSTOMIZED' | 'EXPONENTIAL'; exponentialRetryPolicy?: { initial: number; max: number; multiplier: number } };
-  attributes?: Record<string, string>;
-}
-
-export function newSubscriptionGroupConfig(groupName: string): SubscriptionGroupConfig {
-  return {
-    groupName,
-    consumeEnable: true,
-    consumeFromMinEnable: true,
-    consumeBroadcastEnable: true,
-    consumeMessageOrderly: false,
-    retryQueueNums: 1,
-    retryMaxTimes: 16,
-    brokerId: 0,
-    whichBrokerWhenConsumeSlowly: 1,
-    notifyConsumerIdsChangedEnable: true,
-  };
-}
+export { newSubscriptionGroupConfig, type SubscriptionGroupConfig };
 
 /** Consumer groups' settings, persisted in config/subscriptionGroup.json. */
 export class SubscriptionGroupManager {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { TopicValidator } from '../common/message-const.js';
 import { ConfigPersister } from './config-persister.js';
-import { DataVersion } from './data-version.js';
+import { DataVersion } from '../remoting/protocol/data-version.js';
 import { newTopicConfig, PermName, type TopicConfig } from './topic-config.js';
 
 export interface TopicConfigManagerOptions {

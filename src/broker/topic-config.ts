@@ -1,44 +1,9 @@
-// TopicConfig and the permission bits, as RocketMQ has them, plus topic-name validation.
+// Topic and group naming rules (RocketMQ TopicValidator), next to the TopicConfig they guard.
 import { MixAll, TopicValidator } from '../common/message-const.js';
 
-import { PermName } from '../common/route-data.js';
-
-export { PermName };
-
-export function isReadable(perm: number): boolean {
-  return (perm & PermName.PERM_READ) !== 0;
-}
-export function isWriteable(perm: number): boolean {
-  return (perm & PermName.PERM_WRITE) !== 0;
-}
-export function permToString(perm: number): string {
-  return `${isReadable(perm) ? 'R' : '-'}${isWriteable(perm) ? 'W' : '-'}${perm & PermName.PERM_INHERIT ? 'X' : '-'}`;
-}
-
-export interface TopicConfig {
-  topicName: string;
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  topicFilterType: 'SINGLE_TAG' | 'MULTI_TAG';
-  topicSysFlag: number;
-  order: boolean;
-  /** 5.x attributes, e.g. "+message.type" = NORMAL | FIFO | DELAY | TRANSACTION | MIXED. */
-  attributes: Record<string, string>;
-}
-
-export function newTopicConfig(topicName: string, queueNums: number, perm: number = PermName.PERM_READ | PermName.PERM_WRITE): TopicConfig {
-  return {
-    topicName,
-    readQueueNums: queueNums,
-    writeQueueNums: queueNums,
-    perm,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-    attributes: {},
-  };
-}
+// The wire types are the protocol's; this file adds the broker's naming rules.
+export { isReadable, isWriteable, PermName, permToString } from '../remoting/protocol/route.js';
+export { newTopicConfig, type TopicConfig, type TopicFilterType } from '../remoting/protocol/topic-config.js';
 
 const TOPIC_RE = /^[%|a-zA-Z0-9_-]+$/;
 export const TOPIC_MAX_LENGTH = 127;

@@ -3,6 +3,18 @@
 import { decodeMessages } from '../common/message-codec.js';
 import { decodeMessageId } from '../common/msg-id.js';
 import { bodyOf, RequestCode, type ExtInput } from '../remoting/index.js';
+import {
+  DELETE_SUBSCRIPTIONGROUP_HEADER,
+  DELETE_TOPIC_IN_NAMESRV_HEADER,
+  encodeHeader,
+  GET_CONSUME_STATS_HEADER,
+  CONSUMER_GROUP_HEADER,
+  QUERY_MESSAGE_HEADER,
+  TOPIC_HEADER,
+  UPDATE_AND_CREATE_TOPIC_HEADER,
+  VIEW_MESSAGE_BY_ID_HEADER,
+  type SubscriptionGroupUpdate,
+} from '../remoting/protocol/index.js';
 import { MQClientError } from './client-error.js';
 import type { ClientOptions } from './client-options.js';
 import { toMessageExt, type MessageExt, type MessageQueue } from './message.js';
@@ -20,21 +32,7 @@ export interface CreateTopicOptions {
 }
 
 /** Java SubscriptionGroupConfig; fields left out take the broker's defaults. */
-export interface SubscriptionGroupConfig {
-  groupName: string;
-  consumeEnable?: boolean;
-  consumeFromMinEnable?: boolean;
-  consumeBroadcastEnable?: boolean;
-  consumeMessageOrderly?: boolean;
-  retryQueueNums?: number;
-  retryMaxTimes?: number;
-  brokerId?: number;
-  whichBrokerWhenConsumeSlowly?: number;
-  notifyConsumerIdsChangedEnable?: boolean;
-  groupSysFlag?: number;
-  consumeTimeoutMinute?: number;
-  attributes?: Record<string, string>;
-}
+export type SubscriptionGroupConfig = SubscriptionGroupUpdate;
 
 export class AdminClient {
   readonly api: MQClientAPIImpl;
@@ -89,7 +87,7 @@ export class AdminClient {
   // ---- topics ----
 
   async createTopic(brokerAddrOrCluster: string, topic: string, o: CreateTopicOptions = {}): Promise<void> {
-    const ext: ExtInput = {
+    const ext = encodeHeader(UPDATE_AND_CREATE_TOPIC_HEADER, {
       topic,
       defaultTopic: 'TBW102',
       readQueueNums: o.readQueueNums ?? 8,
@@ -99,7 +97,7 @@ export class AdminClient {
       topicSysFlag: o.topicSysFlag ?? 0,
       order: o.order ?? false,
       attributes: o.attributes ? Object.entries(o.attributes).map(([k, v]) => `${k}=${v}`).join(',') : undefined,
-    };
+    });
     for (const addr of await this.resolveBrokers(brokerAddrOrCluster)) {
       await this.api.invokeOk(addr, RequestCode.UPDATE_AND_CREATE_TOPIC, ext);
     }
@@ -108,10 +106,10 @@ export class AdminClient {
   /** DELETE_TOPIC_IN_BROKER on the brokers, then DELETE_TOPIC_IN_NAMESRV. */
   async deleteTopic(brokerAddrOrCluster: string, topic: string): Promise<void> {
     for (const addr of await this.resolveBrokers(brokerAddrOrCluster)) {
-      await this.api.invokeOk(addr, RequestCode.DELETE_TOPIC_IN_BROKER, { topic });
+      await this.api.invokeOk(addr, RequestCode.DELETE_TOPIC_IN_BROKER, encodeHeader(TOPIC_HEADER, { topic }));
     }
     const clusterName = /:\d+$/.test(brokerAddrOrCluster) ? undefined : brokerAddrOrCluster;
-    await this.api.invokeNamesrvOk(RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic, clusterName });
+    await this.api.invokeNamesrvOk(RequestCode.DELETE_TOPIC_IN_NAMESRV, encodeHeader(DELETE_TOPIC_IN_NAMESRV_HEADER, { topic, clusterName }));
   }
 
   // ---- subscription groups ----
@@ -125,7 +123,7 @@ export class AdminClient {
 
   async deleteSubscriptionGroup(brokerAddrOrCluster: string, groupName: string, cleanOffset = false): Promise<void> {
     for (const addr of await this.resolveBrokers(brokerAddrOrCluster)) {
-      await this.api.invokeOk(addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName, cleanOffset });
+      await this.api.invokeOk(addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, encodeHeader(DELETE_SUBSCRIPTIONGROUP_HEADER, { groupName, cleanOffset }));
     }
   }
 
@@ -157,11 +155,11 @@ export class AdminClient {
   // ---- broker admin views (bodies parsed as the broker sends them) ----
 
   async getTopicStatsInfo(brokerAddr: string, topic: string): Promise<unknown> {
-    return this.json(brokerAddr, RequestCode.GET_TOPIC_STATS_INFO, { topic }, 'topic stats');
+    return this.json(brokerAddr, RequestCode.GET_TOPIC_STATS_INFO, encodeHeader(TOPIC_HEADER, { topic }), 'topic stats');
   }
 
   async getConsumeStats(brokerAddr: string, consumerGroup: string, topic?: string): Promise<unknown> {
-    return this.json(brokerAddr, RequestCode.GET_CONSUME_STATS, { consumerGroup, topic }, 'consume stats');
+    return this.json(brokerAddr, RequestCode.GET_CONSUME_STATS, encodeHeader(GET_CONSUME_STATS_HEADER, { consumerGroup, topic }), 'consume stats');
   }
 
   async getBrokerRuntimeInfo(brokerAddr: string): Promise<unknown> {
@@ -169,7 +167,7 @@ export class AdminClient {
   }
 
   async getConsumerConnectionList(brokerAddr: string, consumerGroup: string): Promise<unknown> {
-    return this.json(brokerAddr, RequestCode.GET_CONSUMER_CONNECTION_LIST, { consumerGroup }, 'consumer connection list');
+    return this.json(brokerAddr, RequestCode.GET_CONSUMER_CONNECTION_LIST, encodeHeader(CONSUMER_GROUP_HEADER, { consumerGroup }), 'consumer connection list');
   }
 
   /**
@@ -182,14 +180,11 @@ export class AdminClient {
     for (const b of route.brokerDatas) {
       const addr = b.brokerAddrs['0'];
       if (!addr) continue;
-      const r = await this.api.invokeOk(addr, RequestCode.QUERY_MESSAGE, {
-        topic,
-        key,
-        maxNum,
-        beginTimestamp,
-        endTimestamp,
-        _UNIQUE_KEY_QUERY: uniqKey,
-      });
+      const r = await this.api.invokeOk(
+        addr,
+        RequestCode.QUERY_MESSAGE,
+        encodeHeader(QUERY_MESSAGE_HEADER, { topic, key, maxNum, beginTimestamp, endTimestamp, _UNIQUE_KEY_QUERY: uniqKey }),
+      );
       for (const rec of decodeMessages(bodyOf(r), { checkCrc: false, copyBody: true })) out.push(toMessageExt(rec, b.brokerName));
     }
     return out;
@@ -199,7 +194,7 @@ export class AdminClient {
   async viewMessage(offsetMsgId: string): Promise<MessageExt> {
     const id = decodeMessageId(offsetMsgId);
     const addr = id.address.includes(':') ? `[${id.address}]:${id.port}` : `${id.address}:${id.port}`;
-    const r = await this.api.invokeOk(addr, RequestCode.VIEW_MESSAGE_BY_ID, { offset: id.offset });
+    const r = await this.api.invokeOk(addr, RequestCode.VIEW_MESSAGE_BY_ID, encodeHeader(VIEW_MESSAGE_BY_ID_HEADER, { offset: id.offset }));
     const recs = decodeMessages(bodyOf(r), { checkCrc: false, copyBody: true });
     if (recs.length === 0) throw new MQClientError(`no message at ${offsetMsgId}`);
     return toMessageExt(recs[0], '');

@@ -10,27 +10,31 @@ import {
   type ExtInput,
   type RemotingCommand,
 } from '../remoting/index.js';
+import {
+  CONSUMER_GROUP_HEADER,
+  CONSUMER_SEND_MSG_BACK_HEADER,
+  decodeHeader,
+  encodeHeader,
+  END_TRANSACTION_HEADER,
+  OFFSET_RESPONSE_HEADER,
+  PULL_MESSAGE_HEADER,
+  PULL_MESSAGE_RESPONSE_HEADER,
+  QUERY_CONSUMER_OFFSET_HEADER,
+  SEARCH_OFFSET_HEADER,
+  TOPIC_QUEUE_HEADER,
+  TOPIC_ROUTE_HEADER,
+  UNREGISTER_CLIENT_HEADER,
+  UPDATE_CONSUMER_OFFSET_HEADER,
+  type EndTransactionRequestHeader,
+  type PullMessageRequestHeader,
+} from '../remoting/protocol/index.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { MQBrokerError, MQClientError } from './client-error.js';
 import { splitNamesrvAddr, type ClientOptions } from './client-options.js';
 import type { MessageQueue } from './message.js';
 import type { TopicRouteData } from './topic-route.js';
 
-export const PullSysFlag = { COMMIT_OFFSET: 1, SUSPEND: 2, SUBSCRIPTION: 4, CLASS_FILTER: 8, LITE_PULL: 16 } as const;
-
-export interface PullMessageRequestHeader {
-  consumerGroup: string;
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  maxMsgNums: number;
-  sysFlag: number;
-  commitOffset: number;
-  suspendTimeoutMillis: number;
-  subscription: string;
-  subVersion: number;
-  expressionType: string;
-}
+export { PullSysFlag, type CheckTransactionStateRequestHeader, type EndTransactionRequestHeader, type PullMessageRequestHeader } from '../remoting/protocol/index.js';
 
 /** The pull response as it came: code, the four offsets, and the raw body of records. */
 export interface RawPullResult {
@@ -95,7 +99,7 @@ export class MQClientAPIImpl {
 
   /** undefined when the name server does not know the topic (TOPIC_NOT_EXIST). */
   async getTopicRouteInfoFromNameServer(topic: string): Promise<TopicRouteData | undefined> {
-    const resp = await this.invokeNamesrv(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic });
+    const resp = await this.invokeNamesrv(RequestCode.GET_ROUTEINFO_BY_TOPIC, encodeHeader(TOPIC_ROUTE_HEADER, { topic }));
     if (resp.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
     if (resp.code !== ResponseCode.SUCCESS) throw new MQBrokerError(resp.code, resp.remark ?? '', 'namesrv');
     const route = parseJson<TopicRouteData>(bodyOf(resp), 'topic route');
@@ -113,22 +117,23 @@ export class MQClientAPIImpl {
   }
 
   async pullMessage(addr: string, h: PullMessageRequestHeader, timeoutMs: number): Promise<RawPullResult> {
-    const resp = await this.remoting.invoke(addr, createRequest(RequestCode.PULL_MESSAGE, h as unknown as ExtInput), timeoutMs);
-    const e = resp.extFields;
+    const resp = await this.remoting.invoke(addr, createRequest(RequestCode.PULL_MESSAGE, encodeHeader(PULL_MESSAGE_HEADER, h)), timeoutMs);
     switch (resp.code) {
       case ResponseCode.SUCCESS:
       case ResponseCode.PULL_NOT_FOUND:
       case ResponseCode.PULL_RETRY_IMMEDIATELY:
-      case ResponseCode.PULL_OFFSET_MOVED:
+      case ResponseCode.PULL_OFFSET_MOVED: {
+        const e = decodeHeader(PULL_MESSAGE_RESPONSE_HEADER, resp.extFields);
         return {
           code: resp.code,
           remark: resp.remark,
-          nextBeginOffset: Number(e.nextBeginOffset),
-          minOffset: Number(e.minOffset),
-          maxOffset: Number(e.maxOffset),
-          suggestWhichBrokerId: Number(e.suggestWhichBrokerId ?? 0),
+          nextBeginOffset: e.nextBeginOffset,
+          minOffset: e.minOffset,
+          maxOffset: e.maxOffset,
+          suggestWhichBrokerId: e.suggestWhichBrokerId ?? 0,
           body: resp.code === ResponseCode.SUCCESS ? bodyOf(resp) : undefined,
         };
+      }
       default:
         throw new MQBrokerError(resp.code, resp.remark ?? '', addr);
     }
@@ -138,37 +143,35 @@ export class MQClientAPIImpl {
   async queryConsumerOffset(addr: string, group: string, mq: MessageQueue): Promise<number> {
     const resp = await this.remoting.invoke(
       addr,
-      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: group, topic: mq.topic, queueId: mq.queueId }),
+      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, encodeHeader(QUERY_CONSUMER_OFFSET_HEADER, { consumerGroup: group, topic: mq.topic, queueId: mq.queueId })),
       this.timeoutMs,
     );
     if (resp.code === ResponseCode.QUERY_NOT_FOUND) return -1;
     if (resp.code !== ResponseCode.SUCCESS) throw new MQBrokerError(resp.code, resp.remark ?? '', addr);
-    return Number(resp.extFields.offset);
+    return offsetOf(resp);
   }
 
   async updateConsumerOffset(addr: string, group: string, mq: MessageQueue, offset: number, oneway: boolean): Promise<void> {
-    const ext = { consumerGroup: group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset };
+    const ext = encodeHeader(UPDATE_CONSUMER_OFFSET_HEADER, { consumerGroup: group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset });
     if (oneway) await this.remoting.invokeOneway(addr, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, ext));
     else await this.invokeOk(addr, RequestCode.UPDATE_CONSUMER_OFFSET, ext);
   }
 
   async getMaxOffset(addr: string, mq: MessageQueue): Promise<number> {
-    const r = await this.invokeOk(addr, RequestCode.GET_MAX_OFFSET, { topic: mq.topic, queueId: mq.queueId });
-    return Number(r.extFields.offset);
+    return offsetOf(await this.invokeOk(addr, RequestCode.GET_MAX_OFFSET, encodeHeader(TOPIC_QUEUE_HEADER, { topic: mq.topic, queueId: mq.queueId })));
   }
 
   async getMinOffset(addr: string, mq: MessageQueue): Promise<number> {
-    const r = await this.invokeOk(addr, RequestCode.GET_MIN_OFFSET, { topic: mq.topic, queueId: mq.queueId });
-    return Number(r.extFields.offset);
+    return offsetOf(await this.invokeOk(addr, RequestCode.GET_MIN_OFFSET, encodeHeader(TOPIC_QUEUE_HEADER, { topic: mq.topic, queueId: mq.queueId })));
   }
 
   async searchOffset(addr: string, mq: MessageQueue, timestamp: number): Promise<number> {
-    const r = await this.invokeOk(addr, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic: mq.topic, queueId: mq.queueId, timestamp });
-    return Number(r.extFields.offset);
+    const ext = encodeHeader(SEARCH_OFFSET_HEADER, { topic: mq.topic, queueId: mq.queueId, timestamp });
+    return offsetOf(await this.invokeOk(addr, RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, ext));
   }
 
   async getConsumerIdListByGroup(addr: string, group: string): Promise<string[]> {
-    const r = await this.invokeOk(addr, RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: group });
+    const r = await this.invokeOk(addr, RequestCode.GET_CONSUMER_LIST_BY_GROUP, encodeHeader(CONSUMER_GROUP_HEADER, { consumerGroup: group }));
     const body = parseJson<{ consumerIdList?: string[] }>(bodyOf(r), 'consumer id list');
     return body.consumerIdList ?? [];
   }
@@ -185,7 +188,7 @@ export class MQClientAPIImpl {
     await this.invokeOk(
       addr,
       RequestCode.CONSUMER_SEND_MSG_BACK,
-      { offset: commitLogOffset, group, delayLevel, originMsgId, originTopic, unitMode: false, maxReconsumeTimes },
+      encodeHeader(CONSUMER_SEND_MSG_BACK_HEADER, { offset: commitLogOffset, group, delayLevel, originMsgId, originTopic, unitMode: false, maxReconsumeTimes }),
       undefined,
       5000,
     );
@@ -206,7 +209,7 @@ export class MQClientAPIImpl {
 
   /** END_TRANSACTION, oneway as the Java client sends it; a non-empty remark carries the local failure. */
   async endTransactionOneway(addr: string, header: EndTransactionRequestHeader, remark?: string): Promise<void> {
-    const cmd = createRequest(RequestCode.END_TRANSACTION, header as unknown as ExtInput);
+    const cmd = createRequest(RequestCode.END_TRANSACTION, encodeHeader(END_TRANSACTION_HEADER, header));
     if (remark) cmd.remark = remark;
     await this.remoting.invokeOneway(addr, cmd);
   }
@@ -216,7 +219,7 @@ export class MQClientAPIImpl {
   }
 
   async unregisterClient(addr: string, clientID: string, producerGroup?: string, consumerGroup?: string): Promise<void> {
-    await this.invokeOk(addr, RequestCode.UNREGISTER_CLIENT, { clientID, producerGroup, consumerGroup });
+    await this.invokeOk(addr, RequestCode.UNREGISTER_CLIENT, encodeHeader(UNREGISTER_CLIENT_HEADER, { clientID, producerGroup, consumerGroup }));
   }
 
   close(): Promise<void> {
@@ -243,31 +246,9 @@ function lockBody(b: LockBatchRequestBody): Buffer {
   );
 }
 
-/** Java EndTransactionRequestHeader; `bname` is the common RPC field brokerName. */
-export interface EndTransactionRequestHeader {
-  topic: string;
-  producerGroup: string;
-  /** The half message's queue offset in RMQ_SYS_TRANS_HALF_TOPIC (the send response's queueOffset). */
-  tranStateTableOffset: number;
-  /** The half message's commit-log offset (from its offsetMsgId). */
-  commitLogOffset: number;
-  /** 8 commit, 12 rollback, 0 unknown. */
-  commitOrRollback: number;
-  fromTransactionCheck: boolean;
-  msgId: string;
-  transactionId?: string;
-  bname?: string;
-}
-
-/** Java CheckTransactionStateRequestHeader, as the broker sends it. */
-export interface CheckTransactionStateRequestHeader {
-  topic?: string;
-  tranStateTableOffset: number;
-  commitLogOffset: number;
-  msgId?: string;
-  transactionId?: string;
-  offsetMsgId?: string;
-  bname?: string;
+/** The offset header of QUERY_CONSUMER_OFFSET, GET_MAX_OFFSET, GET_MIN_OFFSET and SEARCH_OFFSET_BY_TIMESTAMP answers. */
+function offsetOf(resp: RemotingCommand): number {
+  return decodeHeader(OFFSET_RESPONSE_HEADER, resp.extFields).offset;
 }
 
 export function parseJson<T>(body: Buffer, what: string): T {

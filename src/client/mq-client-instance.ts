@@ -6,6 +6,7 @@ import { TopicValidator } from '../common/message-const.js';
 import { decodeMessage } from '../common/message-codec.js';
 import { MessageConst } from '../common/message-const.js';
 import { bodyOf, RequestCode, type RemotingChannel, type RemotingCommand } from '../remoting/index.js';
+import { CHECK_TRANSACTION_STATE_HEADER, decodeHeader } from '../remoting/protocol/index.js';
 import { defaultInstanceName, localIPv4, type ClientOptions } from './client-options.js';
 import { MQClientAPIImpl, type CheckTransactionStateRequestHeader } from './mq-client-api.js';
 import { toMessageExt, type MessageExt, type MessageQueue } from './message.js';
@@ -80,12 +81,13 @@ export class MQClientInstance {
    * its real topic; the producer of its PGROUP answers later with END_TRANSACTION to that broker.
    */
   private checkTransactionState(req: RemotingCommand, ch: RemotingChannel): null {
-    const e = req.extFields;
+    let e: CheckTransactionStateRequestHeader;
     let msg: MessageExt;
     try {
+      e = decodeHeader(CHECK_TRANSACTION_STATE_HEADER, req.extFields);
       msg = toMessageExt(decodeMessage(bodyOf(req), 0, { checkCrc: false }), e.bname ?? '');
     } catch (err) {
-      this.logger.warn({ err }, 'checkTransactionState: cannot decode the message');
+      this.logger.warn({ err }, 'checkTransactionState: cannot decode the request');
       return null;
     }
     const uniq = msg.properties[MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX];
@@ -96,15 +98,7 @@ export class MQClientInstance {
       this.logger.debug({ group }, 'checkTransactionState: no transactional producer of this group here');
       return null;
     }
-    producer.checkTransactionState(ch.remoteAddress, msg, {
-      topic: e.topic,
-      tranStateTableOffset: Number(e.tranStateTableOffset),
-      commitLogOffset: Number(e.commitLogOffset),
-      msgId: e.msgId,
-      transactionId: e.transactionId,
-      offsetMsgId: e.offsetMsgId,
-      bname: e.bname,
-    });
+    producer.checkTransactionState(ch.remoteAddress, msg, e);
     return null;
   }
 

@@ -7,6 +7,7 @@ import { MessageConst, MixAll, TopicValidator } from '../common/message-const.js
 import { MessageSysFlag } from '../common/sys-flag.js';
 import { javaStringHashCode } from '../common/tag-hash.js';
 import { RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
+import { decodeHeader, encodeHeader, SEND_MESSAGE_HEADER_V2, SEND_MESSAGE_RESPONSE_HEADER, toSendHeaderV2 } from '../remoting/protocol/index.js';
 import { MQBrokerError, MQClientError } from './client-error.js';
 import type { ClientOptions } from './client-options.js';
 import { checkTopic, createClientUniqID, encodeSendProperties, type Message, type MessageQueue } from './message.js';
@@ -285,22 +286,25 @@ export class Producer {
       addr = this.instance.findBrokerAddressInPublish(mq.brokerName);
     }
     if (!addr) throw new MQClientError(`the broker[${mq.brokerName}] does not exist`);
-    const header = {
-      a: this.group,
-      b: p.topic,
-      c: TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC,
-      d: 4,
-      e: mq.queueId,
-      f: p.sysFlag,
-      g: Date.now(),
-      h: p.flag,
-      i: p.properties,
-      j: p.reconsumeTimes ?? 0,
-      k: false,
-      l: p.maxReconsumeTimes,
-      m: p.batch,
-      n: mq.brokerName,
-    };
+    const header = encodeHeader(
+      SEND_MESSAGE_HEADER_V2,
+      toSendHeaderV2({
+        producerGroup: this.group,
+        topic: p.topic,
+        defaultTopic: TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC,
+        defaultTopicQueueNums: 4,
+        queueId: mq.queueId,
+        sysFlag: p.sysFlag,
+        bornTimestamp: Date.now(),
+        flag: p.flag,
+        properties: p.properties,
+        reconsumeTimes: p.reconsumeTimes ?? 0,
+        unitMode: false,
+        maxReconsumeTimes: p.maxReconsumeTimes,
+        batch: p.batch,
+        bname: mq.brokerName,
+      }),
+    );
     const code = p.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2;
     if (mode === 'ONEWAY') {
       await this.instance.api.sendMessageOneway(addr, code, header, p.body);
@@ -313,13 +317,13 @@ export class Producer {
   private processSendResponse(resp: RemotingCommand, mq: MessageQueue, p: Prepared, addr: string): SendResult {
     const status = STATUS_BY_CODE[resp.code];
     if (status === undefined) throw new MQBrokerError(resp.code, resp.remark ?? '', addr);
-    const e = resp.extFields;
+    const e = decodeHeader(SEND_MESSAGE_RESPONSE_HEADER, resp.extFields);
     return {
       sendStatus: status,
       msgId: p.uniqKey,
-      offsetMsgId: e.msgId ?? '',
-      messageQueue: { topic: mq.topic, brokerName: mq.brokerName, queueId: e.queueId !== undefined ? Number(e.queueId) : mq.queueId },
-      queueOffset: Number(e.queueOffset),
+      offsetMsgId: e.msgId,
+      messageQueue: { topic: mq.topic, brokerName: mq.brokerName, queueId: e.queueId },
+      queueOffset: e.queueOffset,
       transactionId: e.transactionId,
     };
   }

@@ -2,9 +2,9 @@
 // from it (Java MQClientInstance.topicRouteData2TopicPublishInfo / ...SubscribeInfo).
 import { compareMessageQueue, type MessageQueue } from './message.js';
 
-import { PermName, type TopicRouteData } from '../common/route-data.js';
+import { isReadable, isWriteable, MASTER_ID, type TopicRouteData } from '../remoting/protocol/route.js';
 
-export { PermName, type BrokerData, type ClusterInfo, type QueueData, type TopicRouteData } from '../common/route-data.js';
+export { PermName, type BrokerData, type ClusterInfo, type QueueData, type TopicRouteData } from '../remoting/protocol/route.js';
 
 export interface TopicPublishInfo {
   orderTopic: boolean;
@@ -13,11 +13,8 @@ export interface TopicPublishInfo {
   route: TopicRouteData;
 }
 
-const isReadable = (perm: number): boolean => (perm & PermName.PERM_READ) !== 0;
-const isWriteable = (perm: number): boolean => (perm & PermName.PERM_WRITE) !== 0;
-
 export function masterAddrOf(route: TopicRouteData, brokerName: string): string | undefined {
-  for (const b of route.brokerDatas) if (b.brokerName === brokerName) return b.brokerAddrs['0'];
+  for (const b of route.brokerDatas) if (b.brokerName === brokerName) return b.brokerAddrs[MASTER_ID];
   return undefined;
 }
 

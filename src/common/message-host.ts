@@ -88,3 +88,20 @@ export function readAddress(buf: Buffer, pos: number, v6: boolean): string {
   for (let i = 0; i < 8; i++) g.push(buf.readUInt16BE(pos + i * 2).toString(16));
   return g.join(':');
 }
+
+let lastAddr = '';
+let lastHostPort: HostPort = { address: '127.0.0.1', port: 0 };
+
+/** "ip:port" or "[v6]:port" → HostPort; the same peer address (one connection's sends) parses once. */
+export function hostPortOf(addr: string): HostPort {
+  if (addr === lastAddr) return lastHostPort;
+  lastHostPort = parseHostPort(addr);
+  lastAddr = addr;
+  return lastHostPort;
+}
+
+function parseHostPort(addr: string): HostPort {
+  const m = /^\[(.+)\]:(\d+)$/.exec(addr) ?? /^(.*):(\d+)$/.exec(addr);
+  if (!m) return { address: '127.0.0.1', port: 0 };
+  return { address: m[1], port: Number(m[2]) };
+}

@@ -12,42 +12,28 @@ import {
   type RemotingCommand,
   type RemotingServer,
 } from '../remoting/index.js';
+import {
+  BodyFormatError,
+  BROKER_ADDR_HEADER,
+  decodeRegisterBrokerBody,
+  DELETE_TOPIC_IN_NAMESRV_HEADER,
+  encodeHeader,
+  GET_KV_CONFIG_RESPONSE_HEADER,
+  GET_TOPICS_BY_CLUSTER_HEADER,
+  KV_KEY_HEADER,
+  KV_NAMESPACE_HEADER,
+  NAMESPACE_ORDER_TOPIC_CONFIG,
+  PUT_KV_CONFIG_HEADER,
+  QUERY_DATA_VERSION_RESPONSE_HEADER,
+  REGISTER_BROKER_HEADER,
+  REGISTER_BROKER_RESPONSE_HEADER,
+  toDataVersion,
+  TOPIC_ROUTE_HEADER,
+  UNREGISTER_BROKER_HEADER,
+  type QueueData,
+} from '../remoting/protocol/index.js';
 import type { KVConfigManager } from './kv-config-manager.js';
-import { BodyFormatError, decodeRegisterBrokerBody, toDataVersion } from './register-broker-body.js';
-import { NAMESPACE_ORDER_TOPIC_CONFIG, type QueueData } from './route-data.js';
 import type { RouteInfoManager } from './route-info-manager.js';
-
-const RegisterBrokerHeader = {
-  brokerName: { type: 'string', required: true },
-  brokerAddr: { type: 'string', required: true },
-  clusterName: { type: 'string', required: true },
-  haServerAddr: { type: 'string' },
-  brokerId: { type: 'long', required: true },
-  heartbeatTimeoutMillis: { type: 'long' },
-  enableActingMaster: { type: 'bool' },
-  compressed: { type: 'bool' },
-  bodyCrc32: { type: 'long' },
-  zoneName: { type: 'string' },
-} as const;
-
-const UnregisterBrokerHeader = {
-  brokerName: { type: 'string', required: true },
-  brokerAddr: { type: 'string', required: true },
-  clusterName: { type: 'string', required: true },
-  brokerId: { type: 'long', required: true },
-} as const;
-
-const BrokerAddrHeader = {
-  brokerAddr: { type: 'string', required: true },
-  clusterName: { type: 'string', required: true },
-} as const;
-
-const TopicHeader = { topic: { type: 'string', required: true } } as const;
-const DeleteTopicHeader = { topic: { type: 'string', required: true }, clusterName: { type: 'string' } } as const;
-const ClusterHeader = { cluster: { type: 'string', required: true } } as const;
-const KVKeyHeader = { namespace: { type: 'string', required: true }, key: { type: 'string', required: true } } as const;
-const KVPutHeader = { ...KVKeyHeader, value: { type: 'string', required: true } } as const;
-const NamespaceHeader = { namespace: { type: 'string', required: true } } as const;
 
 export interface NamesrvProcessorOptions {
   orderMessageEnable: boolean;
@@ -96,7 +82,7 @@ export class DefaultRequestProcessor {
   }
 
   registerBroker(req: RemotingCommand, ch: RemotingChannel): RemotingCommand {
-    const h = decodeHeader(RegisterBrokerHeader, req.extFields);
+    const h = decodeHeader(REGISTER_BROKER_HEADER, req.extFields);
     const body = bodyOf(req);
     // Java sends crc32 & 0x7fffffff, and 0 means "not computed".
     if (h.bodyCrc32 !== undefined && h.bodyCrc32 !== 0 && h.bodyCrc32 !== bodyCrc(body)) {
@@ -128,36 +114,36 @@ export class DefaultRequestProcessor {
       return createResponse(ResponseCode.SYSTEM_ERROR, 'register broker refused: a newer broker state holds this id');
     }
     this.opts.logger.debug({ broker: h.brokerName, addr: h.brokerAddr, id: h.brokerId }, 'broker registered');
-    return ok(this.kv.getKVListByNamespace(NAMESPACE_ORDER_TOPIC_CONFIG), {
-      haServerAddr: result.haServerAddr,
-      masterAddr: result.masterAddr,
-    });
+    return ok(
+      this.kv.getKVListByNamespace(NAMESPACE_ORDER_TOPIC_CONFIG),
+      encodeHeader(REGISTER_BROKER_RESPONSE_HEADER, { haServerAddr: result.haServerAddr, masterAddr: result.masterAddr }),
+    );
   }
 
   unregisterBroker(req: RemotingCommand): RemotingCommand {
-    const h = decodeHeader(UnregisterBrokerHeader, req.extFields);
+    const h = decodeHeader(UNREGISTER_BROKER_HEADER, req.extFields);
     this.routes.unregisterBroker(h);
     this.opts.logger.info({ broker: h.brokerName, addr: h.brokerAddr }, 'broker unregistered');
     return ok();
   }
 
   brokerHeartbeat(req: RemotingCommand): RemotingCommand {
-    const h = decodeHeader(BrokerAddrHeader, req.extFields);
+    const h = decodeHeader(BROKER_ADDR_HEADER, req.extFields);
     this.routes.updateBrokerInfoUpdateTimestamp(h.clusterName, h.brokerAddr);
     return ok();
   }
 
   queryDataVersion(req: RemotingCommand): RemotingCommand {
-    const h = decodeHeader(BrokerAddrHeader, req.extFields);
+    const h = decodeHeader(BROKER_ADDR_HEADER, req.extFields);
     const incoming = toDataVersionOrThrow(parseJsonBody(req, 'QUERY_DATA_VERSION'));
     const changed = this.routes.isBrokerTopicConfigChanged(h.clusterName, h.brokerAddr, incoming);
     this.routes.updateBrokerInfoUpdateTimestamp(h.clusterName, h.brokerAddr);
     const held = this.routes.queryBrokerTopicConfig(h.clusterName, h.brokerAddr);
-    return ok(held ? json(held) : undefined, { changed: String(changed) });
+    return ok(held ? json(held) : undefined, encodeHeader(QUERY_DATA_VERSION_RESPONSE_HEADER, { changed }));
   }
 
   getRouteInfoByTopic(req: RemotingCommand): RemotingCommand {
-    const { topic } = decodeHeader(TopicHeader, req.extFields);
+    const { topic } = decodeHeader(TOPIC_ROUTE_HEADER, req.extFields);
     const route = this.routes.pickupTopicRouteData(topic);
     if (!route) {
       return createResponse(ResponseCode.TOPIC_NOT_EXIST, `No topic route info in name server for the topic: ${topic}`);
@@ -171,13 +157,13 @@ export class DefaultRequestProcessor {
   }
 
   deleteTopic(req: RemotingCommand): RemotingCommand {
-    const h = decodeHeader(DeleteTopicHeader, req.extFields);
+    const h = decodeHeader(DELETE_TOPIC_IN_NAMESRV_HEADER, req.extFields);
     this.routes.deleteTopic(h.topic, h.clusterName);
     return ok();
   }
 
   registerTopic(req: RemotingCommand): RemotingCommand {
-    const { topic } = decodeHeader(TopicHeader, req.extFields);
+    const { topic } = decodeHeader(TOPIC_ROUTE_HEADER, req.extFields);
     const body = parseJsonBody(req, 'REGISTER_TOPIC_IN_NAMESRV') as { queueDatas?: unknown } | null;
     const list = body?.queueDatas;
     if (!Array.isArray(list)) throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'REGISTER_TOPIC_IN_NAMESRV: body has no queueDatas list');
@@ -186,33 +172,33 @@ export class DefaultRequestProcessor {
   }
 
   getTopicsByCluster(req: RemotingCommand): RemotingCommand {
-    const { cluster } = decodeHeader(ClusterHeader, req.extFields);
+    const { cluster } = decodeHeader(GET_TOPICS_BY_CLUSTER_HEADER, req.extFields);
     return ok(json({ topicList: this.routes.getTopicsByCluster(cluster) }));
   }
 
   async putKVConfig(req: RemotingCommand): Promise<RemotingCommand> {
-    const h = decodeHeader(KVPutHeader, req.extFields);
+    const h = decodeHeader(PUT_KV_CONFIG_HEADER, req.extFields);
     await this.kv.put(h.namespace, h.key, h.value);
     return ok();
   }
 
   getKVConfig(req: RemotingCommand): RemotingCommand {
-    const h = decodeHeader(KVKeyHeader, req.extFields);
+    const h = decodeHeader(KV_KEY_HEADER, req.extFields);
     const value = this.kv.get(h.namespace, h.key);
     if (value === undefined) {
       return createResponse(ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${h.namespace} Key: ${h.key}`);
     }
-    return ok(undefined, { value });
+    return ok(undefined, encodeHeader(GET_KV_CONFIG_RESPONSE_HEADER, { value }));
   }
 
   async deleteKVConfig(req: RemotingCommand): Promise<RemotingCommand> {
-    const h = decodeHeader(KVKeyHeader, req.extFields);
+    const h = decodeHeader(KV_KEY_HEADER, req.extFields);
     await this.kv.delete(h.namespace, h.key);
     return ok();
   }
 
   getKVListByNamespace(req: RemotingCommand): RemotingCommand {
-    const { namespace } = decodeHeader(NamespaceHeader, req.extFields);
+    const { namespace } = decodeHeader(KV_NAMESPACE_HEADER, req.extFields);
     const body = this.kv.getKVListByNamespace(namespace);
     if (!body) return createResponse(ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);
     return ok(body);

@@ -9,8 +9,21 @@ import { RouteInfoManager } from './route-info-manager.js';
 export { RouteInfoManager, type BrokerLiveInfo, type RegisterBrokerRequest, type RegisterBrokerResult } from './route-info-manager.js';
 export { KVConfigManager } from './kv-config-manager.js';
 export { DefaultRequestProcessor } from './default-request-processor.js';
-export { decodeRegisterBrokerBody, BodyFormatError } from './register-broker-body.js';
-export * from './route-data.js';
+// The wire types the name server reads and answers with are the protocol's.
+export {
+  BodyFormatError,
+  decodeRegisterBrokerBody,
+  MASTER_ID,
+  NAMESPACE_ORDER_TOPIC_CONFIG,
+  PermName,
+  sameDataVersion,
+  type BrokerData,
+  type DataVersionData,
+  type QueueData,
+  type RegisterBrokerBody,
+  type TopicConfig,
+  type TopicRouteData,
+} from '../remoting/protocol/index.js';
 
 export interface StartNamesrvOptions {
   logger?: Logger;

@@ -7,12 +7,12 @@ import {
   queueDataJson,
   sameDataVersion,
   type BrokerData,
-  type DataVersion,
+  type DataVersionData,
   type QueueData,
   type RegisterBrokerBody,
   type TopicConfig,
   type TopicRouteData,
-} from './route-data.js';
+} from '../remoting/protocol/index.js';
 
 /** A broker's connection as far as the registry cares: something that can be closed. */
 export interface BrokerChannel {
@@ -30,7 +30,7 @@ interface BrokerGroup {
 export interface BrokerLiveInfo {
   lastUpdateTimestamp: number;
   heartbeatTimeoutMillis: number;
-  dataVersion: DataVersion;
+  dataVersion: DataVersionData;
   channel: BrokerChannel | undefined;
   haServerAddr: string;
 }
@@ -162,12 +162,12 @@ export class RouteInfoManager {
   }
 
   /** True when the registry holds no data version for this broker or a different one. */
-  isBrokerTopicConfigChanged(clusterName: string, brokerAddr: string, dataVersion: DataVersion): boolean {
+  isBrokerTopicConfigChanged(clusterName: string, brokerAddr: string, dataVersion: DataVersionData): boolean {
     const prev = this.brokerLiveTable.get(liveKey(clusterName, brokerAddr))?.dataVersion;
     return prev === undefined || !sameDataVersion(prev, dataVersion);
   }
 
-  queryBrokerTopicConfig(clusterName: string, brokerAddr: string): DataVersion | undefined {
+  queryBrokerTopicConfig(clusterName: string, brokerAddr: string): DataVersionData | undefined {
     return this.brokerLiveTable.get(liveKey(clusterName, brokerAddr))?.dataVersion;
   }
 

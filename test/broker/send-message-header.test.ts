@@ -5,22 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BrokerError, createRequest, decodeHeader, RequestCode } from '../../src/remoting/index.js';
 import { decodeSendHeader } from '../../src/broker/send-message-header.js';
-
-const V2 = {
-  a: { type: 'string', required: true },
-  b: { type: 'string', required: true },
-  c: { type: 'string' },
-  d: { type: 'int' },
-  e: { type: 'int' },
-  f: { type: 'int' },
-  g: { type: 'long' },
-  h: { type: 'int' },
-  i: { type: 'string' },
-  j: { type: 'int' },
-  k: { type: 'bool' },
-  l: { type: 'int' },
-  m: { type: 'bool' },
-} as const;
+import { SEND_MESSAGE_HEADER_V2 as V2 } from '../../src/remoting/protocol/index.js';
 
 function viaSchema(ext: Record<string, string>, code: number): unknown {
   const h = decodeHeader(V2, ext);
@@ -35,8 +20,10 @@ function viaSchema(ext: Record<string, string>, code: number): unknown {
     flag: h.h ?? 0,
     properties: h.i ?? '',
     reconsumeTimes: h.j ?? 0,
+    unitMode: h.k ?? false,
     maxReconsumeTimes: h.l,
     batch: h.m ?? code === RequestCode.SEND_BATCH_MESSAGE,
+    brokerName: h.n,
   };
 }
 
@@ -69,8 +56,10 @@ test('send header - the V2 fast path agrees with the schema decoder', () => {
         h: field(numberish),
         i: field(fc.constantFrom('', 'TAGS\u0001t\u0002')),
         j: field(numberish),
+        k: field(fc.constantFrom('', 'true', 'False', 'x')),
         l: field(numberish),
         m: field(fc.constantFrom('', 'true', 'TRUE', 'false', 'x')),
+        n: field(fc.constantFrom('', 'broker-a')),
       }),
       fc.constantFrom(RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE),
       (fields, code) => {

@@ -1,14 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RouteInfoManager, PermName, type RegisterBrokerBody } from '../../src/namesrv/index.js';
+import { newTopicConfig } from '../../src/remoting/protocol/index.js';
 
 function body(counter: number, stateVersion = 0, topics: [string, number][] = [['T', 4]]): RegisterBrokerBody {
-  const topicConfigTable = new Map(
-    topics.map(([topicName, n]) => [
-      topicName,
-      { topicName, readQueueNums: n, writeQueueNums: n, perm: 6, topicSysFlag: 0, order: false, topicFilterType: 'SINGLE_TAG' },
-    ]),
-  );
+  const topicConfigTable = new Map(topics.map(([topicName, n]) => [topicName, newTopicConfig(topicName, n)]));
   return { dataVersion: { timestamp: 1, counter, stateVersion }, topicConfigTable, filterServerList: [] };
 }
 

@@ -1,6 +1,6 @@
 // A consumer's subscription to one topic: tag set (with Java hash codes) or a compiled SQL92 filter.
 import { BrokerError, ResponseCode } from '../../remoting/index.js';
-import { compileSql92, FilterSyntaxError, type CompiledFilter } from '../filter/index.js';
+import { compileSql92, FilterSyntaxError, type CompiledFilter } from '../../common/filter/index.js';
 import { javaStringHashCode } from '../../common/tag-hash.js';
 
 export const ExpressionType = { TAG: 'TAG', SQL92: 'SQL92' } as const;

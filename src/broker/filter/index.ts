@@ -1,13 +1,2 @@
-// Message filtering for subscriptions: SQL92 property filters and tag filters. A leaf module
-// with no broker knowledge; callers compile once per subscription and match per message.
-
-export { FilterSyntaxError, MAX_SQL92_LENGTH } from './sql92-lexer.js';
-export { compileSql92, type CompiledFilter, type PropertyLookup } from './sql92-evaluate.js';
-export {
-  SUB_ALL,
-  javaStringHashCode,
-  parseTagSubscription,
-  tagMatches,
-  tagsCodeMatches,
-  type TagSubscription,
-} from './tag-filter.js';
+// The filters are a leaf module in common (the proxy checks SQL92 expressions too); this keeps the broker's import path.
+export * from '../../common/filter/index.js';

@@ -3,9 +3,9 @@
 // which the command prints with the broker's code and remark.
 import { bodyOf, createRequest, RemotingClient, RequestCode, responseCodeName, ResponseCode, type ExtInput, type RemotingCommand } from '../../remoting/index.js';
 
-import type { ClusterInfo, TopicRouteData } from '../../common/route-data.js';
+import type { ClusterInfo, TopicRouteData } from '../../remoting/protocol/route.js';
 
-export type { BrokerData, ClusterInfo, TopicRouteData } from '../../common/route-data.js';
+export type { BrokerData, ClusterInfo, TopicRouteData } from '../../remoting/protocol/route.js';
 
 /** A request answered with a code other than SUCCESS. */
 export class AdminRequestError extends Error {

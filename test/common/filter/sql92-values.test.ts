@@ -1,7 +1,7 @@
 // Java number parsing and ordering used when a property meets a numeric literal.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareDouble, parseJavaDouble, parseJavaInt, parseJavaLong } from '../../../src/broker/filter/sql92-values.js';
+import { compareDouble, parseJavaDouble, parseJavaInt, parseJavaLong } from '../../../src/common/filter/sql92-values.js';
 
 void describe('sql92 values', () => {
   void test('sql92 values - Integer.valueOf accepts exactly the int range and syntax', () => {

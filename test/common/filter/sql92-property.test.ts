@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FilterSyntaxError, compileSql92 } from '../../../src/broker/filter/index.js';
+import { FilterSyntaxError, compileSql92 } from '../../../src/common/filter/index.js';
 
 type Props = Partial<Record<'a' | 'b' | 'c', string>>;
 type Leaf =

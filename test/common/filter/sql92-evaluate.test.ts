@@ -3,7 +3,7 @@
 // UnaryExpression), including its quirks, each noted where it surprises.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileSql92 } from '../../../src/broker/filter/index.js';
+import { compileSql92 } from '../../../src/common/filter/index.js';
 
 const PROPS: Readonly<Record<string, string>> = {
   a: '3',

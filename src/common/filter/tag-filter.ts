@@ -3,7 +3,7 @@
 // and empty ones dropped. codeSet holds each tag's Java String.hashCode, the value the consume
 // queue stores as tagsCode, so a pull can filter on the queue entry without reading the message.
 
-import { javaStringHashCode } from '../../common/tag-hash.js';
+import { javaStringHashCode } from '../tag-hash.js';
 import { javaTrim } from './sql92-values.js';
 
 export { javaStringHashCode };

@@ -5,7 +5,7 @@ import {
   parseTagSubscription,
   tagMatches,
   tagsCodeMatches,
-} from '../../../src/broker/filter/index.js';
+} from '../../../src/common/filter/index.js';
 
 // Expected codes worked out by hand from Java's s[0]*31^(n-1) + ... + s[n-1] over UTF-16 code
 // units, wrapped to int32.

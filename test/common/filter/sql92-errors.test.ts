@@ -2,7 +2,7 @@
 // (0-based UTF-16 offset), with that position and token in the message.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FilterSyntaxError, MAX_SQL92_LENGTH, compileSql92 } from '../../../src/broker/filter/index.js';
+import { FilterSyntaxError, MAX_SQL92_LENGTH, compileSql92 } from '../../../src/common/filter/index.js';
 
 const MALFORMED: ReadonlyArray<readonly [expression: string, position: number, near: string]> = [
   ['', 0, 'end of input'],
