@@ -93,6 +93,8 @@ export interface ConsumerOptions {
   isBroadcast?: boolean;
   consumeFromWhere?: 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
   parallelConsumeLimit?: number;
+  /** Sent with each send-back; the broker dead-letters past it (ali-ons' default 16). */
+  maxReconsumeTimes?: number;
 }
 
 /**
