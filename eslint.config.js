@@ -11,7 +11,8 @@ const forbidden = {
   store: ['remoting', 'namesrv', 'broker', 'proxy', 'client', 'observability', 'console', 'cli'],
   namesrv: ['store', 'broker', 'proxy', 'client', 'console', 'cli'],
   broker: ['namesrv', 'proxy', 'client', 'console', 'cli'],
-  observability: ['namesrv', 'proxy', 'client', 'console', 'cli'],
+  // Below broker: it sees hook events, never processors or services.
+  observability: ['namesrv', 'broker', 'proxy', 'client', 'console', 'cli'],
   client: ['store', 'namesrv', 'broker', 'proxy', 'console', 'cli'],
   proxy: ['namesrv', 'console', 'cli'],
   console: ['cli'],
