@@ -1,6 +1,6 @@
 // Which function starts each role. A broker (alone or in standalone) also serves the gRPC v2
-// endpoint in-process ("local" proxy mode) on grpcServerPort.
-import { startBroker } from '../broker/index.js';
+// endpoint in-process ("local" proxy mode) on grpcServerPort. Roles load their layers when they
+// start, so `apogee proxy` and `apogee namesrv` never load the broker and the store.
 import type { Logger } from '../common/logger.js';
 import {
   brokerConfigOf,
@@ -11,8 +11,6 @@ import {
   type RoleHandle,
   type StandaloneConfig,
 } from '../config/index.js';
-import { startNamesrv } from '../namesrv/index.js';
-import { startGrpcProxy, startProxy } from '../proxy/index.js';
 
 export interface RoleContext {
   logger: Logger;
@@ -22,13 +20,20 @@ export type RoleStarter<R extends Role> = (config: ConfigFor<R>, ctx: RoleContex
 
 /** Starts, in order, what a role runs; the handles come back in start order (closed in reverse). */
 export const ROLE_STARTERS: { [R in Role]: RoleStarter<R> } = {
-  namesrv: async (config, ctx) => [await startNamesrv(config, { logger: ctx.logger })],
+  namesrv: async (config, ctx) => {
+    const { startNamesrv } = await import('../namesrv/index.js');
+    return [await startNamesrv(config, { logger: ctx.logger })];
+  },
   broker: (config, ctx) => startBrokerWithEndpoints(config, config.grpcServerPort, ctx),
-  proxy: async (config, ctx) => [await startProxy(config, { logger: ctx.logger })],
+  proxy: async (config, ctx) => {
+    const { startProxy } = await import('../proxy/cluster-proxy.js');
+    return [await startProxy(config, { logger: ctx.logger })];
+  },
   standalone: startStandalone,
 };
 
 async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, ctx: RoleContext): Promise<RoleHandle[]> {
+  const [{ startBroker }, { startGrpcProxy }] = await Promise.all([import('../broker/index.js'), import('../proxy/local-proxy.js')]);
   const broker = await startBroker(config, { logger: ctx.logger });
   try {
     const grpc = await startGrpcProxy(broker.controller, { host: config.host, port: grpcPort, logger: ctx.logger.child({ role: 'proxy' }) });
@@ -40,6 +45,7 @@ async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, 
 }
 
 async function startStandalone(config: StandaloneConfig, ctx: RoleContext): Promise<RoleHandle[]> {
+  const { startNamesrv } = await import('../namesrv/index.js');
   const namesrv = await startNamesrv(namesrvConfigOf(config), { logger: ctx.logger });
   try {
     const rest = await startBrokerWithEndpoints(brokerConfigOf(config, namesrv.addresses.namesrv), config.grpcServerPort, ctx);

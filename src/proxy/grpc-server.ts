@@ -2,8 +2,6 @@
 // mode) or brokers reached over remoting ("cluster" mode, `apogee proxy`).
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../common/logger.js';
-import type { BrokerController } from '../broker/index.js';
-import { LocalBackend } from './backend/local-backend.js';
 import type { ProxyBackend } from './backend/proxy-backend.js';
 import { ClientManager } from './client-manager.js';
 import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
@@ -40,11 +38,6 @@ export interface GrpcProxyHandle {
 }
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-
-/** The gRPC endpoint inside a broker process ("local" mode). */
-export function startGrpcProxy(broker: BrokerController, opts: GrpcProxyOptions): Promise<GrpcProxyHandle> {
-  return startGrpcServer(new LocalBackend(broker), opts);
-}
 
 /** Serves MessagingService over any backend; closing the handle does not close the backend. */
 export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOptions): Promise<GrpcProxyHandle> {

@@ -1,9 +1,8 @@
 // ReceiveMessage (server stream: status, messages, delivery timestamp), AckMessage,
 // ChangeInvisibleDuration and ForwardMessageToDeadLetterQueue, on the broker's pop service.
 import type * as grpc from '@grpc/grpc-js';
-import { buildSubscriptionData } from '../broker/clients/subscription-data.js';
+import { compileSql92, FilterSyntaxError } from '../common/filter/index.js';
 import type { FilterExpression } from './backend/proxy-backend.js';
-import { BrokerError } from '../remoting/index.js';
 import type { AckResult } from './backend/proxy-backend.js';
 import { Code, OK_STATUS, ProxyError, status, type Status } from './grpc-code.js';
 import { clientIdOf, errorStatus } from './grpc-handler.js';
@@ -36,20 +35,26 @@ async function requireGroup(ctx: ProxyContext, name: string | undefined): Promis
   return { name, maxAttempts: sg.retryMaxTimes + 1, fifo: sg.consumeMessageOrderly };
 }
 
-/** Checks the filter here (a syntax error is the client's to hear about), then passes it on as given. */
-function filterOf(ctx: ProxyContext, topic: string, f: ReceiveRequest['filterExpression']): FilterExpression {
+/**
+ * Checks the filter here (a syntax error is the client's to hear about), then passes it on as
+ * given; the broker compiles it again where the messages are. Any tag expression is valid.
+ */
+function filterOf(ctx: ProxyContext, f: ReceiveRequest['filterExpression']): FilterExpression {
   const expressionType = f?.type === FilterType.SQL ? 'SQL92' : 'TAG';
   const expression = f?.expression ?? '*';
-  try {
-    const sub = buildSubscriptionData(topic, expression, expressionType);
-    if (sub.sql && !ctx.backend.enablePropertyFilter) {
+  if (expressionType === 'SQL92') {
+    const sql = expression.trim();
+    try {
+      compileSql92(sql);
+    } catch (err) {
+      const why = err instanceof FilterSyntaxError ? err.message : String(err);
+      throw new ProxyError(Code.ILLEGAL_FILTER_EXPRESSION, `parse the consumer's subscription[${sql}] failed: ${why}`);
+    }
+    if (!ctx.backend.enablePropertyFilter) {
       throw new ProxyError(Code.ILLEGAL_FILTER_EXPRESSION, 'SQL92 filtering is disabled on this broker (enablePropertyFilter=false)');
     }
-    return { expressionType, expression };
-  } catch (err) {
-    if (err instanceof BrokerError) throw new ProxyError(Code.ILLEGAL_FILTER_EXPRESSION, err.remark);
-    throw err;
   }
+  return { expressionType, expression };
 }
 
 export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCall<ReceiveRequest, unknown> {
@@ -72,7 +77,7 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
         ctx.clients.touch(clientId);
         const topic = (await requireTopic(ctx, req.messageQueue?.topic?.name)).topicName;
         const group = await requireGroup(ctx, req.group?.name);
-        const filter = filterOf(ctx, topic, req.filterExpression);
+        const filter = filterOf(ctx, req.filterExpression);
         const invisibleMs = fromDuration(req.invisibleDuration);
         const autoRenew = !!req.autoRenew;
         if (!autoRenew) {

@@ -1,6 +1,6 @@
 // QueryRoute and QueryAssignment. Every broker group serving the topic is listed under its own
 // name, and advertised at the endpoint the client already reached (so it is always reachable).
-import { isReadable, isWriteable, type TopicConfig } from '../broker/index.js';
+import { isReadable, isWriteable, type TopicConfig } from '../remoting/protocol/index.js';
 import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
 import { MessageType } from './message-converter.js';
 import type { TopicBroker } from './backend/proxy-backend.js';

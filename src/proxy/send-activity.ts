@@ -1,7 +1,7 @@
 // SendMessage: validate each message as the Java proxy does, check it against the topic's
 // message type, and hand it to the backend, which picks the queue (the nodejs client always
 // names queue 0) and lets the broker route timers and transactions.
-import { hostPortOf } from '../broker/index.js';
+import { hostPortOf } from '../common/message-host.js';
 import { BackendSendStatus } from './backend/proxy-backend.js';
 import { Code, codeFromRemoting, OK_STATUS, ProxyError, status, type Status } from './grpc-code.js';
 import { convertForSend, fromTimestamp, MessageType, type PbMessage } from './message-converter.js';

@@ -3,8 +3,7 @@
 // brokers found through the name servers ("cluster" mode, `apogee proxy -n namesrv`).
 import type { MessageRecord } from '../../common/message-codec.js';
 import type { HostPort } from '../../common/message-host.js';
-import type { SubscriptionGroupConfig, TopicConfig } from '../../broker/index.js';
-import type { AckResult, PoppedMessage, PopRequest } from '../../broker/pop/pop-service.js';
+import type { AckResult, PoppedMessage, PopRequestBase, SubscriptionGroupConfig, TopicConfig } from '../../remoting/protocol/index.js';
 
 export type { AckResult, PoppedMessage, SubscriptionGroupConfig, TopicConfig };
 
@@ -48,7 +47,7 @@ export interface BackendSendResult {
 }
 
 /** PopService's request, with the filter as the client gave it instead of a compiled subscription. */
-export interface BackendPopRequest extends Omit<PopRequest, 'sub'> {
+export interface BackendPopRequest extends PopRequestBase {
   filter: FilterExpression;
   /** The broker group of the client's assignment: cluster mode pops there (else it picks one in turn). */
   brokerName?: string;

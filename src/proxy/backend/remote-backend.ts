@@ -12,12 +12,8 @@ import { getPropertyFromString } from '../../common/message-properties.js';
 import { decodeMessageId } from '../../common/msg-id.js';
 import { removePropertyFromString } from '../../common/property-edit.js';
 import { javaStringHashCode } from '../../common/tag-hash.js';
-import { newSubscriptionGroupConfig, type SubscriptionGroupConfig, type TopicConfig } from '../../broker/index.js';
-import { AckResultHeader } from '../../broker/processor/pop-message-processor.js';
-import { parseDelayLevels } from '../../broker/schedule/delay-levels.js';
-import { decodeRecallHandle } from '../../broker/timer/recall-handle.js';
-import { isReadable, isWriteable } from '../../broker/topic-config.js';
-import { MQClientAPIImpl, PullSysFlag, type ClusterInfo, type TopicRouteData } from '../../client/index.js';
+import { parseDelayLevels } from '../../common/delay-levels.js';
+import { MQClientAPIImpl } from '../../client/index.js';
 import { parseJson } from '../../client/mq-client-api.js';
 import {
   bodyOf,
@@ -29,6 +25,44 @@ import {
   type ExtInput,
   type RemotingCommand,
 } from '../../remoting/index.js';
+import {
+  ACK_MESSAGE_HEADER,
+  ackFailureOf,
+  CHANGE_INVISIBLE_TIME_HEADER,
+  CHANGE_INVISIBLE_TIME_RESPONSE_HEADER,
+  CHECK_TRANSACTION_STATE_HEADER,
+  decodeHeader,
+  decodeRecallHandle,
+  encodeHeader,
+  END_TRANSACTION_HEADER,
+  isReadable,
+  isWriteable,
+  MASTER_ID,
+  newSubscriptionGroupConfig,
+  OFFSET_RESPONSE_HEADER,
+  POP_MESSAGE_HEADER,
+  POP_MESSAGE_RESPONSE_HEADER,
+  PULL_MESSAGE_HEADER,
+  PULL_MESSAGE_RESPONSE_HEADER,
+  PullSysFlag,
+  QUERY_CONSUMER_OFFSET_HEADER,
+  RECALL_MESSAGE_HEADER,
+  RECALL_MESSAGE_RESPONSE_HEADER,
+  SEARCH_OFFSET_HEADER,
+  SEND_MESSAGE_HEADER_V2,
+  SEND_MESSAGE_RESPONSE_HEADER,
+  toSendHeaderV2,
+  TOPIC_HEADER,
+  TOPIC_QUEUE_HEADER,
+  topicConfigFromJson,
+  TransactionType,
+  UPDATE_CONSUMER_OFFSET_HEADER,
+  type ClusterInfo,
+  type SubscriptionGroupConfig,
+  type SubscriptionGroupWrapper,
+  type TopicConfig,
+  type TopicRouteData,
+} from '../../remoting/protocol/index.js';
 import { Code, ProxyError } from '../grpc-code.js';
 import {
   BackendSendStatus,
@@ -159,10 +193,10 @@ export class RemoteBackend implements ProxyBackend {
     const r = await this.api.invokeNamesrvOk(RequestCode.GET_BROKER_CLUSTER_INFO);
     const info = parseJson<ClusterInfo>(bodyOf(r), 'cluster info');
     const masters = Object.values(info.brokerAddrTable ?? {})
-      .filter((bd) => bd.brokerAddrs?.['0'])
+      .filter((bd) => bd.brokerAddrs?.[MASTER_ID])
       .sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : 0));
     if (masters.length === 0) throw new Error(`no broker master is registered with the name servers (${this.opts.namesrvAddr})`);
-    this.homeAddr = masters[0].brokerAddrs['0'];
+    this.homeAddr = masters[0].brokerAddrs[MASTER_ID];
     const cfg = await this.call(this.homeAddr, RequestCode.GET_BROKER_CONFIG);
     this.settings = parseBrokerSettings(bodyOf(cfg).toString('utf8'), masters[0].brokerName);
     const every = this.opts.heartbeatIntervalMs ?? 30_000;
@@ -207,13 +241,13 @@ export class RemoteBackend implements ProxyBackend {
       return undefined;
     }
     const addr = brokers[0].addr;
-    const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.GET_TOPIC_CONFIG, { topic }), this.timeoutMs);
+    const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.GET_TOPIC_CONFIG, encodeHeader(TOPIC_HEADER, { topic })), this.timeoutMs);
     if (resp.code === ResponseCode.TOPIC_NOT_EXIST) {
       this.topics.delete(topic);
       return undefined;
     }
     if (resp.code !== ResponseCode.SUCCESS) throw new BrokerError(resp.code, resp.remark || `GET_TOPIC_CONFIG failed at ${addr}`);
-    const entry = { brokers, config: normalizeTopicConfig(topic, parseJson<Partial<TopicConfig>>(bodyOf(resp), 'topic config')), expires: now + this.topicCacheMs };
+    const entry = { brokers, config: topicConfigFromJson(parseJson<unknown>(bodyOf(resp), 'topic config'), topic), expires: now + this.topicCacheMs };
     this.topics.set(topic, entry);
     return entry;
   }
@@ -236,7 +270,7 @@ export class RemoteBackend implements ProxyBackend {
     const r = await this.api.invokeNamesrvOk(RequestCode.GET_BROKER_CLUSTER_INFO);
     const info = parseJson<ClusterInfo>(bodyOf(r), 'cluster info');
     for (const bd of Object.values(info.brokerAddrTable ?? {})) {
-      const master = bd.brokerAddrs?.['0'];
+      const master = bd.brokerAddrs?.[MASTER_ID];
       if (master) this.brokerAddrs.set(bd.brokerName, master);
     }
     return this.brokerAddrs.get(brokerName);
@@ -266,7 +300,7 @@ export class RemoteBackend implements ProxyBackend {
 
   private async fetchGroups(): Promise<void> {
     const r = await this.call(this.homeAddr, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG);
-    const table = parseJson<{ subscriptionGroupTable?: Record<string, Partial<SubscriptionGroupConfig>> }>(bodyOf(r), 'subscription groups');
+    const table = parseJson<Partial<SubscriptionGroupWrapper>>(bodyOf(r), 'subscription groups');
     const next = new Map<string, SubscriptionGroupConfig>();
     for (const [name, g] of Object.entries(table.subscriptionGroupTable ?? {})) next.set(name, { ...newSubscriptionGroupConfig(name), ...g, groupName: name });
     this.groups = next;
@@ -284,25 +318,28 @@ export class RemoteBackend implements ProxyBackend {
     // other sends skip groups that failed recently, and move to another group once if the chosen
     // one cannot be reached (as RocketMQ producers retry elsewhere).
     let candidates = req.messageGroup ? writable : this.preferReachable(writable);
-    const header: ExtInput = {
-      a: req.topic, // producer group: 5.x producers have none; Java's proxy and PGROUP use the topic
-      b: req.topic,
-      c: 'TBW102',
-      d: 4,
-      e: 0,
-      f: req.sysFlag,
-      g: req.bornTimestamp,
-      h: 0,
-      i: req.properties,
-      j: 0,
-      k: false,
-    };
     let target: RouteBroker;
     let queueId: number;
     let resp: RemotingCommand;
     for (;;) {
       ({ target, queueId } = this.pickWriteQueue(candidates, req.messageGroup));
-      header.e = queueId;
+      const header = encodeHeader(
+        SEND_MESSAGE_HEADER_V2,
+        toSendHeaderV2({
+          producerGroup: req.topic, // 5.x producers have none; Java's proxy and PGROUP use the topic
+          topic: req.topic,
+          defaultTopic: 'TBW102',
+          defaultTopicQueueNums: 4,
+          queueId,
+          sysFlag: req.sysFlag,
+          bornTimestamp: req.bornTimestamp,
+          flag: 0,
+          properties: req.properties,
+          reconsumeTimes: 0,
+          unitMode: false,
+          bname: target.name,
+        }),
+      );
       try {
         resp = await this.api.remoting.invoke(target.addr, createRequest(RequestCode.SEND_MESSAGE_V2, header, req.body), this.timeoutMs);
         break;
@@ -327,14 +364,13 @@ export class RemoteBackend implements ProxyBackend {
       default:
         throw new BrokerError(resp.code, resp.remark || `send to ${target.addr} failed: ${responseCodeName(resp.code)}`);
     }
-    const x = resp.extFields;
-    const msgId = x.msgId ?? '';
+    const x = decodeHeader(SEND_MESSAGE_RESPONSE_HEADER, resp.extFields);
     return {
       status,
-      queueId: Number(x.queueId ?? queueId),
-      queueOffset: Number(x.queueOffset ?? 0),
-      commitLogOffset: decodeMessageId(msgId).offset,
-      msgId,
+      queueId: x.queueId,
+      queueOffset: x.queueOffset,
+      commitLogOffset: decodeMessageId(x.msgId).offset,
+      msgId: x.msgId,
       recallHandle: x.recallHandle || undefined,
       brokerName: target.name,
     };
@@ -378,7 +414,7 @@ export class RemoteBackend implements ProxyBackend {
     // reachable groups take turns.
     const pool = this.preferReachable(readable);
     let target = pool.find((b) => b.name === req.brokerName) ?? pool[this.popRobin++ % pool.length];
-    const header: ExtInput = {
+    const header = encodeHeader(POP_MESSAGE_HEADER, {
       consumerGroup: req.group,
       topic: req.topic,
       queueId: -1,
@@ -393,7 +429,7 @@ export class RemoteBackend implements ProxyBackend {
       autoRenew: req.autoRenew,
       clientId: req.clientId,
       maxDeliveryAttempts: req.maxDeliveryAttempts,
-    };
+    });
     let resp: RemotingCommand | undefined;
     for (;;) {
       const sent = this.api.remoting.invoke(target.addr, createRequest(RequestCode.POP_MESSAGE, header), req.pollTimeMs + POP_TIMEOUT_MARGIN_MS);
@@ -445,10 +481,10 @@ export class RemoteBackend implements ProxyBackend {
     const t = await this.handleTarget(text);
     if (!t) return 'INVALID';
     const addr = t.addr;
-    const ext: ExtInput = { consumerGroup: group, topic, extraInfo: t.handle, deadLetter: deadLetter || undefined };
+    const ext = encodeHeader(ACK_MESSAGE_HEADER, { consumerGroup: group, topic, extraInfo: t.handle, deadLetter: deadLetter || undefined });
     const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.ACK_MESSAGE, ext), this.timeoutMs);
     if (resp.code === ResponseCode.SUCCESS) return 'OK';
-    if (resp.code === ResponseCode.NO_MESSAGE) return ackFailure(resp);
+    if (resp.code === ResponseCode.NO_MESSAGE) return ackFailureOf(resp.extFields);
     throw new BrokerError(resp.code, resp.remark || `ACK_MESSAGE failed at ${addr}`);
   }
 
@@ -456,35 +492,39 @@ export class RemoteBackend implements ProxyBackend {
     const t = await this.handleTarget(receiptHandle);
     if (!t) return 'INVALID';
     const addr = t.addr;
-    const ext: ExtInput = { consumerGroup: group, topic, extraInfo: t.handle, invisibleTime: Math.max(0, ms) };
+    const ext = encodeHeader(CHANGE_INVISIBLE_TIME_HEADER, { consumerGroup: group, topic, extraInfo: t.handle, invisibleTime: Math.max(0, ms) });
     const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.CHANGE_MESSAGE_INVISIBLETIME, ext), this.timeoutMs);
-    if (resp.code === ResponseCode.NO_MESSAGE) return ackFailure(resp);
+    if (resp.code === ResponseCode.NO_MESSAGE) return ackFailureOf(resp.extFields);
     if (resp.code !== ResponseCode.SUCCESS) throw new BrokerError(resp.code, resp.remark || `CHANGE_MESSAGE_INVISIBLETIME failed at ${addr}`);
-    const x = resp.extFields;
-    return { handle: wrapHandle(t.brokerName, x.extraInfo ?? ''), invisibleUntil: Number(x.popTime) + Number(x.invisibleTime) };
+    const x = decodeHeader(CHANGE_INVISIBLE_TIME_RESPONSE_HEADER, resp.extFields);
+    return { handle: wrapHandle(t.brokerName, x.extraInfo), invisibleUntil: x.popTime + x.invisibleTime };
   }
 
   // ---- transactions, recall ----
 
   async endTransaction(req: BackendEndTransactionRequest): Promise<void> {
     const addr = (req.brokerName ? await this.addrByName(req.brokerName) : undefined) ?? (await this.brokerOf(req.topic));
-    await this.call(addr, RequestCode.END_TRANSACTION, {
-      topic: req.topic,
-      producerGroup: req.producerGroup,
-      tranStateTableOffset: req.tranStateTableOffset,
-      commitLogOffset: req.commitLogOffset,
-      commitOrRollback: req.commitOrRollback === 'COMMIT' ? 8 : 12,
-      fromTransactionCheck: req.fromTransactionCheck,
-      msgId: req.transactionId,
-      transactionId: req.transactionId,
-    });
+    await this.call(
+      addr,
+      RequestCode.END_TRANSACTION,
+      encodeHeader(END_TRANSACTION_HEADER, {
+        topic: req.topic,
+        producerGroup: req.producerGroup,
+        tranStateTableOffset: req.tranStateTableOffset,
+        commitLogOffset: req.commitLogOffset,
+        commitOrRollback: req.commitOrRollback === 'COMMIT' ? TransactionType.COMMIT : TransactionType.ROLLBACK,
+        fromTransactionCheck: req.fromTransactionCheck,
+        msgId: req.transactionId,
+        transactionId: req.transactionId,
+      }),
+    );
   }
 
   async recallMessage(topic: string, recallHandle: string): Promise<string> {
     // The handle names the broker group that holds the timer (and is checked there again).
     const addr = (await this.addrByName(decodeRecallHandle(recallHandle).brokerName)) ?? (await this.brokerOf(topic));
-    const r = await this.call(addr, RequestCode.RECALL_MESSAGE, { producerGroup: topic, topic, recallHandle });
-    return r.extFields.msgId ?? '';
+    const r = await this.call(addr, RequestCode.RECALL_MESSAGE, encodeHeader(RECALL_MESSAGE_HEADER, { producerGroup: topic, topic, recallHandle }));
+    return decodeHeader(RECALL_MESSAGE_RESPONSE_HEADER, r.extFields).msgId;
   }
 
   onTransactionCheck(listener: TransactionCheckListener): void {
@@ -498,17 +538,16 @@ export class RemoteBackend implements ProxyBackend {
    */
   private onCheckTransactionState(req: RemotingCommand): null {
     let m: MessageRecord;
+    let x;
     try {
+      x = decodeHeader(CHECK_TRANSACTION_STATE_HEADER, req.extFields);
       m = decodeMessage(bodyOf(req), 0, { checkCrc: false, copyBody: true });
     } catch (err) {
-      this.logger.warn({ err }, 'transaction check-back with an undecodable body; ignored');
+      this.logger.warn({ err }, 'transaction check-back with an undecodable header or body; ignored');
       return null;
     }
-    const x = req.extFields;
-    const tranStateTableOffset = Number(x.tranStateTableOffset);
-    const commitLogOffset = Number(x.commitLogOffset);
-    if (Number.isSafeInteger(tranStateTableOffset)) m.queueOffset = tranStateTableOffset;
-    if (Number.isSafeInteger(commitLogOffset)) m.commitLogOffset = commitLogOffset;
+    m.queueOffset = x.tranStateTableOffset;
+    m.commitLogOffset = x.commitLogOffset;
     const realTopic = x.topic || m.topic;
     // bname: the checking broker's group, where END_TRANSACTION must go.
     const brokerName = x.bname || this.settings.brokerName;
@@ -563,34 +602,34 @@ export class RemoteBackend implements ProxyBackend {
 
   async queryConsumerOffset(group: string, topic: string, queueId: number, brokerName?: string): Promise<number> {
     const addr = await this.brokerOf(topic, brokerName);
-    const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: group, topic, queueId }), this.timeoutMs);
+    const ext = encodeHeader(QUERY_CONSUMER_OFFSET_HEADER, { consumerGroup: group, topic, queueId });
+    const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.QUERY_CONSUMER_OFFSET, ext), this.timeoutMs);
     if (resp.code === ResponseCode.QUERY_NOT_FOUND) return -1;
     if (resp.code !== ResponseCode.SUCCESS) throw new BrokerError(resp.code, resp.remark || `QUERY_CONSUMER_OFFSET failed at ${addr}`);
-    return Number(resp.extFields.offset);
+    return offsetOf(resp);
   }
 
   async commitConsumerOffset(group: string, topic: string, queueId: number, offset: number, brokerName?: string): Promise<void> {
-    await this.call(await this.brokerOf(topic, brokerName), RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: group, topic, queueId, commitOffset: offset });
+    const ext = encodeHeader(UPDATE_CONSUMER_OFFSET_HEADER, { consumerGroup: group, topic, queueId, commitOffset: offset });
+    await this.call(await this.brokerOf(topic, brokerName), RequestCode.UPDATE_CONSUMER_OFFSET, ext);
   }
 
   async getMinOffset(topic: string, queueId: number, brokerName?: string): Promise<number> {
-    const r = await this.call(await this.brokerOf(topic, brokerName), RequestCode.GET_MIN_OFFSET, { topic, queueId });
-    return Number(r.extFields.offset);
+    return offsetOf(await this.call(await this.brokerOf(topic, brokerName), RequestCode.GET_MIN_OFFSET, encodeHeader(TOPIC_QUEUE_HEADER, { topic, queueId })));
   }
 
   async getMaxOffset(topic: string, queueId: number, brokerName?: string): Promise<number> {
-    const r = await this.call(await this.brokerOf(topic, brokerName), RequestCode.GET_MAX_OFFSET, { topic, queueId });
-    return Number(r.extFields.offset);
+    return offsetOf(await this.call(await this.brokerOf(topic, brokerName), RequestCode.GET_MAX_OFFSET, encodeHeader(TOPIC_QUEUE_HEADER, { topic, queueId })));
   }
 
   async searchOffsetByTime(topic: string, queueId: number, timestampMs: number, brokerName?: string): Promise<number> {
-    const r = await this.call(await this.brokerOf(topic, brokerName), RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { topic, queueId, timestamp: timestampMs });
-    return Number(r.extFields.offset);
+    const ext = encodeHeader(SEARCH_OFFSET_HEADER, { topic, queueId, timestamp: timestampMs });
+    return offsetOf(await this.call(await this.brokerOf(topic, brokerName), RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, ext));
   }
 
   async getMessage(req: BackendPullRequest): Promise<BackendPullResult> {
     const addr = await this.brokerOf(req.topic, req.brokerName);
-    const header: ExtInput = {
+    const header = encodeHeader(PULL_MESSAGE_HEADER, {
       consumerGroup: req.group,
       topic: req.topic,
       queueId: req.queueId,
@@ -602,16 +641,17 @@ export class RemoteBackend implements ProxyBackend {
       subscription: req.filter.expression || '*',
       subVersion: Date.now(),
       expressionType: req.filter.expressionType || 'TAG',
-    };
+    });
     const resp = await this.api.remoting.invoke(addr, createRequest(RequestCode.PULL_MESSAGE, header), this.timeoutMs);
-    const next = Number(resp.extFields.nextBeginOffset ?? req.offset);
     switch (resp.code) {
-      case ResponseCode.SUCCESS:
+      case ResponseCode.SUCCESS: {
+        const next = decodeHeader(PULL_MESSAGE_RESPONSE_HEADER, resp.extFields).nextBeginOffset;
         return { messages: decodeMessages(bodyOf(resp), { checkCrc: false }).map((record) => ({ record, queueOffset: record.queueOffset })), nextBeginOffset: next };
+      }
       case ResponseCode.PULL_NOT_FOUND:
       case ResponseCode.PULL_RETRY_IMMEDIATELY:
       case ResponseCode.PULL_OFFSET_MOVED:
-        return { messages: [], nextBeginOffset: next };
+        return { messages: [], nextBeginOffset: decodeHeader(PULL_MESSAGE_RESPONSE_HEADER, resp.extFields).nextBeginOffset };
       default:
         throw new BrokerError(resp.code, resp.remark || `PULL_MESSAGE failed at ${addr}`);
     }
@@ -629,23 +669,14 @@ export class RemoteBackend implements ProxyBackend {
 function routeBrokers(route: TopicRouteData): RouteBroker[] {
   const out: RouteBroker[] = [];
   for (const q of route.queueDatas) {
-    const addr = route.brokerDatas.find((b) => b.brokerName === q.brokerName)?.brokerAddrs?.['0'];
+    const addr = route.brokerDatas.find((b) => b.brokerName === q.brokerName)?.brokerAddrs?.[MASTER_ID];
     if (addr) out.push({ name: q.brokerName, addr, readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function normalizeTopicConfig(topic: string, raw: Partial<TopicConfig>): TopicConfig {
-  return {
-    topicName: raw.topicName ?? topic,
-    readQueueNums: Number(raw.readQueueNums ?? 0),
-    writeQueueNums: Number(raw.writeQueueNums ?? 0),
-    perm: Number(raw.perm ?? 6),
-    topicFilterType: raw.topicFilterType === 'MULTI_TAG' ? 'MULTI_TAG' : 'SINGLE_TAG',
-    topicSysFlag: Number(raw.topicSysFlag ?? 0),
-    order: !!raw.order,
-    attributes: raw.attributes ?? {},
-  };
+function offsetOf(resp: RemotingCommand): number {
+  return decodeHeader(OFFSET_RESPONSE_HEADER, resp.extFields).offset;
 }
 
 /** GET_BROKER_CONFIG body: Java properties text, "key=value" per line. */
@@ -678,7 +709,8 @@ export function parseBrokerSettings(text: string, fallbackName: string): BrokerS
 
 /** The pop response's records as PoppedMessages: the handle from POP_CK, which is then dropped. */
 function popped(resp: RemotingCommand, requestedTopic: string, brokerName: string): PoppedMessage[] {
-  const invisibleUntil = Number(resp.extFields.popTime) + Number(resp.extFields.invisibleTime);
+  const x = decodeHeader(POP_MESSAGE_RESPONSE_HEADER, resp.extFields);
+  const invisibleUntil = x.popTime + x.invisibleTime;
   const out: PoppedMessage[] = [];
   for (const record of decodeMessages(bodyOf(resp), { checkCrc: false })) {
     const handle = getPropertyFromString(record.properties, MessageConst.PROPERTY_POP_CK) ?? '';
@@ -695,10 +727,6 @@ function popped(resp: RemotingCommand, requestedTopic: string, brokerName: strin
     });
   }
   return out;
-}
-
-function ackFailure(resp: RemotingCommand): AckResult {
-  return resp.extFields[AckResultHeader] === 'EXPIRED' ? 'EXPIRED' : 'INVALID';
 }
 
 /** Resolves undefined as soon as the signal aborts; a late answer is then dropped. */
