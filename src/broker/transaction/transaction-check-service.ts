@@ -9,6 +9,7 @@ import { getPropertyFromString } from '../../common/message-properties.js';
 import { createMessageId } from '../../common/msg-id.js';
 import { setPropertyInString } from '../../common/property-edit.js';
 import { createRequest, RequestCode } from '../../remoting/index.js';
+import { CHECK_TRANSACTION_STATE_HEADER, encodeHeader } from '../../remoting/protocol/index.js';
 import { GetMessageStatus, type MessageStore } from '../../store/index.js';
 import type { ProducerManager } from '../clients/producer-manager.js';
 import type { TopicConfigManager } from '../topic-config-manager.js';
@@ -133,7 +134,7 @@ export class TransactionCheckService {
     ch.oneway(
       createRequest(
         RequestCode.CHECK_TRANSACTION_STATE,
-        {
+        encodeHeader(CHECK_TRANSACTION_STATE_HEADER, {
           topic: realTopic,
           tranStateTableOffset: m.queueOffset,
           commitLogOffset: m.commitLogOffset,
@@ -141,7 +142,7 @@ export class TransactionCheckService {
           transactionId: uniq,
           offsetMsgId,
           bname: this.d.brokerName,
-        },
+        }),
         body,
       ),
     );
