@@ -190,7 +190,7 @@ export function decodeMessage(buf: Buffer, pos = 0, opts: DecodeOptions = {}): M
   const fail = (why: string): never => {
     throw new MessageDecodeError(`bad record at ${pos}: ${why}`, pos);
   };
-  if (buf.length - pos < 4) fail('truncated size');
+  if (buf.length - pos < 8) fail(`truncated header: ${Math.max(0, buf.length - pos)} bytes`);
   const totalSize = buf.readInt32BE(pos);
   const magicCode = buf.readInt32BE(pos + 4);
   if (magicCode !== MESSAGE_MAGIC_CODE_V1 && magicCode !== MESSAGE_MAGIC_CODE_V2) fail(`magic 0x${(magicCode >>> 0).toString(16)}`);
@@ -199,6 +199,10 @@ export function decodeMessage(buf: Buffer, pos = 0, opts: DecodeOptions = {}): M
   const sysFlag = buf.readInt32BE(pos + 36);
   const bornV6 = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) !== 0;
   const storeV6 = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) !== 0;
+  // IPv6 hosts move everything behind them by 12 bytes each: the fixed fields up to the body length
+  // must fit in the record before they are read (issue 10: a short record read past the buffer).
+  const bodyLenEnd = pos + 48 + (bornV6 ? 20 : 8) + 8 + (storeV6 ? 20 : 8) + 4 + 8 + 4;
+  if (bodyLenEnd > end) fail(`total size ${totalSize} is too small for sysFlag 0x${(sysFlag >>> 0).toString(16)}`);
   let p = pos + 48;
   const bornAddress = readAddress(buf, p, bornV6);
   p += bornV6 ? 16 : 4;

@@ -35,16 +35,16 @@ export function string2messageProperties(s: string): MessageProperties {
 
 /**
  * Reads one property straight from the encoded string without building a map: the store's hot
- * path needs only TAGS, KEYS and UNIQ_KEY of each message. Returns undefined when absent.
+ * path needs only TAGS, KEYS and UNIQ_KEY of each message. Returns undefined when absent. A name
+ * given twice reads as its last entry, as string2messageProperties (and Java's map) has it: the
+ * broker must act on the value its clients will see (issue 10).
  */
 export function getPropertyFromString(s: string, name: string): string | undefined {
   const needle = name + NV;
-  let at = s.startsWith(needle) ? 0 : -1;
-  if (at < 0) {
-    const i = s.indexOf(SEP + needle);
-    if (i < 0) return undefined;
-    at = i + 1;
-  }
+  let at = s.lastIndexOf(SEP + needle);
+  if (at >= 0) at += 1;
+  else if (s.startsWith(needle)) at = 0;
+  else return undefined;
   const start = at + needle.length;
   let end = s.indexOf(SEP, start);
   if (end < 0) end = s.length;
