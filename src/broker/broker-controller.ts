@@ -27,6 +27,7 @@ import { TransactionalMessageService } from './transaction/transactional-message
 import type { MessageRecord } from '../common/message-codec.js';
 import { TimerMessageService } from './timer/timer-message-service.js';
 import { PopService } from './pop/pop-service.js';
+import { Replication, type ReplicaStoreApi, replicaTarget } from './ha/replication.js';
 import { BrokerHooks } from './service/broker-hooks.js';
 import { createBrokerServices, type BrokerServices } from './service/broker-services.js';
 
@@ -61,6 +62,10 @@ export class BrokerController implements BrokerParts {
   readonly services: BrokerServices;
   /** Every remoting request code the broker answers, with its handler. */
   readonly dispatchTable: DispatchTable;
+  /** This broker's part in its group's replication (master or slave). */
+  readonly replication: Replication;
+  /** The replication listener's address (masters), "ip:port". */
+  haAddr = '';
   readonly transactionCheckService: TransactionCheckService;
   /** Absent when timerWheelEnable is false. */
   readonly timerService: TimerMessageService | undefined;
@@ -140,6 +145,21 @@ export class BrokerController implements BrokerParts {
     this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout });
     this.hooks = new BrokerHooks((err, hook) => logger.error({ err, hook }, 'a broker hook listener failed'));
     const parts = this.parts();
+    this.outerClient = new RemotingClient({ logger });
+    const namesrvs = config.namesrvAddr
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    this.outerApi = new BrokerOuterAPI(this.outerClient, namesrvs, logger);
+    this.replication = new Replication({
+      config,
+      store,
+      parts,
+      client: this.outerClient,
+      masterAddresses: () => this.outerApi.master,
+      targetLog: () => replicaTarget(store as unknown as ReplicaStoreApi),
+      logger,
+    });
     this.services = createBrokerServices({
       parts,
       hooks: this.hooks,
@@ -148,6 +168,7 @@ export class BrokerController implements BrokerParts {
       timers: this.timerService,
       storeHost: () => this.storeHost,
       brokerIP: () => this.brokerIP,
+      replication: this.replication,
       createPopService: (retries) =>
         new PopService(
           { store, offsets: this.consumerOffsetManager, topics: this.topicConfigManager, retries, hooks: this.hooks, storeHost: () => this.storeHost },
@@ -158,12 +179,6 @@ export class BrokerController implements BrokerParts {
     this.dispatchTable = processors.table;
     registerProcessors(this.remotingServer, processors);
     this.pullRequestHoldService = new PullRequestHoldService(processors.pull.wake);
-    this.outerClient = new RemotingClient({ logger });
-    const namesrvs = config.namesrvAddr
-      .split(';')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    this.outerApi = new BrokerOuterAPI(this.outerClient, namesrvs, logger);
     this.remotingServer.onChannelClose((ch) => {
       this.consumerManager.doChannelCloseEvent(ch);
       this.producerManager.doChannelCloseEvent(ch);
@@ -210,13 +225,20 @@ export class BrokerController implements BrokerParts {
     this.brokerAddr = `${ip}:${port}`;
     this.storeHost = { address: ip, port };
     this.pullRequestHoldService.start();
-    this.scheduleMessageService.start(opts.scheduleFirstScanMs ?? 1000);
-    await this.transactionService.catchUpOps();
-    this.transactionCheckService.start();
-    this.services.pops.start();
-    if (this.timerService) {
-      this.timerService.start();
-      await this.timerService.enqueueNow();
+    const haPort = await this.replication.start(port);
+    if (haPort !== undefined) this.haAddr = `${ip}:${haPort}`;
+    this.dispatchListeners.push(() => this.replication.notifyWritten());
+    // What writes to the store on its own (delays, timers, transaction checks, pop revival) runs
+    // on the master only: a slave's log is the master's, byte for byte.
+    if (this.replication.role === 'MASTER') {
+      this.scheduleMessageService.start(opts.scheduleFirstScanMs ?? 1000);
+      await this.transactionService.catchUpOps();
+      this.transactionCheckService.start();
+      this.services.pops.start();
+      if (this.timerService) {
+        this.timerService.start();
+        await this.timerService.enqueueNow();
+      }
     }
     this.every(OFFSET_PERSIST_MS, () => this.consumerOffsetManager.persistIfDirty());
     this.every(CHANNEL_SCAN_MS, () => {
@@ -224,6 +246,8 @@ export class BrokerController implements BrokerParts {
       this.producerManager.scanNotActiveChannel(this.config.channelExpiredTimeout);
     });
     this.every(Math.min(Math.max(this.config.registerNameServerPeriod, 1000), 60_000), () => this.registerBrokerAll());
+    // A slave learns its master from the name servers' answer: ask every second while it has none.
+    if (this.replication.role === 'SLAVE') this.every(1000, () => (this.replication.slave?.connected ? undefined : this.registerBrokerAll()));
     await this.registerBrokerAll();
   }
 
@@ -261,7 +285,7 @@ export class BrokerController implements BrokerParts {
       brokerName: this.config.brokerName,
       brokerId: this.config.brokerId,
       brokerAddr: this.brokerAddr,
-      haServerAddr: `${this.brokerIP}:${this.remotingServer.port + 1}`,
+      haServerAddr: this.haAddr,
       heartbeatTimeoutMillis: this.config.channelExpiredTimeout,
     };
   }
@@ -323,6 +347,7 @@ export class BrokerController implements BrokerParts {
     this.pullRequestHoldService.shutdown();
     this.transactionCheckService.stop();
     this.services.pops.stop();
+    await this.replication.stop();
     await this.outerApi.unregisterBrokerAll(this.identity).catch(() => undefined);
     await this.remotingServer.close();
     await this.scheduleMessageService.shutdown();

@@ -20,6 +20,9 @@ export interface BrokerIdentity {
 }
 
 export class BrokerOuterAPI {
+  /** The group's master as the name servers last answered a registration (slaves replicate from it). */
+  master: { masterAddr?: string; haAddr?: string } = {};
+
   constructor(
     private readonly client: RemotingClient,
     private readonly namesrvAddrs: readonly string[],
@@ -43,6 +46,7 @@ export class BrokerOuterAPI {
       this.namesrvAddrs.map(async (addr) => {
         const resp = await this.client.invoke(addr, createRequest(RequestCode.REGISTER_BROKER, header, body), 6000);
         if (resp.code !== ResponseCode.SUCCESS) throw new Error(`namesrv ${addr} refused registration: ${resp.code} ${resp.remark ?? ''}`);
+        if (id.brokerId > 0) this.master = { masterAddr: resp.extFields.masterAddr || undefined, haAddr: resp.extFields.haServerAddr || undefined };
       }),
     );
     let ok = 0;

@@ -26,6 +26,20 @@ export class ConsumerOffsetManager {
     }
   }
 
+  /** A slave takes the master's offsets (the master's word wins for every queue it knows). */
+  replaceFromMaster(offsetTable: Record<string, Record<string, number>>): void {
+    for (const [key, queues] of Object.entries(offsetTable)) {
+      let m = this.table.get(key);
+      if (!m) this.table.set(key, (m = new Map()));
+      for (const [q, off] of Object.entries(queues)) {
+        if (m.get(Number(q)) !== Number(off)) {
+          m.set(Number(q), Number(off));
+          this.dirty = true;
+        }
+      }
+    }
+  }
+
   /** Stores the offset as given (RocketMQ does not validate, negative values included). */
   commitOffset(group: string, topic: string, queueId: number, offset: number): void {
     const key = topic + SEP + group;

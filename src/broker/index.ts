@@ -17,7 +17,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
   let closing: Promise<void> | undefined;
   return {
     controller,
-    addresses: { broker: controller.brokerAddr },
+    addresses: controller.haAddr ? { broker: controller.brokerAddr, ha: controller.haAddr } : { broker: controller.brokerAddr },
     close: () => (closing ??= controller.shutdown()),
   };
 }

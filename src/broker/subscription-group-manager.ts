@@ -27,6 +27,27 @@ export class SubscriptionGroupManager {
     }
   }
 
+  /** A slave takes the master's group table as it is. Returns whether anything changed. */
+  replaceFromMaster(master: Record<string, SubscriptionGroupConfig>): boolean {
+    let changed = false;
+    for (const [name, g] of Object.entries(master)) {
+      const next = { ...newSubscriptionGroupConfig(name), ...g };
+      const mine = this.table.get(name);
+      if (!mine || JSON.stringify(mine) !== JSON.stringify(next)) {
+        this.table.set(name, next);
+        changed = true;
+      }
+    }
+    for (const name of [...this.table.keys()]) {
+      if (!(name in master)) {
+        this.table.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) this.changed();
+    return changed;
+  }
+
   /** The group's config; auto-created when enabled (else undefined). */
   findSubscriptionGroupConfig(group: string): SubscriptionGroupConfig | undefined {
     let g = this.table.get(group);

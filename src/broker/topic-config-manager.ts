@@ -101,6 +101,30 @@ export class TopicConfigManager {
     return this.put({ ...newTopicConfig(tc.topicName, 1), ...tc });
   }
 
+  /**
+   * A slave takes the master's topic table as it is (RocketMQ's SlaveSynchronize): every topic the
+   * master has, none it lacks. Returns whether anything changed.
+   */
+  replaceFromMaster(master: Record<string, TopicConfig>): boolean {
+    let changed = false;
+    for (const [name, tc] of Object.entries(master)) {
+      const mine = this.table.get(name);
+      const next = { ...newTopicConfig(name, 1), ...tc };
+      if (!mine || JSON.stringify(mine) !== JSON.stringify(next)) {
+        this.table.set(name, next);
+        changed = true;
+      }
+    }
+    for (const name of [...this.table.keys()]) {
+      if (!(name in master)) {
+        this.table.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) this.changed();
+    return changed;
+  }
+
   deleteTopicConfig(topic: string): boolean {
     if (!this.table.delete(topic)) return false;
     this.changed();

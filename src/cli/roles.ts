@@ -57,7 +57,7 @@ async function startStandalone(config: StandaloneConfig, ctx: RoleContext): Prom
 }
 
 /** Addresses in ready-line order. */
-export const READY_ORDER = ['namesrv', 'broker', 'grpc', 'http'] as const;
+export const READY_ORDER = ['namesrv', 'broker', 'ha', 'grpc', 'http'] as const;
 
 export function readyLine(handles: readonly RoleHandle[]): string {
   const all: Record<string, string> = {};

@@ -45,6 +45,18 @@ export const BROKER_DEFAULTS = {
     default: 'ASYNC_MASTER',
     doc: 'SYNC_MASTER acks after a slave has the write; ASYNC_MASTER does not wait',
   },
+  // replication (master/slave)
+  haListenPort: { ...PORT, default: -1, min: -1, doc: 'replication port of a master; -1 = listenPort + 1 (0 when listenPort is 0), 0 picks a free port' },
+  inSyncReplicas: {
+    type: 'int',
+    default: 2,
+    min: 1,
+    doc: 'members (master included) that must hold a record before SYNC_MASTER acknowledges it; every in-sync slave is waited for as well',
+  },
+  minInSyncReplicas: { type: 'int', default: 1, min: 1, doc: 'below this many in-sync members (master included) sends are refused' },
+  haMaxTimeSlaveNotCatchup: { type: 'long', default: 15000, min: 100, doc: 'ms a slave may stay behind before it leaves the in-sync set' },
+  slaveReadEnable: { type: 'bool', default: false, doc: 'suggest a slave for pulls when the master lags (it always serves pulls when asked)' },
+  haSlaveSyncMetadataIntervalMs: { type: 'long', default: 3000, min: 100, doc: 'ms between a slave\'s copies of the master\'s topics, groups and offsets' },
   mappedFileSizeCommitLog: { type: 'long', default: 1073741824, min: 4096, doc: 'bytes per commit-log segment' },
   mappedFileSizeConsumeQueue: { type: 'long', default: 6000000, min: 20, doc: 'bytes per consume-queue segment (20 per entry)' },
   flushIntervalCommitLog: { type: 'int', default: 500, min: 1, doc: 'ms between fsyncs under ASYNC_FLUSH' },

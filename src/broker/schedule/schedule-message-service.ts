@@ -45,6 +45,19 @@ export class ScheduleMessageService {
     }
   }
 
+  /** A slave takes the master's delay cursors, so a promoted slave does not deliver again what the master did. */
+  replaceFromMaster(offsetTable: Record<string, number>): void {
+    let changed = false;
+    for (const [level, off] of Object.entries(offsetTable)) {
+      const i = Number(level) - 1;
+      if (i >= 0 && i < this.offsets.length && this.offsets[i] !== Number(off)) {
+        this.offsets[i] = Number(off);
+        changed = true;
+      }
+    }
+    if (changed) this.persister.schedule();
+  }
+
   start(firstDelayMs = 1000): void {
     this.running = true;
     for (let i = 0; i < this.delayLevelsMs.length; i++) this.schedule(i, firstDelayMs);

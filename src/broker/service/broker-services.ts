@@ -13,7 +13,7 @@ import { PopConsumeService } from './pop-consume-service.js';
 import { PullService } from './pull-service.js';
 import { RecallService } from './recall-service.js';
 import { RetryService } from './retry-service.js';
-import { SendService } from './send-service.js';
+import { SendService, type SendReplicationGate } from './send-service.js';
 
 export interface BrokerServices {
   readonly hooks: BrokerHooks;
@@ -35,6 +35,7 @@ export interface ServiceWiring {
   timers: TimerMessageService | undefined;
   storeHost(): HostPort;
   brokerIP(): string;
+  replication?: SendReplicationGate;
   /** The pop service needs the retry service, so it is made here from this factory. */
   createPopService(retries: RetryService): PopService;
 }
@@ -50,7 +51,7 @@ export function createBrokerServices(w: ServiceWiring): BrokerServices {
     hooks: w.hooks,
     brokerIP: w.brokerIP,
   };
-  const retries = new RetryService({ ...common, router: w.router, storeHost: w.storeHost });
+  const retries = new RetryService({ ...common, router: w.router, storeHost: w.storeHost, replication: w.replication });
   const pops = w.createPopService(retries);
   return {
     hooks: w.hooks,
@@ -59,6 +60,7 @@ export function createBrokerServices(w: ServiceWiring): BrokerServices {
       router: w.router,
       storeHost: w.storeHost,
       hasOrderlyLock: (group) => p.lockManager.hasLiveLock(group),
+      replication: w.replication,
     }),
     pulls: new PullService(common),
     retries,

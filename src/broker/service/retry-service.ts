@@ -18,6 +18,7 @@ import type { SubscriptionGroupManager } from '../subscription-group-manager.js'
 import type { TopicConfigManager } from '../topic-config-manager.js';
 import { dlqTopic, isWriteable, PermName, retryTopic } from '../topic-config.js';
 import type { BrokerHooks } from './broker-hooks.js';
+import type { SendReplicationGate } from './send-service.js';
 
 const RW = PermName.PERM_READ | PermName.PERM_WRITE;
 
@@ -30,6 +31,8 @@ export interface RetryServiceDeps {
   hooks: BrokerHooks;
   storeHost(): HostPort;
   brokerIP(): string;
+  /** Refuses writes where the broker must not take them (a slave). */
+  replication?: Pick<SendReplicationGate, 'beforePut'>;
 }
 
 export interface SendBackResult {
@@ -51,6 +54,7 @@ export class RetryService {
     if (!isWriteable(d.config.brokerPermission)) {
       throw new BrokerError(ResponseCode.NO_PERMISSION, `the broker[${d.brokerIP()}] sending message is forbidden`);
     }
+    d.replication?.beforePut();
     const rec = await d.store.lookMessageByOffset(commitLogOffset);
     if (!rec) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `look message by offset failed, ${commitLogOffset}`);
     const m = decodeMessage(rec, 0, { checkCrc: false });

@@ -35,6 +35,15 @@ export interface SendServiceDeps {
   brokerIP(): string;
   /** True while an orderly consumer of the group holds queue locks (its retries go to the DLQ). */
   hasOrderlyLock(group: string): boolean;
+  /** The broker group's replication: may refuse before the append, and holds SYNC_MASTER answers until replicated. */
+  replication?: SendReplicationGate;
+}
+
+export interface SendReplicationGate {
+  /** Throws a BrokerError when this broker must not take writes now (a slave, too few in-sync replicas). */
+  beforePut(): void;
+  /** A promise to await before answering (SYNC_MASTER), which may downgrade put.status; undefined when there is nothing to wait for. */
+  afterPut(put: PutMessageResult): Promise<void> | undefined;
 }
 
 export interface SendRequest {
@@ -109,8 +118,11 @@ export class SendService {
       reconsumeTimes: req.reconsumeTimes,
       preparedTransactionOffset: 0,
     };
+    d.replication?.beforePut();
     const routed = d.router.route(msg, req.producerGroup);
     const put = await d.store.putMessage(msg);
+    const replicated = d.replication?.afterPut(put);
+    if (replicated) await replicated;
     return this.finish(req, msg.topic, put, queueId, uniqKey, routed.recallHandle);
   }
 
@@ -160,7 +172,10 @@ export class SendService {
         preparedTransactionOffset: 0,
       };
     });
+    d.replication?.beforePut();
     const put = await d.store.putMessages(msgs);
+    const replicated = d.replication?.afterPut(put);
+    if (replicated) await replicated;
     return this.finish(req, req.topic, put, queueId, uniqKeys.join(','), undefined);
   }
 

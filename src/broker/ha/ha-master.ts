@@ -1,0 +1,349 @@
+// The master's side of replication: an HA listener that streams the commit log to each slave
+// from the offset the slave holds, tracks what each slave confirmed, keeps the in-sync set, and
+// answers SYNC_MASTER puts once every in-sync slave (and at least inSyncReplicas members in all)
+// has their bytes.
+//
+// A slave's confirmation is capped at what was sent to it on this connection: a slave that
+// reports an offset it was never sent (RocketMQ issue #3015) cannot make the master acknowledge
+// early.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../common/logger.js';
+import { encodeDataHead, encodeRefuse, encodeTruncate, HaFrameReader, HaFrameType, HA_MAX_DATA_BYTES, type HaFrame, type HelloFrame } from './ha-frames.js';
+
+/** What the master reads of its own store. */
+export interface HaSourceLog {
+  /** Oldest offset still held. */
+  minOffset(): number;
+  /** Everything below is written (in the page cache at least). */
+  writtenOffset(): number;
+  /** Up to maxBytes of written log from offset, never across a segment end; null when not readable. */
+  read(offset: number, maxBytes: number): Promise<Buffer | null>;
+}
+
+export interface EpochView {
+  /** The current epoch and the offset its first record starts at (0/0 in classic mode). */
+  current(): { epoch: number; start: number };
+  /** The offset where the first epoch after `epoch` starts, or undefined when none followed it. */
+  endOf(epoch: number): number | undefined;
+}
+
+export interface HaMasterOptions {
+  host: string;
+  port: number;
+  brokerName: string;
+  log: HaSourceLog;
+  epochs: EpochView;
+  /** A slave that has not caught up for this long leaves the in-sync set. */
+  haMaxTimeSlaveNotCatchup: number;
+  /** Members (the master included) that must hold a record before a SYNC_MASTER put is acknowledged. */
+  inSyncReplicas: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface SlaveView {
+  brokerId: number;
+  address: string;
+  /** Confirmed by the slave and sent on this connection. */
+  ackOffset: number;
+  inSync: boolean;
+  lagBytes: number;
+}
+
+interface Waiter {
+  end: number;
+  deadline: number;
+  done: boolean;
+  resolve: (ok: boolean) => void;
+}
+
+const CHUNK = 1024 * 1024;
+const IDLE_TIMEOUT_MS = 20_000;
+
+class SlaveConnection {
+  brokerId = -1;
+  /** Next offset to send. -1 until the handshake decided where to start. */
+  next = -1;
+  ackOffset = 0;
+  lastCaughtUp = 0;
+  private readonly reader = new HaFrameReader();
+  private sending = false;
+  private wake: (() => void) | undefined;
+  closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly master: HaMaster,
+  ) {
+    socket.setNoDelay(true);
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('no frame from the slave for 20 s'));
+    socket.on('data', (chunk: Buffer) => {
+      let frames: HaFrame[];
+      try {
+        frames = this.reader.push(chunk);
+      } catch (err) {
+        this.close(`bad frame: ${(err as Error).message}`);
+        return;
+      }
+      for (const f of frames) this.onFrame(f);
+    });
+    socket.on('close', () => this.close('connection closed'));
+    socket.on('error', () => undefined);
+  }
+
+  get address(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  private onFrame(f: HaFrame): void {
+    if (f.type === HaFrameType.HELLO) this.master.onHello(this, f);
+    else if (f.type === HaFrameType.REPORT) {
+      if (this.next < 0) {
+        // The answer to a truncation order: the slave now holds exactly this much.
+        this.master.startFrom(this, f.maxOffset);
+        return;
+      }
+      this.master.onReport(this, Math.min(f.maxOffset, this.next));
+    } else this.close(`unexpected frame type ${f.type} from a slave`);
+  }
+
+  refuse(reason: string): void {
+    this.socket.end(encodeRefuse(reason));
+    this.close(reason);
+  }
+
+  truncate(offset: number): void {
+    this.socket.write(encodeTruncate(offset));
+  }
+
+  /** Sends whatever is written beyond next, then waits for more; one loop per connection. */
+  async pump(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (!this.closed) {
+        const log = this.master.log;
+        if (this.next >= log.writtenOffset()) {
+          await new Promise<void>((r) => (this.wake = r));
+          this.wake = undefined;
+          continue;
+        }
+        const want = Math.min(CHUNK, HA_MAX_DATA_BYTES, log.writtenOffset() - this.next);
+        const data = await log.read(this.next, want);
+        if (this.closed) return;
+        if (!data || data.length === 0) {
+          this.refuse(`offset ${this.next} is no longer held by the master (oldest ${log.minOffset()})`);
+          return;
+        }
+        const { epoch, start } = this.master.epochs.current();
+        const offset = this.next;
+        this.next += data.length;
+        const more = this.socket.write(encodeDataHead(offset, epoch, start, data.length)) && this.socket.write(data);
+        if (!more && !this.closed) await new Promise<void>((r) => this.socket.once('drain', r).once('close', r));
+      }
+    } catch (err) {
+      this.close(`replication read failed: ${(err as Error).message}`);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  notify(): void {
+    this.wake?.();
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake?.();
+    this.socket.destroy();
+    this.master.onClose(this, reason);
+  }
+}
+
+export class HaMaster {
+  readonly log: HaSourceLog;
+  readonly epochs: EpochView;
+  private readonly server: Server;
+  private readonly conns = new Set<SlaveConnection>();
+  private readonly waiters: Waiter[] = [];
+  private waiterHead = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private boundPort = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: HaMasterOptions) {
+    this.log = opts.log;
+    this.epochs = opts.epochs;
+    this.now = opts.now ?? Date.now;
+    this.server = createServer((s) => this.conns.add(new SlaveConnection(s, this)));
+    this.server.on('error', (err) => opts.logger.error({ err }, 'HA listener error'));
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.boundPort = (this.server.address() as { port: number }).port;
+    this.timer = setInterval(() => this.sweep(), 100);
+    this.timer.unref();
+    return this.boundPort;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** New log was written: every connection sends it now. */
+  notifyWritten(): void {
+    for (const c of this.conns) c.notify();
+  }
+
+  onHello(c: SlaveConnection, h: HelloFrame): void {
+    if (c.brokerId >= 0) return c.refuse('a second hello on one connection');
+    if (h.brokerName !== this.opts.brokerName) return c.refuse(`slave belongs to broker group ${h.brokerName}, this master serves ${this.opts.brokerName}`);
+    if (h.brokerId <= 0) return c.refuse(`slave brokerId must be ≥ 1, got ${h.brokerId}`);
+    for (const other of this.conns) if (other !== c && other.brokerId === h.brokerId) other.close(`brokerId ${h.brokerId} connected again`);
+    c.brokerId = h.brokerId;
+    const point = this.truncationPoint(h);
+    if (point !== undefined) {
+      this.opts.logger.warn({ slave: h.brokerId, from: h.maxOffset, to: point }, 'slave holds log this master never acknowledged; ordering it to truncate');
+      c.truncate(point);
+      return; // its next REPORT says where it stands
+    }
+    this.startFrom(c, h.maxOffset);
+  }
+
+  /**
+   * Where a slave must cut its log, or undefined when its log is a prefix of ours: a slave whose
+   * last epoch is older than ours keeps only what that epoch had when the next one began; in the
+   * same epoch it can never hold more than we wrote.
+   */
+  private truncationPoint(h: HelloFrame): number | undefined {
+    const cur = this.epochs.current();
+    if (h.epoch < cur.epoch) {
+      const end = this.epochs.endOf(h.epoch) ?? cur.start;
+      return h.maxOffset > end ? end : undefined;
+    }
+    const written = this.log.writtenOffset();
+    return h.maxOffset > written ? written : undefined;
+  }
+
+  startFrom(c: SlaveConnection, offset: number): void {
+    const log = this.log;
+    if (offset < log.minOffset() && offset < log.writtenOffset()) {
+      c.refuse(`slave is at offset ${offset}, before the oldest the master holds (${log.minOffset()}): clear the slave's store to copy it anew`);
+      return;
+    }
+    if (offset > log.writtenOffset()) {
+      c.refuse(`slave reports offset ${offset} beyond the master's ${log.writtenOffset()} after truncation`);
+      return;
+    }
+    c.next = offset;
+    this.onReport(c, offset);
+    void c.pump();
+  }
+
+  onReport(c: SlaveConnection, offset: number): void {
+    if (offset > c.ackOffset) c.ackOffset = offset;
+    if (c.ackOffset >= this.log.writtenOffset()) c.lastCaughtUp = this.now();
+    this.settle();
+  }
+
+  onClose(c: SlaveConnection, reason: string): void {
+    if (!this.conns.delete(c)) return;
+    if (c.brokerId >= 0) this.opts.logger.info({ slave: c.brokerId, reason }, 'slave disconnected');
+    this.settle();
+  }
+
+  private inSync(c: SlaveConnection, now: number): boolean {
+    return !c.closed && c.next >= 0 && now - c.lastCaughtUp <= this.opts.haMaxTimeSlaveNotCatchup;
+  }
+
+  /** Members in sync, the master included (its own id 0 first). */
+  syncStateSet(): number[] {
+    const now = this.now();
+    const ids = [0];
+    for (const c of this.conns) if (this.inSync(c, now)) ids.push(c.brokerId);
+    return ids.sort((a, b) => a - b);
+  }
+
+  slaves(): SlaveView[] {
+    const now = this.now();
+    const written = this.log.writtenOffset();
+    return [...this.conns]
+      .filter((c) => c.brokerId >= 0)
+      .map((c) => ({ brokerId: c.brokerId, address: c.address, ackOffset: c.ackOffset, inSync: this.inSync(c, now), lagBytes: Math.max(0, written - c.ackOffset) }))
+      .sort((a, b) => a.brokerId - b.brokerId);
+  }
+
+  /** True when the in-sync set (the master included) has at least n members. */
+  hasInSync(n: number): boolean {
+    return this.syncStateSet().length >= n;
+  }
+
+  /** Resolves true once the put ending at `end` is held as SYNC_MASTER requires, false at the deadline. */
+  waitReplicated(end: number, timeoutMs: number): Promise<boolean> {
+    if (this.replicated(end, this.now())) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.waiters.push({ end, deadline: this.now() + timeoutMs, done: false, resolve });
+      this.timer?.ref();
+    });
+  }
+
+  /** Every in-sync slave holds end, and with the master at least inSyncReplicas members do. */
+  private replicated(end: number, now: number): boolean {
+    let holders = 1;
+    for (const c of this.conns) {
+      if (c.ackOffset >= end && c.next >= 0 && !c.closed) holders++;
+      else if (this.inSync(c, now)) return false;
+    }
+    return holders >= this.opts.inSyncReplicas;
+  }
+
+  /** Answers waiters in offset order (puts end in increasing offsets). */
+  private settle(): void {
+    const now = this.now();
+    while (this.waiterHead < this.waiters.length) {
+      const w = this.waiters[this.waiterHead];
+      if (!w.done) {
+        if (!this.replicated(w.end, now)) break;
+        this.finish(w, true);
+      }
+      this.waiterHead++;
+    }
+    if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
+      this.waiters.splice(0, this.waiterHead);
+      this.waiterHead = 0;
+    }
+    if (this.waiterHead >= this.waiters.length) this.timer?.unref();
+  }
+
+  private finish(w: Waiter, ok: boolean): void {
+    w.done = true;
+    w.resolve(ok);
+  }
+
+  /** Every 100 ms: deadlines pass, and a slave that stopped catching up leaves the in-sync set without a report. */
+  private sweep(): void {
+    const now = this.now();
+    for (let i = this.waiterHead; i < this.waiters.length; i++) {
+      const w = this.waiters[i];
+      if (!w.done && now >= w.deadline) this.finish(w, this.replicated(w.end, now));
+    }
+    this.settle();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const c of [...this.conns]) c.close('master shutting down');
+    for (let i = this.waiterHead; i < this.waiters.length; i++) if (!this.waiters[i].done) this.finish(this.waiters[i], false);
+    this.waiters.length = 0;
+    this.waiterHead = 0;
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}

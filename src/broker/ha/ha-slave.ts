@@ -1,0 +1,172 @@
+// The slave's side of replication: connects to the master's HA address (learnt from the name
+// servers or the controller, never from config alone), says which log it holds, applies the
+// master's bytes at exactly the offset it holds, and reports its new end after each write and
+// once a second. A truncation order from the master (log written under an older epoch that no
+// one acknowledged) is carried out before anything else. Reconnects with backoff.
+import { connect, type Socket } from 'node:net';
+import type { Logger } from '../../common/logger.js';
+import { encodeHello, encodeReport, HaFrameReader, HaFrameType, type HaFrame } from './ha-frames.js';
+
+export interface HaTargetLog {
+  /** The end of what this slave holds. */
+  maxOffset(): number;
+  /** Writes replicated bytes that start exactly at maxOffset(). */
+  append(offset: number, data: Buffer): Promise<void>;
+  /** Cuts everything at and above offset. */
+  truncate(offset: number): Promise<void>;
+}
+
+export interface HaSlaveOptions {
+  brokerName: string;
+  brokerId: number;
+  log: HaTargetLog;
+  /** The master's HA address as last learnt, or undefined while none is known. */
+  masterHaAddr(): string | undefined;
+  /** The last epoch this slave's log holds and where it starts. */
+  lastEpoch(): { epoch: number; start: number };
+  /** Data of a newer epoch arrived: remember where it starts. */
+  onEpoch(epoch: number, start: number): void;
+  logger: Logger;
+  reportIntervalMs?: number;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+export class HaSlave {
+  private socket: Socket | undefined;
+  private connectedTo: string | undefined;
+  private stopped = false;
+  private backoff = 200;
+  private loop: Promise<void> | undefined;
+  /** Bytes applied since the connection started (tests and admin). */
+  applied = 0;
+  lastError = '';
+
+  constructor(private readonly opts: HaSlaveOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  get connected(): boolean {
+    return !!this.socket && !this.socket.destroyed && this.connectedTo !== undefined;
+  }
+
+  get masterAddress(): string | undefined {
+    return this.connectedTo;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const addr = this.opts.masterHaAddr();
+      if (!addr) {
+        await sleep(500);
+        continue;
+      }
+      try {
+        await this.session(addr);
+        this.backoff = 200;
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        this.opts.logger.warn({ master: addr, err: this.lastError }, 'replication session ended');
+      }
+      if (!this.stopped) {
+        await sleep(this.backoff);
+        this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
+      }
+    }
+  }
+
+  /** One connection: resolves or rejects when it ends. */
+  private session(addr: string): Promise<void> {
+    const [host, portText] = splitHostPort(addr);
+    return new Promise<void>((resolve, reject) => {
+      const socket = connect({ host, port: Number(portText) });
+      this.socket = socket;
+      socket.setNoDelay(true);
+      const reader = new HaFrameReader();
+      let chain = Promise.resolve();
+      let failed: Error | undefined;
+      const fail = (err: Error): void => {
+        failed ??= err;
+        socket.destroy();
+      };
+      const report = (): void => {
+        if (!socket.destroyed) socket.write(encodeReport(this.opts.log.maxOffset()));
+      };
+      const timer = setInterval(report, this.opts.reportIntervalMs ?? 1000);
+      socket.once('connect', () => {
+        this.connectedTo = addr;
+        const e = this.opts.lastEpoch();
+        socket.write(encodeHello({ brokerId: this.opts.brokerId, brokerName: this.opts.brokerName, maxOffset: this.opts.log.maxOffset(), epoch: e.epoch, epochStart: e.start }));
+      });
+      socket.on('data', (chunk: Buffer) => {
+        let frames: HaFrame[];
+        try {
+          frames = reader.push(chunk);
+        } catch (err) {
+          fail(err as Error);
+          return;
+        }
+        if (frames.length === 0) return;
+        // Frames are applied one after the other; reading pauses meanwhile (back-pressure to the master).
+        socket.pause();
+        chain = chain
+          .then(async () => {
+            for (const f of frames) await this.apply(f, report);
+            if (!socket.destroyed) socket.resume();
+          })
+          .catch((err: unknown) => fail(err as Error));
+      });
+      socket.on('error', (err) => {
+        failed ??= err;
+      });
+      socket.on('close', () => {
+        clearInterval(timer);
+        this.connectedTo = undefined;
+        if (this.socket === socket) this.socket = undefined;
+        void chain.then(() => (failed ? reject(failed) : resolve()));
+      });
+    });
+  }
+
+  private async apply(f: HaFrame, report: () => void): Promise<void> {
+    const log = this.opts.log;
+    switch (f.type) {
+      case HaFrameType.DATA: {
+        const at = log.maxOffset();
+        if (f.offset !== at) throw new Error(`master sent offset ${f.offset}, this slave holds up to ${at}`);
+        const last = this.opts.lastEpoch();
+        if (f.epoch > last.epoch) this.opts.onEpoch(f.epoch, f.epochStart);
+        await log.append(f.offset, f.data);
+        this.applied += f.data.length;
+        report();
+        return;
+      }
+      case HaFrameType.TRUNCATE:
+        this.opts.logger.warn({ from: log.maxOffset(), to: f.offset }, 'master ordered truncation of log it never acknowledged');
+        await log.truncate(f.offset);
+        report();
+        return;
+      case HaFrameType.REFUSE:
+        throw new Error(`master refused replication: ${f.reason}`);
+      default:
+        throw new Error(`unexpected frame type ${f.type} from the master`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.socket?.destroy();
+    await this.loop?.catch(() => undefined);
+  }
+}
+
+function splitHostPort(addr: string): [string, string] {
+  const i = addr.lastIndexOf(':');
+  return [addr.slice(0, i), addr.slice(i + 1)];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

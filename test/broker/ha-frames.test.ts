@@ -1,0 +1,86 @@
+// The replication connection's frames: round trips, any chunking, and refusals of bad lengths.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import {
+  decodePayload,
+  encodeDataHead,
+  encodeHello,
+  encodeRefuse,
+  encodeReport,
+  encodeTruncate,
+  HaFrameError,
+  HaFrameReader,
+  HaFrameType,
+  HA_MAX_DATA_BYTES,
+  type HaFrame,
+} from '../../src/broker/ha/ha-frames.js';
+
+const data = Buffer.from('raw commit log bytes');
+const CASES: { name: string; bytes: Buffer; frame: HaFrame }[] = [
+  {
+    name: 'hello',
+    bytes: encodeHello({ brokerId: 2, maxOffset: 123456789012, epoch: 3, epochStart: 4096, brokerName: 'broker-a' }),
+    frame: { type: HaFrameType.HELLO, brokerId: 2, maxOffset: 123456789012, epoch: 3, epochStart: 4096, brokerName: 'broker-a' },
+  },
+  { name: 'report', bytes: encodeReport(2 ** 40), frame: { type: HaFrameType.REPORT, maxOffset: 2 ** 40 } },
+  { name: 'truncate', bytes: encodeTruncate(77), frame: { type: HaFrameType.TRUNCATE, offset: 77 } },
+  {
+    name: 'data',
+    bytes: Buffer.concat([encodeDataHead(1000, 1, 0, data.length), data]),
+    frame: { type: HaFrameType.DATA, offset: 1000, epoch: 1, epochStart: 0, data },
+  },
+  { name: 'refuse', bytes: encodeRefuse('not your group'), frame: { type: HaFrameType.REFUSE, reason: 'not your group' } },
+];
+
+for (const c of CASES) {
+  void test(`ha frames - ${c.name} round-trips whole and split at every offset`, () => {
+    assert.deepEqual(new HaFrameReader().push(c.bytes), [c.frame]);
+    for (let cut = 1; cut < c.bytes.length; cut++) {
+      const r = new HaFrameReader();
+      const got = [...r.push(c.bytes.subarray(0, cut)), ...r.push(c.bytes.subarray(cut))];
+      assert.deepEqual(got, [c.frame], `split at ${cut}`);
+    }
+  });
+}
+
+void test('ha frames - many frames fed one byte at a time come out in order', () => {
+  const all = Buffer.concat(CASES.map((c) => c.bytes));
+  const r = new HaFrameReader();
+  const got: HaFrame[] = [];
+  for (const b of all) got.push(...r.push(Buffer.from([b])));
+  assert.deepEqual(got, CASES.map((c) => c.frame));
+});
+
+const BAD: { name: string; bytes: Buffer; error: RegExp }[] = [
+  { name: 'length past the limit', bytes: Buffer.from([HaFrameType.DATA, 0xff, 0xff, 0xff, 0xff]), error: /exceeds/ },
+  { name: 'unknown type', bytes: Buffer.from([9, 0, 0, 0, 0]), error: /unknown HA frame type 9/ },
+  { name: 'short report', bytes: Buffer.from([HaFrameType.REPORT, 0, 0, 0, 4, 1, 2, 3, 4]), error: /report frame of 4 bytes, needs 8/ },
+  { name: 'negative offset', bytes: Buffer.from([HaFrameType.REPORT, 0, 0, 0, 8, 0xff, 0, 0, 0, 0, 0, 0, 0]), error: /out of range/ },
+  { name: 'short data', bytes: Buffer.from([HaFrameType.DATA, 0, 0, 0, 3, 1, 2, 3]), error: /data frame of 3 bytes, needs 20/ },
+];
+for (const b of BAD) {
+  void test(`ha frames - refuses ${b.name}`, () => {
+    assert.throws(() => new HaFrameReader().push(b.bytes), (e: unknown) => e instanceof HaFrameError && b.error.test(e.message));
+  });
+}
+
+void test('ha frames - a data frame over the limit is refused when encoded', () => {
+  assert.throws(() => encodeDataHead(0, 0, 0, HA_MAX_DATA_BYTES + 1), /at most/);
+});
+
+void test('ha frames - random bytes never throw anything but HaFrameError', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      try {
+        new HaFrameReader().push(Buffer.from(bytes));
+      } catch (e) {
+        assert.ok(e instanceof HaFrameError, String(e));
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  for (const t of Object.values(HaFrameType)) {
+    assert.throws(() => decodePayload(t === HaFrameType.REFUSE ? 99 : t, Buffer.alloc(2)), HaFrameError);
+  }
+});
