@@ -45,8 +45,11 @@ export class OnsProducer {
       httpclient: {},
       logger: quietLogger,
       clientIP: '127.0.0.1',
+      // ali-ons' scheduled tasks sleep a whole interval before they see a close: short ones let the process exit soon after.
       pollNameServerInteval: 1000,
       heartbeatBrokerInterval: 1000,
+      rebalanceInterval: 1000,
+      persistConsumerOffsetInterval: 1000,
     };
     // ali-ons creates its inner producer once per process from the first options it sees; the
     // name server moves with every restart, so each producer gets a fresh one.
@@ -87,9 +90,21 @@ export class OnsProducer {
   /** Closes both producers; bounded, since closing talks to a broker that may be dead. */
   async close(timeoutMs = 5000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const done = Promise.all([this.producer.close().catch(() => undefined), closeInner()]);
+    const done = Promise.all([closeProducer(this.producer), closeInner()]);
     await Promise.race([done, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
+  }
+}
+
+/**
+ * ali-ons' close() stops at the first broker that does not take its unregister (a killed one)
+ * and never closes its MQClient, whose scheduled tasks then run forever; close that client here.
+ */
+async function closeProducer(p: any): Promise<void> {
+  try {
+    await p.close();
+  } catch {
+    await p._mqClient.close().catch(() => undefined);
   }
 }
 
@@ -97,7 +112,7 @@ async function closeInner(): Promise<void> {
   const inner = ons.Producer.defaultProducer;
   if (!inner) return;
   ons.Producer.defaultProducer = null;
-  await inner.close().catch(() => undefined);
+  await closeProducer(inner);
 }
 
 export interface LoadOptions {

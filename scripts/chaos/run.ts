@@ -44,6 +44,8 @@ export interface ChaosOptions {
   recoveryKillShare: number;
   /** In mode "all", every n-th round is a SIGSTOP round. */
   stopEvery: number;
+  /** Mode "all" ends with the disk-full round unless this is set. */
+  skipDiskFull?: boolean;
   log: (line: string) => void;
 }
 
@@ -143,7 +145,9 @@ function failuresSummary(l: Load): string[] {
 
 class ChaosRun {
   readonly sup = new BrokerSupervisor();
+  /** Decisions (kill moments, recovery kills) draw from their own stream, so a seed replays them whatever the load did. */
   readonly rng: Rng;
+  readonly bodyRng: Rng;
   readonly dataDir: string;
   readonly acks: Ack[] = [];
   readonly results: RoundResult[] = [];
@@ -161,6 +165,7 @@ class ChaosRun {
     parent: string,
   ) {
     this.rng = seededRng(o.seed);
+    this.bodyRng = seededRng(o.seed ^ 0x5bd1e995);
     this.dataDir = join(parent, 'data');
   }
 
@@ -196,7 +201,7 @@ class ChaosRun {
     const form = this.nextForm;
     const r = this.newResult(round, 'kill', form);
     const producer = await OnsProducer.open(old.addresses!.namesrv, 'CHAOS_PRODUCER');
-    const load = new Load(producer, { topic: TOPIC, round, concurrency: this.o.concurrency, maxMessages: 200_000, rng: this.rng }).start();
+    const load = new Load(producer, { topic: TOPIC, round, concurrency: this.o.concurrency, maxMessages: 200_000, rng: this.bodyRng }).start();
     // The chaos moment itself: a random point of the load, not a wait for some condition.
     await sleep(r.delayMs);
     await old.killGroup();
@@ -235,7 +240,7 @@ class ChaosRun {
     const b = this.broker!;
     const r = this.newResult(round, 'stop', 'stop');
     const producer = await OnsProducer.open(b.addresses!.namesrv, 'CHAOS_PRODUCER');
-    const load = new Load(producer, { topic: TOPIC, round, concurrency: this.o.concurrency, maxMessages: 200_000, rng: this.rng }).start();
+    const load = new Load(producer, { topic: TOPIC, round, concurrency: this.o.concurrency, maxMessages: 200_000, rng: this.bodyRng }).start();
     try {
       await sleep(r.delayMs);
       b.signalGroup('SIGSTOP');
@@ -385,7 +390,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       summary.shutdownCode = await run.broker.terminate();
       if (summary.shutdownCode !== 0) run.failures.push(`clean shutdown at the end exited with ${summary.shutdownCode}`);
     }
-    if (o.mode === 'diskfull' || (o.mode === 'all' && Date.now() < deadline)) {
+    if (o.mode === 'diskfull' || (o.mode === 'all' && !o.skipDiskFull && Date.now() < deadline)) {
       summary.diskFull = await runDiskFullRound(run.sup, { parent, seed: o.seed, concurrency: o.concurrency, log: o.log });
       run.failures.push(...summary.diskFull.failures);
     }
