@@ -24,17 +24,35 @@ export type HeaderValues<S extends HeaderSchema> = { [K in RequiredKeys<S>]: Val
  */
 export function encodeHeader<S extends HeaderSchema>(schema: S, values: HeaderValues<S>): Record<string, string> {
   const v = values as Record<string, unknown>;
+  const { names, specs } = planOf(schema);
   const out: Record<string, string> = {};
-  for (const name in schema) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
     const value = v[name];
-    const spec = schema[name];
     if (value === undefined || value === null) {
-      if (spec.required) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `the custom field <${name}> is null`);
+      if (specs[i].required) throw new BrokerError(ResponseCode.INVALID_PARAMETER, `the custom field <${name}> is null`);
       continue;
     }
-    out[name] = encodeField(name, spec, value);
+    out[name] = typeof value === 'string' && specs[i].type === 'string' ? value : encodeField(name, specs[i], value);
   }
   return out;
+}
+
+interface Plan {
+  names: string[];
+  specs: FieldSpec[];
+}
+
+// Senders encode a header per request (a producer per message): the schema's fields are listed once.
+const plans = new WeakMap<HeaderSchema, Plan>();
+
+function planOf(schema: HeaderSchema): Plan {
+  let plan = plans.get(schema);
+  if (plan === undefined) {
+    plan = { names: Object.keys(schema), specs: Object.values(schema) };
+    plans.set(schema, plan);
+  }
+  return plan;
 }
 
 function encodeField(name: string, spec: FieldSpec, value: unknown): string {
