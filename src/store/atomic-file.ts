@@ -14,9 +14,13 @@ export async function atomicWriteFile(path: string, data: string | Buffer): Prom
   try {
     await fh.writeFile(data);
     await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    // A full disk must not leave half-written temp files behind to take more of it.
+    await fh.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true });
+    throw err;
   }
+  await fh.close();
   try {
     await fsp.rename(tmp, path);
   } catch (err) {
@@ -46,6 +50,7 @@ export class JsonConfigFile<T> {
   private value: T;
   private writing: Promise<void> | null = null;
   private dirty = false;
+  private error: Error | null = null;
 
   private constructor(
     readonly path: string,
@@ -86,17 +91,26 @@ export class JsonConfigFile<T> {
     if (!this.writing) this.writing = this.drain();
   }
 
-  /** Resolves once everything changed before the call is on disk. */
+  /** Resolves once everything changed before the call is on disk; rejects when the write failed. */
   async flush(): Promise<void> {
     this.schedule();
     while (this.writing) await this.writing;
+    if (this.dirty && this.error) throw this.error;
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.dirty) {
         this.dirty = false;
-        await atomicWriteFile(this.path, JSON.stringify(this.value, null, 2));
+        try {
+          await atomicWriteFile(this.path, JSON.stringify(this.value, null, 2));
+          this.error = null;
+        } catch (err) {
+          // Kept dirty: the next update or flush writes again (e.g. once a full disk has room).
+          this.dirty = true;
+          this.error = err as Error;
+          return;
+        }
       }
     } finally {
       this.writing = null;

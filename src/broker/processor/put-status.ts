@@ -29,7 +29,11 @@ export function putStatusToResponse(r: PutMessageResult): MappedPut {
         sent: false,
       };
     case PutMessageStatus.DISK_FULL:
-      return { code: ResponseCode.SERVICE_NOT_AVAILABLE, remark: r.remark ?? "service not available now: the broker's disk is full", sent: false };
+      // RocketMQ answers SERVICE_NOT_AVAILABLE with "the broker's disk is full [CL: 0.90 ...]"
+      // among other possible causes; the store names the one cause here (ratio, ENOSPC, or a
+      // consume-queue/index write), so the bracket carries its remark. Clients retry code 14 on
+      // another broker, and writes resume here by themselves once space is freed.
+      return { code: ResponseCode.SERVICE_NOT_AVAILABLE, remark: `service not available now: the broker's disk is full [${r.remark ?? 'CL: unknown'}]`, sent: false };
     case PutMessageStatus.SERVICE_NOT_AVAILABLE:
       return {
         code: ResponseCode.SERVICE_NOT_AVAILABLE,
