@@ -27,7 +27,7 @@ import { TransactionalMessageService } from './transaction/transactional-message
 import type { MessageRecord } from '../common/message-codec.js';
 import { TimerMessageService } from './timer/timer-message-service.js';
 import { PopService } from './pop/pop-service.js';
-import { Replication, type ReplicaStoreApi, replicaTarget } from './ha/replication.js';
+import { Replication, replicaTarget } from './ha/replication.js';
 import { BrokerHooks } from './service/broker-hooks.js';
 import { createBrokerServices, type BrokerServices } from './service/broker-services.js';
 
@@ -157,7 +157,7 @@ export class BrokerController implements BrokerParts {
       parts,
       client: this.outerClient,
       masterAddresses: () => this.outerApi.master,
-      targetLog: () => replicaTarget(store as unknown as ReplicaStoreApi),
+      targetLog: () => replicaTarget(store),
       logger,
     });
     this.services = createBrokerServices({
@@ -175,7 +175,7 @@ export class BrokerController implements BrokerParts {
           logger,
         ),
     });
-    const processors = createProcessors(parts, this.services, (p) => this.pullRequestHoldService.hold(p));
+    const processors = createProcessors(parts, this.services, (p) => this.pullRequestHoldService.hold(p), this.replication);
     this.dispatchTable = processors.table;
     registerProcessors(this.remotingServer, processors);
     this.pullRequestHoldService = new PullRequestHoldService(processors.pull.wake);

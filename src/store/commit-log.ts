@@ -9,6 +9,7 @@ import { readLong } from '../common/message-bytes.js';
 import { BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-codec.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import type { Logger } from '../common/logger.js';
+import { isNoSpaceError } from './disk-space.js';
 import { fsyncFd, readFull, readFullSync, writeFull, writeFullSync } from './fs-io.js';
 import { offset2FileName, type MessageStoreConfig } from './store-config.js';
 import { PutMessageStatus } from './store-status.js';
@@ -32,6 +33,11 @@ export interface WriteChunk {
   buf: Buffer;
   len: number;
   dispatch: DispatchRequest[];
+  /**
+   * Replicated appends only: the record boundary up to which this chunk's dispatch requests
+   * cover the log (a chunk may end inside a record whose rest comes with the next frame).
+   */
+  replicaBoundary?: number;
 }
 
 interface Waiter {
@@ -53,6 +59,12 @@ class WaiterQueue {
   }
   peek(): Waiter | undefined {
     return this.items[this.head];
+  }
+  /** Removes and returns the waiters (all at the tail: ends only grow) whose end is past upTo. */
+  takeAbove(upTo: number): Waiter[] {
+    let i = this.items.length;
+    while (i > this.head && this.items[i - 1].end > upTo) i--;
+    return this.items.splice(i);
   }
   shift(): Waiter | undefined {
     const w = this.items[this.head];
@@ -82,6 +94,13 @@ export interface CommitLogRecoveryResult {
 
 export type RecordVisitor = (buf: Buffer, pos: number, phyOffset: number, size: number) => void;
 
+/**
+ * Told about the chunks dropped after a write failed for want of space (the failed one and
+ * every one reserved after it): returns where the log is cut (at most `at`, e.g. back to a record
+ * boundary when replicated bytes ended inside a record) and the remark their puts get.
+ */
+export type RollbackHandler = (dropped: WriteChunk[], at: number, err: Error) => { cutAt: number; remark: string };
+
 export class CommitLog {
   readonly dir: string;
   readonly segSize: number;
@@ -94,6 +113,13 @@ export class CommitLog {
   flushedOffset = 0;
   /** Set after a failed write or fsync: no more writes until restart. */
   failure: Error | null = null;
+  /**
+   * Set after a write failed for want of space (ENOSPC, EDQUOT): that write and everything
+   * reserved after it were dropped and cut off the files, so the log ends with a whole record
+   * and may take writes again once the store sees room (clearSpaceFailure).
+   */
+  spaceFailure: Error | null = null;
+  onRolledBack: RollbackHandler | null = null;
   private queue: WriteChunk[] = [];
   private cur: WriteChunk | null = null;
   private writing = false;
@@ -281,6 +307,46 @@ export class CommitLog {
     return offset;
   }
 
+  /**
+   * Appends bytes replicated from a master at maxOffset as they are: the master's records and its
+   * end-of-segment blank records included, so segment boundaries fall where the master's do.
+   * Every chunk touched records `boundary`, the record boundary its dispatch covers so far;
+   * returns the last chunk the bytes went into.
+   */
+  appendRaw(data: Buffer, boundary: number): WriteChunk {
+    let pos = 0;
+    let chunk: WriteChunk | null = null;
+    while (pos < data.length) {
+      const seg = this.segmentForAppend();
+      const room = seg.start + this.segSize - this.maxOffset;
+      const n = Math.min(room, data.length - pos);
+      chunk = this.chunkFor(seg, n);
+      data.copy(chunk.buf, chunk.len, pos, pos + n);
+      chunk.len += n;
+      chunk.replicaBoundary = boundary;
+      this.maxOffset += n;
+      pos += n;
+    }
+    if (!chunk) throw new Error('appendRaw of no bytes');
+    this.lastChunk = chunk;
+    return chunk;
+  }
+
+  /**
+   * Cuts the log at offset (everything at and above goes), after every reserved byte was
+   * written. For a slave ordered to drop log its master never acknowledged.
+   */
+  async truncate(offset: number): Promise<void> {
+    await this.waitWritten();
+    if (offset > this.maxOffset) throw new Error(`cannot truncate the commit log to ${offset}: it ends at ${this.maxOffset}`);
+    if (offset < this.minOffset) throw new Error(`cannot truncate the commit log to ${offset}: it starts at ${this.minOffset}`);
+    const res: CommitLogRecoveryResult = { scannedFrom: offset, validEnd: offset, truncatedBytes: 0, removedSegments: [], records: 0 };
+    this.truncateTo(offset, res);
+    this.cur = null;
+    this.maxOffset = this.writtenOffset = offset;
+    if (this.flushedOffset > offset) this.flushedOffset = offset;
+  }
+
   private segmentForAppend(): Segment {
     const last = this.segs[this.segs.length - 1];
     if (last && this.maxOffset < last.start + this.segSize) return last;
@@ -339,14 +405,21 @@ export class CommitLog {
   private async drain(): Promise<void> {
     this.writing = true;
     try {
-      while (this.queue.length && !this.failure) {
+      while (this.queue.length && !this.failure && !this.spaceFailure) {
         const batch = this.queue;
         this.queue = [];
         this.cur = null;
         // One write per chunk, answering its puts right away: their producers' next puts are
         // encoded while the following chunk is being written, instead of in lock-step.
-        for (const c of batch) {
-          await this.writeChunk(c);
+        for (let i = 0; i < batch.length; i++) {
+          const c = batch[i];
+          try {
+            await this.writeChunk(c);
+          } catch (err) {
+            if (!isNoSpaceError(err)) throw err;
+            this.rollBack(batch.slice(i), err as Error);
+            return;
+          }
           this.writtenOffset = c.seg.start + c.filePos + c.len;
           this.onWritten(c);
           // Keep up to 16 MiB of batch buffers for reuse: allocating them anew is GC work.
@@ -428,6 +501,46 @@ export class CommitLog {
     if (this.flushWaiters.size === 0) this.expiryTimer?.unref();
   }
 
+  /**
+   * A write failed for want of space: cut what it (and nothing acknowledged) put in the files,
+   * forget every chunk from it on, and answer their puts DISK_FULL. Nothing of theirs was
+   * dispatched, so no reader ever saw them, and the next write starts at a record boundary.
+   */
+  private rollBack(failed: WriteChunk[], err: Error): void {
+    const dropped = failed.concat(this.queue);
+    this.queue = [];
+    this.cur = null;
+    this.lastChunk = null;
+    const first = failed[0];
+    const at = first.seg.start + first.filePos;
+    const { cutAt, remark } = this.onRolledBack?.(dropped, at, err) ?? { cutAt: at, remark: `commit log write at ${at} failed: ${err.message}` };
+    try {
+      this.truncateTo(cutAt, { scannedFrom: cutAt, validEnd: cutAt, truncatedBytes: 0, removedSegments: [], records: 0 });
+    } catch (cutErr) {
+      this.fail(cutErr as Error, 'write');
+      return;
+    }
+    for (const s of this.dirty) if (!this.segs.includes(s)) this.dirty.delete(s);
+    this.maxOffset = cutAt;
+    if (this.writtenOffset > cutAt) this.writtenOffset = cutAt;
+    if (this.flushedOffset > cutAt) this.flushedOffset = cutAt;
+    if (!this.spaceFailure) this.logger.error({ err, at: cutAt, dropped: dropped.length }, 'commit log write failed for want of space: writes refused until there is room again');
+    this.spaceFailure = err;
+    for (const q of [this.writeWaiters, this.flushWaiters]) {
+      for (const w of q.takeAbove(cutAt)) {
+        w.result.status = PutMessageStatus.DISK_FULL;
+        w.result.remark = remark;
+        w.resolve(w.result);
+      }
+    }
+    if (this.flushWaiters.size === 0) this.expiryTimer?.unref();
+  }
+
+  /** The store saw room again: writes may be tried (a new failure rolls back the same way). */
+  clearSpaceFailure(): void {
+    this.spaceFailure = null;
+  }
+
   private fail(err: Error, what: string): void {
     if (!this.failure) {
       this.failure = err;
@@ -475,6 +588,63 @@ export class CommitLog {
         ? readFullSync(seg.fd, buf, 0, size, offset - seg.start)
         : await readFull(seg.fd, buf, 0, size, offset - seg.start);
     return n === size ? buf : null;
+  }
+
+  /**
+   * Up to maxBytes of the log from offset as a replica must hold it (raw bytes, records may be
+   * cut anywhere), never across a segment end. The unwritten rest of a segment closed by a blank
+   * record reads as zeros, so a replica's segments end where ours do. Null when offset is not held
+   * or not yet written.
+   */
+  async readRaw(offset: number, maxBytes: number): Promise<Buffer | null> {
+    const i = this.segIndex(offset);
+    if (i < 0 || offset >= this.writtenOffset || maxBytes <= 0) return null;
+    const seg = this.segs[i];
+    const segEnd = seg.start + this.segSize;
+    const last = i === this.segs.length - 1;
+    const fileEnd = last ? this.writtenOffset : seg.start + fs.fstatSync(seg.fd).size;
+    if (offset >= fileEnd) return last ? null : Buffer.alloc(Math.min(maxBytes, segEnd - offset));
+    const size = Math.min(maxBytes, fileEnd - offset, segEnd - offset);
+    const buf = Buffer.allocUnsafe(size);
+    const n = await readFull(seg.fd, buf, 0, size, offset - seg.start);
+    return n === size ? buf : null;
+  }
+
+  /**
+   * Visits the records in [from, to) with synchronous reads, from at a record boundary; a blank
+   * record moves on to the next segment. For a dispatch catching up after a failed write: the
+   * buffer handed to visit is reused for the next window.
+   */
+  visitRecords(from: number, to: number, visit: RecordVisitor): void {
+    let win = Buffer.allocUnsafe(Math.min(4 * 1024 * 1024, this.segSize));
+    let off = from;
+    while (off < to) {
+      const seg = this.segs[this.segIndex(off)];
+      if (!seg) throw new Error(`the commit log holds no segment for offset ${off}`);
+      const segEnd = seg.start + this.segSize;
+      const n = readFullSync(seg.fd, win, 0, Math.min(win.length, Math.min(to, segEnd) - off), off - seg.start);
+      let p = 0;
+      let blank = false;
+      while (p + 8 <= n) {
+        const size = win.readInt32BE(p);
+        const magic = win.readInt32BE(p + 4);
+        if (magic === BLANK_MAGIC_CODE) {
+          blank = true;
+          break;
+        }
+        if (size < 91 || size > this.segSize) throw new Error(`no record at commit-log offset ${off + p} (size ${size})`);
+        if (p + size > n) {
+          if (p === 0 && size > win.length) win = Buffer.allocUnsafe(size);
+          else if (p === 0) throw new Error(`the record at commit-log offset ${off} is not all written`);
+          break;
+        }
+        visit(win, p, off + p, size);
+        p += size;
+      }
+      if (blank) off = segEnd;
+      else if (p === 0 && n < 8) throw new Error(`nothing readable at commit-log offset ${off}`);
+      else off += p;
+    }
   }
 
   /** Synchronous read of a few bytes (binary searches by time); returns bytes read, 0 when out of range. */

@@ -94,6 +94,12 @@ export class ConsumeQueue {
     if (this.files.length) this.minBytes = this.files[0].start;
   }
 
+  /** Drops entries whose record ends past phyEnd (the commit log was cut there). */
+  truncateTo(phyEnd: number, logger: Logger): void {
+    this.writePending();
+    this.truncateUnbacked(phyEnd, logger);
+  }
+
   /** Moves minOffset to the first entry still backed by the commit log (after retention). */
   correctMinOffset(phyMin: number): void {
     if (!this.files.length) {

@@ -12,7 +12,8 @@ import { getPropertyFromString } from '../common/message-properties.js';
 import { createMessageId } from '../common/msg-id.js';
 import { isDispatchedToConsumeQueue, getTransactionValue, MessageSysFlag } from '../common/sys-flag.js';
 import { tagsString2tagsCode } from '../common/tag-hash.js';
-import { CommitLog, type CommitLogRecoveryResult, type WriteChunk } from './commit-log.js';
+import { BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-codec.js';
+import { checkRecord, CommitLog, type CommitLogRecoveryResult, type WriteChunk } from './commit-log.js';
 import { CQ_STORE_UNIT_SIZE, ConsumeQueue } from './consume-queue.js';
 import { IndexService } from './index-service.js';
 import { resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
@@ -372,7 +373,139 @@ export class MessageStore {
   private dispatchChunks(c: WriteChunk): void {
     for (const d of c.dispatch) this.dispatchOne(d, true);
     this.writeDirtyQueues();
-    this.dispatchedOffset = c.seg.start + c.filePos + c.len;
+    // A replicated chunk may end inside a record: the checkpoint must never claim that record.
+    this.dispatchedOffset = c.replicaBoundary ?? c.seg.start + c.filePos + c.len;
+  }
+
+  // ---------------------------------------------------------------- replication
+
+  /** The record boundary up to which replicated bytes were parsed, and the partial record after it. */
+  private replicaParse = -1;
+  private replicaTail: Buffer = Buffer.alloc(0);
+
+  /**
+   * Appends bytes replicated from a master at expectedOffset, which must be this store's end (a
+   * gap or an overlap is refused). The bytes may start or end inside a record: complete records
+   * are dispatched to consume queues and the index after the write, as local puts are, and the
+   * rest waits for the next call. Resolves once written (ASYNC_FLUSH) or fsynced (SYNC_FLUSH).
+   */
+  appendReplicated(expectedOffset: number, data: Buffer): Promise<void> {
+    const pre = this.precheck();
+    if (pre) return Promise.reject(new Error(pre.remark));
+    const end = this.commitLog.maxOffset;
+    if (expectedOffset !== end) {
+      return Promise.reject(new Error(`replicated bytes at ${expectedOffset} do not continue this log, which ends at ${end} (${expectedOffset > end ? 'gap' : 'overlap'})`));
+    }
+    if (data.length === 0) return Promise.resolve();
+    const p = this.replicaParse;
+    const consistent = p >= 0 && (p <= expectedOffset ? p + this.replicaTail.length === expectedOffset : this.replicaTail.length === 0);
+    // After an open (recovery ends at a record boundary) or a truncation: parse from here.
+    if (!consistent) {
+      this.replicaParse = expectedOffset;
+      this.replicaTail = Buffer.alloc(0);
+    }
+    const before = this.replicaParse;
+    let dispatch: DispatchRequest[];
+    try {
+      dispatch = this.parseReplicated(data);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const chunk = this.commitLog.appendRaw(data, before);
+    chunk.replicaBoundary = this.replicaParse;
+    for (const d of dispatch) chunk.dispatch.push(d);
+    const result: PutMessageResult = { status: PutMessageStatus.PUT_OK, wroteOffset: expectedOffset, wroteBytes: data.length, msgId: '', queueOffset: -1, storeTimestamp: 0, msgNum: dispatch.length };
+    return new Promise((resolve, reject) =>
+      this.commitLog.addWaiter(expectedOffset + data.length, result, (r) => (r.status === PutMessageStatus.PUT_OK ? resolve() : reject(new Error(`replicated write failed: ${String(r.status)} ${r.remark ?? ''}`))), this.config.flushDiskType === 'SYNC_FLUSH'),
+    );
+  }
+
+  /** Finds the records data completes (after the held partial one), checks each, and builds their dispatch. */
+  private parseReplicated(data: Buffer): DispatchRequest[] {
+    const end = this.commitLog.maxOffset;
+    // buf holds the log from base: the held partial record, then data. A boundary past the end
+    // means the rest of a segment's blank padding is still to come: skip into data.
+    const skipping = this.replicaParse > end;
+    const buf = !skipping && this.replicaTail.length ? Buffer.concat([this.replicaTail, data]) : data;
+    const base = skipping ? end : this.replicaParse;
+    let pos = skipping ? this.replicaParse - end : 0;
+    const out: DispatchRequest[] = [];
+    const segSize = this.commitLog.segSize;
+    while (pos + 8 <= buf.length) {
+      const phy = base + pos;
+      const size = buf.readInt32BE(pos);
+      const magic = buf.readInt32BE(pos + 4);
+      if (magic === BLANK_MAGIC_CODE) {
+        const toSegEnd = segSize - (phy % segSize);
+        if (size !== toSegEnd) throw new Error(`replicated blank record at ${phy} has size ${size}, the segment ends ${toSegEnd} bytes later`);
+        pos += size;
+        continue;
+      }
+      if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) throw new Error(`replicated bytes at ${phy} are not a record (magic 0x${(magic >>> 0).toString(16)})`);
+      if (size < 91 || size > this.config.maxMessageSize + 64 * 1024) throw new Error(`replicated record at ${phy} has size ${size}`);
+      if (pos + size > buf.length) break;
+      const why = checkRecord(buf, pos, size, phy);
+      if (why) throw new Error(`replicated record at ${phy}: ${why}`);
+      out.push(this.replicaDispatch(buf, pos, phy));
+      pos += size;
+    }
+    this.replicaParse = base + pos;
+    this.replicaTail = pos < buf.length ? Buffer.from(buf.subarray(pos)) : Buffer.alloc(0);
+    return out;
+  }
+
+  private replicaDispatch(buf: Buffer, pos: number, phy: number): DispatchRequest {
+    const m = decodeMessage(buf, pos, { checkCrc: false });
+    const props = m.properties;
+    const toQueue = isDispatchedToConsumeQueue(m.sysFlag);
+    if (toQueue) {
+      // A promoted slave numbers its next puts after what it replicated.
+      const cq = this.findOrCreateConsumeQueue(m.topic, m.queueId);
+      if (cq.nextQueueOffset <= m.queueOffset) cq.nextQueueOffset = m.queueOffset + 1;
+    }
+    if (m.storeTimestamp > this.lastStoreTimestamp) this.lastStoreTimestamp = m.storeTimestamp;
+    return {
+      topic: m.topic,
+      queueId: m.queueId,
+      queueOffset: m.queueOffset,
+      commitLogOffset: phy,
+      msgSize: m.totalSize,
+      tagsCode: this.recoverTagsCode?.(m.topic, m.queueId, props, m.storeTimestamp) ?? tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS)),
+      storeTimestamp: m.storeTimestamp,
+      sysFlag: m.sysFlag,
+      keys: getPropertyFromString(props, MessageConst.PROPERTY_KEYS),
+      uniqKey: getPropertyFromString(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
+      dispatchToQueue: toQueue,
+    };
+  }
+
+  /** Raw commit-log bytes from offset for a replica (see CommitLog.readRaw). */
+  readRawCommitLog(offset: number, maxBytes: number): Promise<Buffer | null> {
+    return this.commitLog.readRaw(offset, maxBytes);
+  }
+
+  /** Everything below is written (replication streams up to here). */
+  getWrittenPhyOffset(): number {
+    return this.commitLog.writtenOffset;
+  }
+
+  /**
+   * Cuts the log at offset with every consume-queue entry it no longer backs: a slave drops what
+   * its old master wrote and no one acknowledged. Index entries above stay but point at offsets
+   * that are re-checked on read.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    await this.commitLog.waitWritten();
+    this.writeDirtyQueues();
+    await this.commitLog.truncate(offset);
+    for (const cq of this.consumeQueues()) {
+      cq.truncateTo(offset, this.logger);
+      (cq as ConsumeQueue & { nextQueueOffset: number }).nextQueueOffset = cq.maxOffset;
+    }
+    this.replicaParse = offset;
+    this.replicaTail = Buffer.alloc(0);
+    if (this.dispatchedOffset > offset) this.dispatchedOffset = offset;
+    await this.flushAll();
   }
 
   private dispatchOne(d: DispatchRequest, live: boolean): void {

@@ -118,6 +118,10 @@ export class Replication {
     });
   }
 
+  epoch(): number {
+    return CLASSIC_EPOCHS.current().epoch;
+  }
+
   slaves(): SlaveView[] {
     return this.master?.slaves() ?? [];
   }
@@ -134,13 +138,7 @@ export class Replication {
 }
 
 /** The store's replication API, as the slave side uses it. */
-export interface ReplicaStoreApi {
-  getMaxPhyOffset(): number;
-  appendReplicated(expectedOffset: number, data: Buffer): Promise<unknown>;
-  truncateTo(offset: number): Promise<unknown>;
-}
-
-export function replicaTarget(store: ReplicaStoreApi): HaTargetLog {
+export function replicaTarget(store: MessageStore): HaTargetLog {
   return {
     maxOffset: () => store.getMaxPhyOffset(),
     append: async (offset, data) => {
@@ -154,21 +152,9 @@ export function replicaTarget(store: ReplicaStoreApi): HaTargetLog {
 
 /** The master's commit log as the HA stream reads it. */
 function sourceLog(store: MessageStore): HaSourceLog {
-  const log = store.commitLog;
   return {
-    minOffset: () => log.minOffset,
-    writtenOffset: () => log.writtenOffset,
-    read: (offset, maxBytes) => {
-      const segs = log.segments();
-      let segEnd = 0;
-      for (let i = segs.length - 1; i >= 0; i--) {
-        if (segs[i].start <= offset) {
-          segEnd = segs[i].start + log.segSize;
-          break;
-        }
-      }
-      const size = Math.min(maxBytes, log.writtenOffset - offset, segEnd - offset);
-      return size > 0 ? log.read(offset, size) : Promise.resolve(null);
-    },
+    minOffset: () => store.getMinPhyOffset(),
+    writtenOffset: () => store.getWrittenPhyOffset(),
+    read: (offset, maxBytes) => store.readRawCommitLog(offset, maxBytes),
   };
 }

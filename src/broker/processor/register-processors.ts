@@ -3,13 +3,17 @@
 // controller.
 import { RequestCode, type RemotingServer, type RequestProcessor } from '../../remoting/index.js';
 import type { BrokerParts } from '../broker-parts.js';
+import type { Replication } from '../ha/replication.js';
 import type { BrokerServices } from '../service/broker-services.js';
+import { GET_ALARM_LIST } from '../../observability/alarms/alarm-status.js';
 import { AdminBrokerProcessor } from './admin-broker-processor.js';
 import { AdminMessageProcessor } from './admin-message-processor.js';
 import { AdminStatsProcessor } from './admin-stats-processor.js';
+import { AlarmProcessor } from './alarm-processor.js';
 import { ClientManageProcessor } from './client-manage-processor.js';
 import { ConsumerManageProcessor } from './consumer-manage-processor.js';
 import { EndTransactionProcessor } from './end-transaction-processor.js';
+import { HaStatusProcessor } from './ha-status-processor.js';
 import { LockProcessor } from './lock-processor.js';
 import { PopMessageProcessor } from './pop-message-processor.js';
 import { PullMessageProcessor, type PullProcessorDeps } from './pull-message-processor.js';
@@ -26,7 +30,7 @@ export interface BrokerProcessors {
   pop: PopMessageProcessor;
 }
 
-export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: PullProcessorDeps['hold']): BrokerProcessors {
+export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: PullProcessorDeps['hold'], replication: Replication): BrokerProcessors {
   const send = new SendMessageProcessor(s.sends);
   const sendBack = new SendBackProcessor(s.retries);
   const pull = new PullMessageProcessor({ pulls: s.pulls, offsets: s.offsets, consumers: parts.consumerManager, config: parts.config, hold });
@@ -39,6 +43,7 @@ export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: Pu
   const admin = new AdminBrokerProcessor(parts);
   const stats = new AdminStatsProcessor(parts);
   const messages = new AdminMessageProcessor(parts);
+  const ha = new HaStatusProcessor(replication, parts.store, parts.config.brokerName, parts.config.brokerId);
   const table: DispatchTable = [
     [RequestCode.SEND_MESSAGE, send.process],
     [RequestCode.SEND_MESSAGE_V2, send.process],
@@ -81,6 +86,8 @@ export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: Pu
     [RequestCode.GET_ALL_DELAY_OFFSET, stats.getAllDelayOffset],
     [RequestCode.QUERY_MESSAGE, messages.queryMessage],
     [RequestCode.VIEW_MESSAGE_BY_ID, messages.viewMessageById],
+    [GET_ALARM_LIST, new AlarmProcessor(parts).process],
+    [RequestCode.GET_BROKER_HA_STATUS, ha.process],
   ];
   return { table, pull, pop };
 }
