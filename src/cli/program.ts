@@ -81,6 +81,11 @@ async function startRole(role: Role, opts: Record<string, unknown>, io: CliIO): 
     io.stdout(`${readyLine(handles)}\n`);
     return { handles, logger };
   } catch (err) {
+    // Files that keys name are read as the role starts (alarmRulesFile): their errors are configuration errors too.
+    if (err instanceof ConfigError) {
+      io.stderr(`apogee ${role}: ${err.message}\n`);
+      throw new CliExit(EXIT_USAGE);
+    }
     io.stderr(`apogee ${role}: failed to start: ${(err as Error).message}\n`);
     throw new CliExit(1);
   }

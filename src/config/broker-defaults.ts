@@ -104,6 +104,10 @@ export const BROKER_DEFAULTS = {
   longPollingEnable: { type: 'bool', default: true, doc: 'hold empty pulls until a message arrives' },
   shortPollingTimeMills: { type: 'long', default: 1000, min: 0, doc: 'ms an empty pull is held when long polling is off' },
 
+  // alarms (docs/ALARMS.md)
+  alarmRulesFile: { type: 'string', default: '', doc: 'YAML alarm rules and webhooks, reloaded when it changes; empty = the built-in default rules' },
+  alarmEvaluateIntervalMs: { type: 'long', default: 5000, min: 0, doc: 'ms between alarm evaluations; 0 turns alarms off' },
+
   // access control: not available yet; true refuses to start rather than run open (see acl.ts)
   aclEnable: { type: 'bool', default: false, doc: "RocketMQ's ACL switch; ACL is not available yet, so true refuses to start" },
   enableAcl: { type: 'bool', default: false, doc: 'same as aclEnable (an older spelling); true refuses to start' },

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { responseCodeName } from '../../remoting/index.js';
 import { AdminApi, AdminLookupError, AdminRequestError } from './admin-api.js';
+import { alarmList } from './alarm-commands.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { brokerStatus, clusterList } from './status-commands.js';
@@ -68,6 +69,9 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
   sub('brokerStatus', "a broker's runtime information", brokerStatus)
     .option('-b, --brokerAddr <addr>', 'broker address')
     .option('-c, --clusterName <cluster>', 'every master of this cluster');
+  sub('alarmList', 'alarm rules and the state of each alarm, from every broker (or -b / -c)', alarmList)
+    .option('-b, --brokerAddr <addr>', 'this broker only')
+    .option('-c, --clusterName <cluster>', 'every broker of this cluster');
 }
 
 async function runAdmin(name: string, io: AdminIO, opts: Record<string, string | undefined>, handler: Handler): Promise<number> {
