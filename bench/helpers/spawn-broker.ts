@@ -20,6 +20,7 @@ export async function spawnBenchBroker(dataDir: string): Promise<BenchBroker> {
       '--namesrvPort=0',
       '--listenPort=0',
       '--grpcServerPort=0',
+      '--httpPort=0',
       '--brokerIP1=127.0.0.1',
       '--storePathRootDir',
       dataDir,

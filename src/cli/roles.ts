@@ -26,20 +26,35 @@ export const ROLE_STARTERS: { [R in Role]: RoleStarter<R> } = {
   },
   broker: (config, ctx) => startBrokerWithEndpoints(config, config.grpcServerPort, ctx),
   proxy: async (config, ctx) => {
-    const { startProxy } = await import('../proxy/cluster-proxy.js');
-    return [await startProxy(config, { logger: ctx.logger })];
+    const [{ startProxy }, { createProxyMetrics, startProxyConsole }] = await Promise.all([import('../proxy/cluster-proxy.js'), import('../console/proxy-console.js')]);
+    const metrics = config.metricsEnable ? createProxyMetrics({ proxyMode: config.proxyMode }) : undefined;
+    const proxy = await startProxy(config, { logger: ctx.logger, hooks: metrics ? [metrics.hook] : [] });
+    try {
+      return [proxy, await startProxyConsole({ host: config.host, httpPort: config.httpPort, metrics, logger: ctx.logger.child({ role: 'console' }) })];
+    } catch (err) {
+      await proxy.close();
+      throw err;
+    }
   },
   standalone: startStandalone,
 };
 
 async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, ctx: RoleContext): Promise<RoleHandle[]> {
-  const [{ startBroker }, { startGrpcProxy }] = await Promise.all([import('../broker/index.js'), import('../proxy/local-proxy.js')]);
+  const [{ startBroker }, { startGrpcProxy }, { startBrokerConsole }] = await Promise.all([
+    import('../broker/index.js'),
+    import('../proxy/local-proxy.js'),
+    import('../console/broker-console.js'),
+  ]);
   const broker = await startBroker(config, { logger: ctx.logger });
+  const handles: RoleHandle[] = [broker];
   try {
     const grpc = await startGrpcProxy(broker.controller, { host: config.host, port: grpcPort, logger: ctx.logger.child({ role: 'proxy' }) });
-    return [broker, { addresses: { grpc: grpc.address }, close: () => grpc.close() }];
+    handles.push({ addresses: { grpc: grpc.address }, close: () => grpc.close() });
+    const { host, httpPort, metricsEnable } = config;
+    handles.push(await startBrokerConsole(broker.controller, { host, httpPort, metricsEnable, grpc, logger: ctx.logger.child({ role: 'console' }) }));
+    return handles;
   } catch (err) {
-    await broker.close();
+    for (const h of handles.reverse()) await h.close();
     throw err;
   }
 }

@@ -12,6 +12,8 @@ export const PROXY_DEFAULTS = {
     doc: 'local = inside the broker process; cluster = separate process in front of brokers',
   },
   host: { type: 'string', default: '0.0.0.0', check: checkNonEmpty, doc: 'bind address' },
+  httpPort: { type: 'int', default: 8080, min: 0, max: 65535, doc: 'metrics HTTP port (GET /metrics); 0 picks a free port' },
+  metricsEnable: { type: 'bool', default: true, doc: 'count and serve Prometheus metrics on GET /metrics of httpPort' },
 } as const satisfies ConfigSchema;
 
 export type ProxyConfig = ConfigOf<typeof PROXY_DEFAULTS>;

@@ -4,6 +4,7 @@
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { ProxyConfig, RoleHandle } from '../config/index.js';
 import { RemoteBackend, type RemoteBackendOptions } from './backend/remote-backend.js';
+import type { GrpcHook } from './grpc-hooks.js';
 import { startGrpcServer } from './grpc-server.js';
 
 export function createRemoteBackend(opts: RemoteBackendOptions): Promise<RemoteBackend> {
@@ -31,13 +32,13 @@ export async function startClusterProxy(config: ProxyConfig, opts: { logger?: Lo
  * servers know ("cluster" mode, remoting to the brokers). "local" mode means the endpoint inside
  * a broker process, which `apogee broker` and `apogee standalone` already run.
  */
-export async function startProxy(config: ProxyConfig, opts: { logger?: Logger } = {}): Promise<RoleHandle> {
+export async function startProxy(config: ProxyConfig, opts: { logger?: Logger; hooks?: readonly GrpcHook[] } = {}): Promise<RoleHandle> {
   if (config.proxyMode !== 'cluster') {
     throw new Error(`proxyMode "${config.proxyMode}" runs inside a broker (apogee broker / apogee standalone); use --proxyMode=cluster for a proxy process`);
   }
   const cluster = await startClusterProxy(config, opts);
   try {
-    const grpc = await startGrpcServer(cluster.backend, { host: config.host, port: config.grpcServerPort, logger: opts.logger });
+    const grpc = await startGrpcServer(cluster.backend, { host: config.host, port: config.grpcServerPort, logger: opts.logger, hooks: opts.hooks });
     let closing: Promise<void> | undefined;
     return {
       addresses: { grpc: grpc.address },

@@ -54,7 +54,7 @@ describe('grpc cluster proxy', () => {
 
   test('grpc cluster proxy - apogee proxy prints its ready line and stops on SIGTERM', async () => {
     await using s = await startStandalone();
-    await using p = await spawnApogee(['proxy', '-n', s.namesrvAddr, '--grpcServerPort=0', '--host=127.0.0.1']);
+    await using p = await spawnApogee(['proxy', '-n', s.namesrvAddr, '--grpcServerPort=0', '--httpPort=0', '--host=127.0.0.1']);
     assert.match(p.addresses.grpc ?? '', /^127\.0\.0\.1:\d+$/);
     const exit = await p.stop('SIGTERM');
     assert.equal(exit.code, 0);

@@ -58,7 +58,7 @@ test('cluster proxy - apogee proxy serves a send without loading any module of s
   await createTopic(s, 'ImportsTopic', 'NORMAL');
   const dir = mkdtempSync(join(tmpdir(), 'apogee-imports-'));
   const logPath = join(dir, 'imports.log');
-  const p = spawnLogged(['proxy', '-n', s.namesrvAddr, '--grpcServerPort=0', '--host=127.0.0.1'], logPath);
+  const p = spawnLogged(['proxy', '-n', s.namesrvAddr, '--grpcServerPort=0', '--httpPort=0', '--host=127.0.0.1'], logPath);
   try {
     const grpcAddr = parseReadyLine(await p.ready).grpc;
     assert.ok(grpcAddr, 'the ready line names the gRPC endpoint');

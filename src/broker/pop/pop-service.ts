@@ -436,10 +436,10 @@ export class PopService {
     }
   }
 
-  /** Messages in flight for a group (admin and tests). */
-  inflightCount(group?: string): number {
+  /** Messages in flight for a group, or for a group on one topic (admin, metrics and tests). */
+  inflightCount(group?: string, topic?: string): number {
     let n = 0;
-    for (const s of this.states.values()) if (!group || s.group === group) n += s.inflight.size;
+    for (const s of this.states.values()) if ((!group || s.group === group) && (!topic || s.topic === topic)) n += s.inflight.size;
     return n;
   }
 }

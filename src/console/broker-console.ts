@@ -1,0 +1,70 @@
+// The HTTP side of a broker process (`apogee broker`, `apogee standalone`): its metrics, fed by the
+// broker's hooks and by its in-process gRPC endpoint, served on httpPort.
+import type { Logger } from '../common/logger.js';
+import type { RoleHandle } from '../config/index.js';
+import type { BrokerController } from '../broker/index.js';
+import { createBrokerMetricsView } from '../broker/metrics-view.js';
+import { BrokerMetrics, createMetricsRegistry } from '../observability/metrics/index.js';
+import type { GrpcHook } from '../proxy/grpc-hooks.js';
+import { grpcMetricsHook } from './grpc-metrics.js';
+import { startHttpServer } from './http-server.js';
+
+/** Where the broker's gRPC endpoint takes hooks (GrpcProxyHandle). */
+export interface GrpcHookTarget {
+  addHook(hook: GrpcHook): () => void;
+}
+
+export interface BrokerMetricsHandle {
+  readonly metrics: BrokerMetrics;
+  /** Removes every hook the metrics added; the counters stay readable. */
+  detach(): void;
+}
+
+export interface BrokerMetricsAttachOptions {
+  grpc?: GrpcHookTarget;
+  logger?: Logger;
+  /** Node process metrics (process_*, nodejs_*); default on. */
+  processMetrics?: boolean;
+}
+
+/** Counts a broker's traffic from now on: service-layer events, remoting responses, gRPC calls. */
+export function attachBrokerMetrics(controller: BrokerController, opts: BrokerMetricsAttachOptions = {}): BrokerMetricsHandle {
+  const c = controller.config;
+  const registry = createMetricsRegistry({ labels: { cluster: c.brokerClusterName, node_type: 'broker', node_id: c.brokerName }, processMetrics: opts.processMetrics });
+  const logger = opts.logger;
+  const metrics = new BrokerMetrics({
+    registry,
+    view: createBrokerMetricsView(controller),
+    onError: (err, part) => logger?.warn({ err, part }, 'a metrics reading failed; the scrape goes on without it'),
+  });
+  const undo = [metrics.attach(controller.hooks), controller.remotingServer.addHook(metrics.rpc.remotingHook())];
+  if (opts.grpc) undo.push(opts.grpc.addHook(grpcMetricsHook(metrics.rpc)));
+  return { metrics, detach: () => undo.forEach((f) => f()) };
+}
+
+export interface BrokerConsoleOptions {
+  host: string;
+  httpPort: number;
+  metricsEnable: boolean;
+  grpc?: GrpcHookTarget;
+  logger: Logger;
+}
+
+/** httpPort of a broker process; with metricsEnable=false nothing is hooked and /metrics says so. */
+export async function startBrokerConsole(controller: BrokerController, opts: BrokerConsoleOptions): Promise<RoleHandle & { metrics?: BrokerMetricsHandle }> {
+  const metrics = opts.metricsEnable ? attachBrokerMetrics(controller, { grpc: opts.grpc, logger: opts.logger }) : undefined;
+  try {
+    const http = await startHttpServer({ host: opts.host, port: opts.httpPort, logger: opts.logger, registry: metrics?.metrics.registry });
+    return {
+      metrics,
+      addresses: { http: http.address },
+      close: async () => {
+        await http.close();
+        metrics?.detach();
+      },
+    };
+  } catch (err) {
+    metrics?.detach();
+    throw err;
+  }
+}
