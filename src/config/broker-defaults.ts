@@ -30,6 +30,11 @@ export const BROKER_DEFAULTS = {
   channelExpiredTimeout: { type: 'long', default: 120000, min: 1, doc: 'ms of client silence before its channel is dropped' },
   grpcServerPort: { ...PORT, default: 8081, doc: 'gRPC v2 (5.x clients) port when the proxy runs in-process' },
   httpPort: { ...PORT, default: 8080, doc: 'console / metrics HTTP port' },
+  metricsEnable: {
+    type: 'bool',
+    default: true,
+    doc: 'count and serve Prometheus metrics on GET /metrics of httpPort; false leaves the send path without metrics hooks',
+  },
 
   // store
   storePathRootDir: { type: 'string', default: './data/store', check: checkNonEmpty, doc: 'root of commit log, queues, index' },
