@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { ConfigPersister } from './config-persister.js';
+import { validateGroupName } from './topic-config.js';
 import { DataVersion } from '../remoting/protocol/data-version.js';
 import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../remoting/protocol/subscription-group.js';
 
@@ -48,10 +49,14 @@ export class SubscriptionGroupManager {
     return changed;
   }
 
-  /** The group's config; auto-created when enabled (else undefined). */
+  /**
+   * The group's config; auto-created when enabled (else undefined). A name outside RocketMQ's group
+   * characters is never auto-created, as in Java: it would name retry and DLQ topics, hence
+   * directories (issue 10: "a/../../x" wrote outside the store, a NUL stopped all writes).
+   */
   findSubscriptionGroupConfig(group: string): SubscriptionGroupConfig | undefined {
     let g = this.table.get(group);
-    if (!g && this.autoCreate) {
+    if (!g && this.autoCreate && validateGroupName(group) === undefined) {
       g = newSubscriptionGroupConfig(group);
       this.table.set(group, g);
       this.changed();

@@ -23,6 +23,9 @@ import { GetMessageStatus, PutMessageStatus } from './store-status.js';
 import type { DispatchRequest, GetMessageResult, MessageFilter, MessageInput, PutMessageResult, QueryMessageResult } from './store-types.js';
 import { cleanExpiredFiles, type CleanResult } from './store-retention.js';
 
+/** What a topic may be made of to name its consume-queue directory (RocketMQ's topic characters). */
+const QUEUE_DIR_NAME = /^[%|a-zA-Z0-9_-]+$/;
+
 export interface MessageStoreOptions {
   logger?: Logger;
   /** Called after a record reaches its consume queue (PREPARED/ROLLBACK records are not). */
@@ -268,6 +271,11 @@ export class MessageStore {
       return this.failResult(PutMessageStatus.MESSAGE_ILLEGAL, `message is ${sizes.totalSize} bytes, over maxMessageSize ${this.config.maxMessageSize}`);
     }
     if (!(msg.queueId >= 0) || !Number.isInteger(msg.queueId)) return this.failResult(PutMessageStatus.MESSAGE_ILLEGAL, `bad queueId ${msg.queueId}`);
+    // The topic names a directory under consumequeue/: a name that could leave it ("a/../..") or that
+    // the file system refuses (NUL, too long) would fail the dispatch, which stops all writes (issue 10).
+    if (msg.topic.length > 255 || !QUEUE_DIR_NAME.test(msg.topic)) {
+      return this.failResult(PutMessageStatus.MESSAGE_ILLEGAL, `topic ${JSON.stringify(msg.topic.slice(0, 80))} cannot name a consume queue: 1..255 of [%|a-zA-Z0-9_-]`);
+    }
     return sizes;
   }
 

@@ -1,12 +1,21 @@
 // What the fuzz targets (fuzz/) found, each held down by a plain test (issue 10).
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeMessage, encodeMessage, MessageDecodeError } from '../../src/common/message-codec.js';
 import { getPropertyFromString, string2messageProperties } from '../../src/common/message-properties.js';
 import { removePropertyFromString, setPropertyInString } from '../../src/common/property-edit.js';
 import { MessageSysFlag } from '../../src/common/sys-flag.js';
-import { FrameDecoder } from '../../src/remoting/index.js';
+import { decodeMessageId } from '../../src/common/msg-id.js';
+import { Code } from '../../src/proxy/index.js';
+import { createRequest, FrameDecoder, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
+import { MessageStore, PutMessageStatus } from '../../src/store/index.js';
 import { record } from '../../fuzz/targets/record-seeds.js';
+import { GrpcHarness, rawClient } from '../compat/helpers/grpc.js';
+import { startStandalone } from '../helpers/standalone.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { msgInput } from '../store/store-helpers.js';
 
 void test('fuzz regressions - issue 10: a frame trickled in one byte at a time costs linear work, not quadratic', () => {
   // Before: every push re-concatenated all carried-over chunks; 64 KiB this way took minutes of
@@ -71,4 +80,74 @@ void test('fuzz regressions - issue 10: setting a property on a string whose las
   const set = setPropertyInString('KEYS\u0001k\u0002TAGS\u0001t', 'DELAY', '3');
   assert.deepEqual(string2messageProperties(set), { KEYS: 'k', TAGS: 't', DELAY: '3' });
   assert.equal(getPropertyFromString(set, 'TAGS'), 't');
+});
+
+void test('fuzz regressions - issue 10: a consumer group that is not a valid name can neither write outside the store nor stop its writes (remoting)', async () => {
+  await using s = await startStandalone();
+  const rc = new RemotingClient();
+  try {
+    const send = (n: number) => rc.invoke(s.brokerAddr, createRequest(RequestCode.SEND_MESSAGE_V2, { a: 'PG', b: 'GroupNames', e: 0, i: '' }, Buffer.from(`m${n}`)));
+    const first = await send(1);
+    assert.equal(first.code, ResponseCode.SUCCESS);
+    const offset = decodeMessageId(first.extFields.msgId).offset;
+    // consumequeue/%DLQ%x/../../../escaped is the data directory's "escaped": the group climbed out
+    // of the store before; a NUL made the consume queue's mkdir fail and the store refuse all writes.
+    for (const group of ['x/../../../escaped', 'bad\u0000group', 'g'.repeat(300)]) {
+      const back = await rc.invoke(s.brokerAddr, createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, { offset, group, delayLevel: -1, originTopic: 'GroupNames' }));
+      assert.equal(back.code, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `send-back for ${JSON.stringify(group.slice(0, 20))}: ${back.remark}`);
+      const pop = await rc.invoke(s.brokerAddr, createRequest(RequestCode.POP_MESSAGE, { consumerGroup: group, topic: 'GroupNames', queueId: -1, maxMsgNums: 1, invisibleTime: 1000, pollTime: 0, bornTime: Date.now(), initMode: 0 }));
+      assert.equal(pop.code, ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `pop for ${JSON.stringify(group.slice(0, 20))}: ${pop.remark}`);
+      const create = await rc.invoke(s.brokerAddr, createRequest(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, Buffer.from(JSON.stringify({ groupName: group }))));
+      assert.equal(create.code, ResponseCode.INVALID_PARAMETER);
+      assert.match(create.remark ?? '', /group name .* (contains illegal characters|is longer than 255)/);
+    }
+    assert.equal(existsSync(join(s.dataDir, 'escaped')), false, 'a directory was created outside the store');
+    assert.equal((await send(2)).code, ResponseCode.SUCCESS, 'the broker still takes writes');
+  } finally {
+    await rc.close();
+  }
+});
+
+void test('fuzz regressions - issue 10: a gRPC receive for a group with a NUL in its name is refused and the broker keeps taking writes', async () => {
+  await using h = await GrpcHarness.start();
+  const raw = rawClient(h.endpoints);
+  try {
+    const message = (n: number) => ({ topic: { name: 'GNames' }, body: Buffer.from('x'), systemProperties: { messageId: `01AABBCCDDEEFF00112233445566${n}`, messageType: 1, bodyEncoding: 1, bornTimestamp: { seconds: 1, nanos: 0 } } });
+    const admin = new RemotingClient();
+    try {
+      const r = await admin.invoke(h.s.brokerAddr, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'GNames', readQueueNums: 1, writeQueueNums: 1, perm: 6 }));
+      assert.equal(r.code, ResponseCode.SUCCESS);
+    } finally {
+      await admin.close();
+    }
+    assert.equal((await raw.unary('SendMessage', { messages: [message(10)] })).status.code, Code.OK);
+    const frames = await raw.stream('ReceiveMessage', {
+      group: { name: 'bad\u0000group' },
+      messageQueue: { topic: { name: 'GNames' } },
+      filterExpression: { type: 1, expression: '*' },
+      batchSize: 1,
+      invisibleDuration: { seconds: 1 },
+    });
+    assert.equal(frames[0].status.code, Code.CONSUMER_GROUP_NOT_FOUND);
+    // Before, the message popped for that group was revived into %RETRY%bad\0group_GNames after its
+    // invisible time, and from then on every write failed.
+    assert.equal((await raw.unary('SendMessage', { messages: [message(11)] })).status.code, Code.OK);
+  } finally {
+    raw.close();
+  }
+});
+
+void test('fuzz regressions - issue 10: the store refuses a topic that cannot name a consume-queue directory, and goes on storing', async () => {
+  using dir = tempDir();
+  const store = await MessageStore.open({ storePathRootDir: dir.path });
+  try {
+    for (const topic of ['a/../../b', 'nul\u0000', '..', 'x'.repeat(256)]) {
+      const r = await store.putMessage(msgInput(topic, 0, 'body'));
+      assert.equal(r.status, PutMessageStatus.MESSAGE_ILLEGAL, JSON.stringify(topic.slice(0, 20)));
+      assert.match(r.remark ?? '', /cannot name a consume queue/);
+    }
+    assert.equal((await store.putMessage(msgInput('Fine-Topic_1', 0, 'body'))).status, PutMessageStatus.PUT_OK);
+  } finally {
+    await store.shutdown();
+  }
 });

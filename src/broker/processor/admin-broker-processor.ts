@@ -2,7 +2,7 @@
 import { bodyOf, BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
 import type { BrokerParts } from '../broker-parts.js';
 import type { SubscriptionGroupConfig } from '../subscription-group-manager.js';
-import { newTopicConfig, PermName, validateTopicName, type TopicConfig } from '../topic-config.js';
+import { newTopicConfig, PermName, validateGroupName, validateTopicName, type TopicConfig } from '../topic-config.js';
 import { isSystemTopic } from './admin-stats-processor.js';
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
@@ -62,6 +62,8 @@ export class AdminBrokerProcessor {
       throw new BrokerError(ResponseCode.INVALID_PARAMETER, `subscription group body is not valid JSON: ${(err as Error).message}`);
     }
     if (!cfg?.groupName) throw new BrokerError(ResponseCode.INVALID_PARAMETER, 'subscription group config without groupName');
+    const invalid = validateGroupName(String(cfg.groupName));
+    if (invalid) throw new BrokerError(ResponseCode.INVALID_PARAMETER, invalid);
     if (cfg.retryMaxTimes !== undefined && (cfg.retryMaxTimes < 0 || cfg.retryMaxTimes > 16)) {
       throw new BrokerError(ResponseCode.INVALID_PARAMETER, `retryMaxTimes must be 0..16, got ${cfg.retryMaxTimes}`);
     }
