@@ -1,0 +1,96 @@
+// Issue 12, classic mode (static roles): a SYNC_MASTER and two slaves as real `apogee broker`
+// processes, driven by the real ali-ons client. Every acknowledged message is on both slaves;
+// a frozen slave leaves the in-sync set while the master keeps acknowledging with the other,
+// and rejoins; a killed slave restarted on its directory catches up; with the master gone,
+// consumers read from a slave.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config/index.js';
+import { startNamesrv } from '../../src/namesrv/index.js';
+import { pullOnce } from '../broker/fixtures/wire.js';
+import { BrokerGroup } from '../helpers/broker-group.js';
+import { checkFor } from '../helpers/check-for.js';
+import type { Standalone } from '../helpers/standalone.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { ons, OnsHarness, sendAll, type OnsMessage } from '../compat/helpers/ali-ons.js';
+
+const TOPIC = 'HaTopic';
+
+async function bodiesOn(group: BrokerGroup, addr: string, queues: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let q = 0; q < queues; q++) {
+    let offset = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = await pullOnce(group.rc, addr, { group: 'CG_ha_reader', topic: TOPIC, queueId: q, offset });
+      out.push(...r.records.map((m) => m.body.toString()));
+      if (r.records.length === 0 || r.nextBeginOffset <= offset) break;
+      offset = r.nextBeginOffset;
+    }
+  }
+  return out.sort();
+}
+
+void test('ha classic - issue 12: SYNC_MASTER replicates to two slaves; a frozen slave leaves and rejoins the in-sync set; a killed slave catches up; slaves serve reads without the master', async () => {
+  using dir = tempDir('apogee-ha-');
+  const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1' } }));
+  const group = new BrokerGroup(
+    ns.addresses.namesrv,
+    dir.path,
+    [
+      { brokerId: 0, brokerRole: 'SYNC_MASTER' },
+      { brokerId: 1, brokerRole: 'SLAVE' },
+      { brokerId: 2, brokerRole: 'SLAVE' },
+    ],
+    'ha-classic',
+    ['--haMaxTimeSlaveNotCatchup=1500', '--haSlaveSyncMetadataIntervalMs=300', '--syncFlushTimeout=3000'],
+  );
+  const fakeStandalone = { namesrvAddr: ns.addresses.namesrv } as Standalone;
+  try {
+    await group.startAll();
+    const master = group.member(0);
+    await group.createTopic(master, TOPIC, 2);
+    await group.waitInSync(master, [1, 2]);
+
+    await using h = new OnsHarness(fakeStandalone);
+    const producer = await h.producer('GID_ha_p');
+    const first = await sendAll(producer, 200, (i) => new ons.Message(TOPIC, 'T', `a-${i}`), 16);
+    assert.ok(first.every((r) => r.sendStatus === 'SEND_OK'), 'every send acknowledged with both slaves in sync');
+    // SYNC_MASTER: acknowledged means on the slaves already, not eventually.
+    const st = await group.haStatus(master.addr);
+    assert.deepEqual(st.syncStateSet, [0, 1, 2]);
+    for (const c of st.haConnectionInfo) assert.equal(c.slaveAckOffset, st.masterCommitLogMaxOffset, `slave ${c.brokerId} holds everything`);
+    const want = first.map((_, i) => `a-${i}`).sort();
+    await checkFor(10_000, 100, async () => (await bodiesOn(group, group.member(1).addr, 2)).length === 200, 'slave 1 dispatched every message');
+    assert.deepEqual(await bodiesOn(group, group.member(1).addr, 2), want);
+    assert.deepEqual(await bodiesOn(group, group.member(2).addr, 2), want);
+
+    // A frozen slave falls out of the in-sync set; the master keeps acknowledging with the other.
+    group.member(2).freeze();
+    const during = await sendAll(producer, 50, (i) => new ons.Message(TOPIC, 'T', `b-${i}`), 8);
+    assert.ok(during.every((r) => r.sendStatus === 'SEND_OK'));
+    await checkFor(10_000, 100, async () => (await group.haStatus(master.addr)).syncStateSet.join() === '0,1', 'slave 2 out of the in-sync set');
+    group.member(2).thaw();
+    await group.waitInSync(master, [1, 2]);
+
+    // A killed slave restarted on its own directory catches up from where it stopped.
+    await group.member(1).kill();
+    const whileDown = await sendAll(producer, 50, (i) => new ons.Message(TOPIC, 'T', `c-${i}`), 8);
+    assert.ok(whileDown.every((r) => r.sendStatus === 'SEND_OK'));
+    await group.member(1).start();
+    await group.waitInSync(master, [1, 2]);
+    const all = [...want, ...during.map((_, i) => `b-${i}`), ...whileDown.map((_, i) => `c-${i}`)].sort();
+    await checkFor(10_000, 100, async () => (await bodiesOn(group, group.member(1).addr, 2)).length === all.length, 'slave 1 caught up');
+    assert.deepEqual(await bodiesOn(group, group.member(1).addr, 2), all);
+
+    // The master is gone: a consumer group reads everything from a slave.
+    await master.kill();
+    const seen = new Set<string>();
+    await h.consumer({ consumerGroup: 'GID_ha_reader' }, TOPIC, '*', async (m: OnsMessage) => {
+      seen.add(m.body.toString());
+    });
+    await checkFor(30_000, 200, () => seen.size === all.length, `all ${all.length} messages read from a slave (have ${seen.size})`);
+  } finally {
+    await group.close();
+    await ns.close();
+  }
+});
