@@ -79,8 +79,10 @@ export interface RoundResult {
   restartMs: number[];
   /** Set when a restart was killed while recovering: ms after its spawn. */
   recoveryKillAtMs?: number;
-  /** Bytes recovery cut off the commit log (as the restarted broker logged). */
+  /** Bytes recovery cut off the commit log, records it verified and records it re-dispatched (as the restarted broker logged). */
   cutBytes: number;
+  recoveryScanned?: number;
+  redispatched?: number;
   /** SIGSTOP rounds: SIGCONT to the next acknowledged send, ms. */
   resumeMs?: number;
   /** Sample of what went wrong (lost ids, corrupt positions, notes). */
@@ -129,10 +131,25 @@ async function ensureTopic(b: BrokerProcess): Promise<boolean> {
   }
 }
 
-function cutBytesOf(b: BrokerProcess): number {
-  let n = 0;
-  for (const m of b.stderr().matchAll(/store recovery cut (\d+) bytes/g)) n += Number(m[1]);
-  return n;
+interface RecoveryLog {
+  abnormal: boolean;
+  records: number;
+  redispatched: number;
+  truncatedBytes: number;
+}
+
+/** The store's recovery summary, from the JSON log line it writes at open ("store recovered" or "store recovery cut ..."). */
+function recoveryOf(b: BrokerProcess): RecoveryLog | undefined {
+  for (const line of b.stderr().split('\n')) {
+    if (!line.includes('"msg":"store recover')) continue;
+    try {
+      const j = JSON.parse(line) as Partial<RecoveryLog>;
+      return { abnormal: j.abnormal === true, records: Number(j.records ?? NaN), redispatched: Number(j.redispatched ?? NaN), truncatedBytes: Number(j.truncatedBytes ?? 0) };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 function sample(list: readonly string[], n = 5): string[] {
@@ -230,7 +247,13 @@ class ChaosRun {
       unrelated?.kill('SIGKILL');
     }
     r.restartMs.push(this.broker.readyMs);
-    r.cutBytes = cutBytesOf(this.broker);
+    const rec = recoveryOf(this.broker);
+    if (rec) {
+      r.cutBytes = rec.truncatedBytes;
+      r.recoveryScanned = rec.records;
+      r.redispatched = rec.redispatched;
+      if (!rec.abnormal) r.details.push('the restarted store did not see the abort marker: it took a SIGKILL for a clean shutdown');
+    }
     if (await ensureTopic(this.broker)) r.details.push(`topic ${TOPIC} was not routed after the restart: created again`);
     await this.verify(r, load.acks);
     return r;
@@ -326,7 +349,7 @@ export function formatRound(r: RoundResult, totalAcked: number): string {
   const restart = r.restartMs.length ? ` restart=${r.restartMs.map((x) => `${x}ms`).join('+')}` : '';
   const rk = r.recoveryKillAtMs !== undefined ? ` (a restart killed ${r.recoveryKillAtMs}ms in)` : '';
   const resume = r.resumeMs !== undefined ? ` resumed=${r.resumeMs}ms` : '';
-  const cut = r.cutBytes ? ` cut=${r.cutBytes}B` : '';
+  const cut = r.recoveryScanned !== undefined ? ` recovery: verified=${r.recoveryScanned} redispatched=${r.redispatched} cut=${r.cutBytes}B` : '';
   return (
     `round ${r.round} ${r.kind}/${r.form} at=${r.delayMs}ms acked=${r.acked} (total ${totalAcked}) failed-sends=${r.failedSends} ` +
     `lost=${r.lost} dup=${r.duplicated} corrupt=${r.corrupt} misplaced=${r.misplaced} unacked-stored=${r.unackedStored}${restart}${rk}${resume}${cut}` +
