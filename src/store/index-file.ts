@@ -149,8 +149,9 @@ export class IndexFile {
       const to = entriesStart + this.indexCount * ENTRY_SIZE;
       writeFullSync(this.fd, mem, from, to - from, from);
     }
+    // Pages leave the dirty set only after they were written: a write that fails (a full disk)
+    // is retried whole by the next flush instead of leaving stale slots on disk.
     const pages = [...this.dirtySlotPages].sort((a, b) => a - b);
-    this.dirtySlotPages.clear();
     for (let i = 0; i < pages.length; ) {
       let j = i;
       while (j + 1 < pages.length && pages[j + 1] === pages[j] + 1) j++;
@@ -168,6 +169,7 @@ export class IndexFile {
       mem.writeInt32BE(this.indexCount, 36);
       writeFullSync(this.fd, mem, 0, INDEX_HEADER_SIZE, 0);
     }
+    this.dirtySlotPages.clear();
     this.writtenCount = this.indexCount;
   }
 

@@ -101,9 +101,13 @@ export class IndexService {
     return removed;
   }
 
+  /** Writes what is dirty and closes the files; a write that fails (a full disk) still closes them. */
   close(): void {
-    this.writeDirty();
-    for (const f of this.files) f.close();
-    this.files = [];
+    try {
+      this.writeDirty();
+    } finally {
+      for (const f of this.files) f.close();
+      this.files = [];
+    }
   }
 }

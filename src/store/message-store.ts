@@ -15,6 +15,8 @@ import { tagsString2tagsCode } from '../common/tag-hash.js';
 import { BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-codec.js';
 import { checkRecord, CommitLog, type CommitLogRecoveryResult, type WriteChunk } from './commit-log.js';
 import { CQ_STORE_UNIT_SIZE, ConsumeQueue } from './consume-queue.js';
+import { dispatchRequestOf } from './dispatch-request.js';
+import { dispatchBlock, isNoSpaceError, noSpaceBlock, ratioBlock, resumeFreeBytes, statfsProbe, type WriteBlock } from './disk-space.js';
 import { IndexService } from './index-service.js';
 import { resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
@@ -34,6 +36,8 @@ export interface MessageStoreOptions {
   now?: () => number;
   /** Disk use of the store's filesystem, 0..1. */
   diskUsageRatio?: () => number;
+  /** Bytes still free on the store's filesystem. */
+  diskFreeBytes?: () => number;
   /**
    * tagsCode for a record re-dispatched during recovery when put had overridden it (e.g. the
    * deliver time of SCHEDULE_TOPIC_XXXX); return undefined to use the TAGS hash.
@@ -57,17 +61,6 @@ export interface RecoverySummary {
 const MAX_READ_GAP = 64 * 1024;
 const MAX_READ_SPAN = 4 * 1024 * 1024;
 
-function defaultDiskUsage(root: string): () => number {
-  return () => {
-    try {
-      const s = fs.statfsSync(root);
-      return s.blocks > 0 ? 1 - s.bavail / s.blocks : 0;
-    } catch {
-      return 0;
-    }
-  };
-}
-
 export class MessageStore {
   readonly config: MessageStoreConfig;
   readonly dataDir: string;
@@ -80,15 +73,27 @@ export class MessageStore {
   private readonly recoverTagsCode: MessageStoreOptions['recoverTagsCode'];
   readonly now: () => number;
   readonly diskUsageRatio: () => number;
+  readonly diskFreeBytes: () => number;
   private readonly queues = new Map<string, Map<number, ConsumeQueue>>();
   private readonly dirtyQueues = new Set<ConsumeQueue>();
   private readonly checkpoint: StoreCheckpoint;
   private releaseLock: () => void = () => undefined;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
-  /** Consume queues and index hold every record below this commit-log offset. */
+  /** Consume queues and index hold every record below this commit-log offset (written to their files). */
   private dispatchedOffset = 0;
-  private diskFull = false;
+  /** End of the last whole record written to the commit log: where a catching-up dispatch stops. */
+  private logWholeEnd = 0;
+  /** Set while disk use is over diskSpaceWarningLevelRatio. */
+  private ratioBlock: WriteBlock | null = null;
+  /** Set while the commit log's last write failed for want of space (commitLog.spaceFailure). */
+  private spaceBlock: WriteBlock | null = null;
+  /** Set after a consume-queue or index write failed: dispatch resumes from dispatchedOffset. */
+  private dispatchBlock: WriteBlock | null = null;
+  /** onDispatch calls owed for queue entries whose file write failed (made once it succeeds). */
+  private deferredHooks: DispatchRequest[] = [];
+  private readonly freshScratch: DispatchRequest[] = [];
+  private lastFlushError = '';
   private periodicFlush: Promise<void> | null = null;
   private lastStoreTimestamp = 0;
   private putCount = 0;
@@ -102,7 +107,9 @@ export class MessageStore {
     this.now = opts.now ?? Date.now;
     const root = config.storePathRootDir;
     fs.mkdirSync(root, { recursive: true });
-    this.diskUsageRatio = opts.diskUsageRatio ?? defaultDiskUsage(root);
+    const probe = statfsProbe(root);
+    this.diskUsageRatio = opts.diskUsageRatio ?? probe.usage;
+    this.diskFreeBytes = opts.diskFreeBytes ?? probe.freeBytes;
     this.paths = {
       commitLog: join(root, 'commitlog'),
       consumeQueue: join(root, 'consumequeue'),
@@ -114,6 +121,7 @@ export class MessageStore {
     };
     this.releaseLock = acquireStoreLock(this.paths.lock);
     this.commitLog = new CommitLog(config, this.logger, (chunks) => this.dispatchChunks(chunks), opts.fsync);
+    this.commitLog.onRolledBack = (dropped, at, err) => this.rolledBack(dropped, at, err);
     this.indexService = new IndexService(root, config.indexHashSlotNum, config.indexNum, this.now);
     this.checkpoint = new StoreCheckpoint(this.paths.checkpoint);
   }
@@ -126,8 +134,9 @@ export class MessageStore {
       store.releaseLock();
       throw err;
     }
-    // Record the recovered state at once, so a crash soon after does not redo the same work.
-    await store.flushAll();
+    // Record the recovered state at once, so a crash soon after does not redo the same work. On a
+    // full disk this may fail: the store still opens (reads go on) and the next flush tries again.
+    await store.flushAll().catch((err: unknown) => store.logger.warn({ err }, 'recording the recovered state failed; the periodic flush tries again'));
     store.start();
     return store;
   }
@@ -154,7 +163,8 @@ export class MessageStore {
       firstRedispatch = from;
       redispatched = this.redispatch(from);
     }
-    this.dispatchedOffset = this.commitLog.maxOffset;
+    if (!this.dispatchBlock) this.dispatchedOffset = this.commitLog.maxOffset;
+    this.logWholeEnd = this.commitLog.maxOffset;
     this.recovery = {
       abnormal,
       commitLog: commitLogResult,
@@ -183,31 +193,25 @@ export class MessageStore {
     }
   }
 
-  /** Re-reads records from `from` to the end (verified just before) and dispatches them idempotently. */
+  /**
+   * Re-reads records from `from` to the end (verified just before) and dispatches them
+   * idempotently. A queue or index write that fails (a full disk) leaves the rest to the
+   * catching-up dispatch, so the store still opens.
+   */
   private redispatch(from: number): number {
     let n = 0;
+    this.dispatchedOffset = from;
     this.commitLog.recover(from, from, (buf, pos, phy) => {
-      const m = decodeMessage(buf, pos, { checkCrc: false });
-      const props = m.properties;
-      const toQueue = isDispatchedToConsumeQueue(m.sysFlag);
-      const tagsCode =
-        this.recoverTagsCode?.(m.topic, m.queueId, props, m.storeTimestamp) ?? tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS));
-      this.dispatchOne({
-        topic: m.topic,
-        queueId: m.queueId,
-        queueOffset: m.queueOffset,
-        commitLogOffset: phy,
-        msgSize: m.totalSize,
-        tagsCode,
-        storeTimestamp: m.storeTimestamp,
-        sysFlag: m.sysFlag,
-        keys: getPropertyFromString(props, MessageConst.PROPERTY_KEYS),
-        uniqKey: getPropertyFromString(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
-        dispatchToQueue: toQueue,
-      }, false);
-      n++;
+      if (this.dispatchBlock) return;
+      try {
+        this.dispatchOne(dispatchRequestOf(buf, pos, phy, this.recoverTagsCode));
+        n++;
+      } catch (err) {
+        this.blockDispatch(phy, err as Error);
+      }
     }, false);
-    this.writeDirtyQueues();
+    const err = this.writeDirtyQueues();
+    if (err) this.blockDispatch(from, err);
     return n;
   }
 
@@ -215,15 +219,24 @@ export class MessageStore {
     const flushEvery = this.config.flushDiskType === 'ASYNC_FLUSH' ? this.config.flushIntervalCommitLog : this.config.flushIntervalConsumeQueue;
     this.timers.push(setInterval(() => this.tickFlush(), Math.min(flushEvery, this.config.flushIntervalConsumeQueue)));
     this.timers.push(setInterval(() => void this.cleanExpiredFiles().catch((err: unknown) => this.logger.error({ err }, 'retention check failed')), this.config.cleanResourceInterval));
+    this.timers.push(setInterval(() => this.checkDisk(), this.config.diskCheckInterval));
     for (const t of this.timers) t.unref();
     if (this.config.flushDiskType === 'SYNC_FLUSH') this.commitLog.startFlushTimeouts(this.config.syncFlushTimeout);
-    this.diskFull = this.checkDiskFull();
+    this.checkDiskFull();
   }
 
   private tickFlush(): void {
     if (this.periodicFlush || this.closed) return;
     this.periodicFlush = this.flushAll()
-      .catch((err: unknown) => this.logger.error({ err }, 'periodic flush failed'))
+      .then(() => {
+        this.lastFlushError = '';
+      })
+      .catch((err: unknown) => {
+        // Once per distinct error: a full disk fails every flush until space is freed.
+        const text = (err as Error).message;
+        if (text !== this.lastFlushError) this.logger.error({ err }, 'periodic flush failed; retrying every flush interval');
+        this.lastFlushError = text;
+      })
       .finally(() => (this.periodicFlush = null));
   }
 
@@ -231,12 +244,34 @@ export class MessageStore {
   checkDiskFull(): boolean {
     const ratio = this.diskUsageRatio();
     const full = ratio * 100 > this.config.diskSpaceWarningLevelRatio;
-    if (full !== this.diskFull) {
+    if (full !== (this.ratioBlock !== null)) {
       if (full) this.logger.error({ ratio }, 'disk is full: the store refuses writes');
       else this.logger.info({ ratio }, 'disk usage back under the warning level: writes accepted again');
     }
-    this.diskFull = full;
+    this.ratioBlock = full ? ratioBlock(ratio, this.config.diskSpaceWarningLevelRatio) : null;
     return full;
+  }
+
+  /**
+   * The periodic disk check (every diskCheckInterval): the ratio, then what a write that failed
+   * for want of space left to retry. Nothing here needs an operator or a restart.
+   */
+  private checkDisk(): void {
+    if (this.closed) return;
+    const full = this.checkDiskFull();
+    if (!full && this.commitLog.spaceFailure && this.diskFreeBytes() >= resumeFreeBytes(this.config.writeBufferSize)) {
+      this.commitLog.clearSpaceFailure();
+      this.spaceBlock = null;
+      this.logger.info({ free: this.diskFreeBytes() }, 'space is free again: the commit log takes writes');
+    }
+    // Queue entries are small: catching up is worth trying even above the warning level, so
+    // consumers see every acknowledged message while sends are still refused.
+    if (this.dispatchBlock) this.catchUpDispatch();
+  }
+
+  /** Why puts are refused right now, or null. */
+  private writeBlock(): WriteBlock | null {
+    return this.ratioBlock ?? this.spaceBlock ?? this.dispatchBlock;
   }
 
   // ---------------------------------------------------------------- writes
@@ -249,8 +284,18 @@ export class MessageStore {
     if (this.closed) return this.failResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, 'message store is shut down');
     const f = this.commitLog.failure;
     if (f) return this.failResult(PutMessageStatus.SERVICE_NOT_AVAILABLE, `message store refuses writes after a failed write (${f.message}); restart to recover`);
-    if (this.diskFull) return this.failResult(PutMessageStatus.DISK_FULL, `disk use is over diskSpaceWarningLevelRatio ${this.config.diskSpaceWarningLevelRatio}%`);
+    const b = this.writeBlock();
+    if (b) return this.failResult(b.noSpace ? PutMessageStatus.DISK_FULL : PutMessageStatus.SERVICE_NOT_AVAILABLE, b.remark);
     return null;
+  }
+
+  /**
+   * A reservation that threw (a new segment file could not be created): a put of a batch may
+   * leave its earlier messages reserved; they are written and dispatched like any other.
+   */
+  private appendFailed(err: Error): PutMessageResult {
+    if (isNoSpaceError(err)) return this.failResult(PutMessageStatus.DISK_FULL, noSpaceBlock(this.diskUsageRatio(), err, this.commitLog.maxOffset).remark);
+    return this.failResult(PutMessageStatus.CREATE_MAPPED_FILE_FAILED, `commit log append failed: ${err.message}`);
   }
 
   private failResult(status: PutMessageStatus, remark: string): PutMessageResult {
@@ -288,10 +333,11 @@ export class MessageStore {
   /** Encodes and reserves one record; returns its dispatch request. */
   private append(msg: MessageInput, sizes: RecordSizes, storeTs: number): DispatchRequest {
     const toQueue = isDispatchedToConsumeQueue(msg.sysFlag);
-    const cq = this.findOrCreateConsumeQueue(msg.topic, msg.queueId);
-    const queueOffset = toQueue ? cq.nextQueueOffset++ : 0;
+    // Reserve first: a reservation that throws must not have taken a queue offset.
     const phy = this.commitLog.reserve(sizes.totalSize);
     const chunk = this.commitLog.lastChunk!;
+    const cq = this.findOrCreateConsumeQueue(msg.topic, msg.queueId);
+    const queueOffset = toQueue ? cq.nextQueueOffset++ : 0;
     encodeMessageInto(chunk.buf, this.commitLog.lastPos, msg, sizes, queueOffset, phy, storeTs);
     const props = msg.properties;
     const req: DispatchRequest = {
@@ -322,7 +368,12 @@ export class MessageStore {
     const sizes = this.measure(msg);
     if ('status' in sizes) return Promise.resolve(sizes);
     const storeTs = this.storeTimestamp();
-    const req = this.append(msg, sizes, storeTs);
+    let req: DispatchRequest;
+    try {
+      req = this.append(msg, sizes, storeTs);
+    } catch (err) {
+      return Promise.resolve(this.appendFailed(err as Error));
+    }
     this.putCount++;
     const result: PutMessageResult = {
       status: PutMessageStatus.PUT_OK,
@@ -356,7 +407,12 @@ export class MessageStore {
     let end = 0;
     let bytes = 0;
     for (let i = 0; i < msgs.length; i++) {
-      const req = this.append(msgs[i], all[i], storeTs);
+      let req: DispatchRequest;
+      try {
+        req = this.append(msgs[i], all[i], storeTs);
+      } catch (err) {
+        return Promise.resolve(this.appendFailed(err as Error));
+      }
       firstReq ??= req;
       ids.push(createMessageId(msgs[i].storeHost, req.commitLogOffset));
       end = req.commitLogOffset + req.msgSize;
@@ -379,10 +435,112 @@ export class MessageStore {
   // ---------------------------------------------------------------- dispatch
 
   private dispatchChunks(c: WriteChunk): void {
-    for (const d of c.dispatch) this.dispatchOne(d, true);
-    this.writeDirtyQueues();
     // A replicated chunk may end inside a record: the checkpoint must never claim that record.
-    this.dispatchedOffset = c.replicaBoundary ?? c.seg.start + c.filePos + c.len;
+    this.logWholeEnd = c.replicaBoundary ?? c.seg.start + c.filePos + c.len;
+    // While blocked, the catching-up dispatch reads these records back from the commit log.
+    if (this.dispatchBlock) return;
+    this.dispatchRun(c.dispatch, this.logWholeEnd);
+  }
+
+  /**
+   * Dispatches records (in log order, the run ending at `end`) to consume queues and index,
+   * writes the queues, then calls onDispatch for each new queue entry. A failed write stops the
+   * run and blocks puts; checkDisk retries it and catches up from the commit log.
+   */
+  private dispatchRun(reqs: readonly DispatchRequest[], end: number): void {
+    const fresh = this.freshScratch;
+    fresh.length = 0;
+    let stopAt = -1;
+    let stopErr: Error | undefined;
+    for (const d of reqs) {
+      try {
+        if (this.dispatchOne(d)) fresh.push(d);
+      } catch (err) {
+        stopAt = d.commitLogOffset;
+        stopErr = err as Error;
+        break;
+      }
+    }
+    const writeErr = this.writeDirtyQueues();
+    if (writeErr) {
+      // The entries are in memory but not in their files: readers cannot see them yet.
+      for (const d of fresh) this.deferredHooks.push(d);
+      this.blockDispatch(this.dispatchedOffset, writeErr);
+      return;
+    }
+    this.fireHooks(fresh);
+    if (stopErr) this.blockDispatch(stopAt, stopErr);
+    else this.dispatchedOffset = end;
+  }
+
+  private fireHooks(reqs: readonly DispatchRequest[]): void {
+    const hook = this.onDispatchHook;
+    if (!hook) return;
+    for (const d of reqs) {
+      try {
+        hook(d);
+      } catch (err) {
+        this.logger.error({ err }, 'onDispatch hook threw');
+      }
+    }
+  }
+
+  private blockDispatch(at: number, err: Error): void {
+    this.dispatchedOffset = at;
+    if (!this.dispatchBlock) this.logger.error({ err, at }, 'a consume-queue or index write failed: puts are refused until it succeeds');
+    this.dispatchBlock = dispatchBlock(this.diskUsageRatio(), err, at);
+  }
+
+  /** Retries the queue writes that failed, then dispatches what the commit log holds past them. */
+  private catchUpDispatch(): void {
+    const writeErr = this.writeDirtyQueues();
+    if (writeErr) {
+      this.blockDispatch(this.dispatchedOffset, writeErr);
+      return;
+    }
+    const owed = this.deferredHooks;
+    this.deferredHooks = [];
+    this.fireHooks(owed);
+    const from = this.dispatchedOffset;
+    const to = this.logWholeEnd;
+    this.dispatchBlock = null;
+    const batch: DispatchRequest[] = [];
+    const stop = new Error('dispatch blocked again');
+    try {
+      this.commitLog.visitRecords(from, to, (buf, pos, phy, size) => {
+        batch.push(dispatchRequestOf(buf, pos, phy, this.recoverTagsCode));
+        if (batch.length < 1024) return;
+        this.dispatchRun(batch, phy + size);
+        batch.length = 0;
+        if (this.dispatchBlock) throw stop;
+      });
+      this.dispatchRun(batch, to);
+    } catch (err) {
+      if (err !== stop) this.blockDispatch(this.dispatchedOffset, err as Error);
+    }
+    if (!this.dispatchBlock) this.logger.info({ from, to }, 'consume queues and index caught up: puts accepted again');
+  }
+
+  /**
+   * The commit log cut the chunks a failed write dropped: their queue offsets go back to their
+   * queues, and replicated bytes are cut back to their last whole record (parsed again from there).
+   */
+  private rolledBack(dropped: WriteChunk[], at: number, err: Error): { cutAt: number; remark: string } {
+    for (const c of dropped) {
+      for (const d of c.dispatch) {
+        const cq = d.dispatchToQueue ? this.findConsumeQueue(d.topic, d.queueId) : undefined;
+        if (cq && cq.nextQueueOffset > d.queueOffset) cq.nextQueueOffset = d.queueOffset;
+      }
+    }
+    let cutAt = at;
+    if (dropped.some((c) => c.replicaBoundary !== undefined)) {
+      // Past `at` inside a blank record's padding the parser just skips on; else cut to the record.
+      cutAt = Math.min(at, this.logWholeEnd);
+      this.replicaParse = this.logWholeEnd;
+      this.replicaTail = Buffer.alloc(0);
+    }
+    this.spaceBlock = noSpaceBlock(this.diskUsageRatio(), err, cutAt);
+    return { cutAt, remark: this.spaceBlock.remark };
   }
 
   // ---------------------------------------------------------------- replication
@@ -487,6 +645,25 @@ export class MessageStore {
     };
   }
 
+  /**
+   * Before a replica starts writing its own records (it was elected master): a record the old
+   * master sent only part of is cut, and a segment whose blank padding was only partly received
+   * is padded to its end, so the next append starts at a record boundary in the right segment.
+   */
+  async endReplication(): Promise<void> {
+    await this.commitLog.waitWritten();
+    const end = this.commitLog.maxOffset;
+    if (this.replicaParse >= 0 && this.replicaParse < end) {
+      this.logger.warn({ from: end, to: this.replicaParse }, 'cutting a partly replicated record before writing as master');
+      await this.truncateTo(this.replicaParse);
+    } else if (this.replicaParse > end) {
+      this.commitLog.appendRaw(Buffer.alloc(this.replicaParse - end), this.replicaParse);
+      await this.commitLog.flush();
+    }
+    this.replicaParse = -1;
+    this.replicaTail = Buffer.alloc(0);
+  }
+
   /** Raw commit-log bytes from offset for a replica (see CommitLog.readRaw). */
   readRawCommitLog(offset: number, maxBytes: number): Promise<Buffer | null> {
     return this.commitLog.readRaw(offset, maxBytes);
@@ -516,27 +693,35 @@ export class MessageStore {
     await this.flushAll();
   }
 
-  private dispatchOne(d: DispatchRequest, live: boolean): void {
-    if (d.dispatchToQueue) {
-      const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
-      if (cq.putEntry(d.queueOffset, d.commitLogOffset, d.msgSize, d.tagsCode)) this.dirtyQueues.add(cq);
-      if (!live && cq.nextQueueOffset < cq.maxOffset) cq.nextQueueOffset = cq.maxOffset;
-    }
+  /**
+   * Adds the record to the index, then its queue entry (idempotent: a re-dispatch skips what is
+   * there). Index first: if the queue entry then throws, a retry still adds it. Returns true
+   * when the queue entry is new (its onDispatch is due).
+   */
+  private dispatchOne(d: DispatchRequest): boolean {
     if (this.config.messageIndexEnable && getTransactionValue(d.sysFlag) !== MessageSysFlag.TRANSACTION_ROLLBACK_TYPE) {
       this.indexService.buildIndex(d.topic, d.keys, d.uniqKey, d.commitLogOffset, d.storeTimestamp);
     }
-    if (live && d.dispatchToQueue && this.onDispatchHook) {
-      try {
-        this.onDispatchHook(d);
-      } catch (err) {
-        this.logger.error({ err }, 'onDispatch hook threw');
-      }
-    }
+    if (!d.dispatchToQueue) return false;
+    const cq = this.findOrCreateConsumeQueue(d.topic, d.queueId);
+    const added = cq.putEntry(d.queueOffset, d.commitLogOffset, d.msgSize, d.tagsCode);
+    if (added) this.dirtyQueues.add(cq);
+    if (cq.nextQueueOffset < cq.maxOffset) cq.nextQueueOffset = cq.maxOffset;
+    return added;
   }
 
-  private writeDirtyQueues(): void {
-    for (const cq of this.dirtyQueues) cq.writePending();
-    this.dirtyQueues.clear();
+  /** Writes the entries gathered in memory; a queue whose write fails stays dirty for the next try. */
+  private writeDirtyQueues(): Error | undefined {
+    let failed: Error | undefined;
+    for (const cq of this.dirtyQueues) {
+      try {
+        cq.writePending();
+        this.dirtyQueues.delete(cq);
+      } catch (err) {
+        failed ??= err as Error;
+      }
+    }
+    return failed;
   }
 
   private findOrCreateConsumeQueue(topic: string, queueId: number): ConsumeQueue & { nextQueueOffset: number } {
@@ -807,7 +992,9 @@ export class MessageStore {
       putMessageTimesTotal: String(this.putCount),
       topics: String(this.queues.size),
       flushDiskType: this.config.flushDiskType,
-      diskFull: String(this.diskFull),
+      diskFull: String(this.ratioBlock !== null || this.spaceBlock !== null),
+      writeBlocked: this.writeBlock()?.remark ?? '',
+      dispatchBlocked: this.dispatchBlock?.remark ?? '',
       writeFailure: this.commitLog.failure ? this.commitLog.failure.message : '',
       lastStoreTimestamp: String(this.lastStoreTimestamp),
     };
@@ -840,14 +1027,26 @@ export class MessageStore {
     this.commitLog.stopFlushTimeouts();
     await this.commitLog.waitWritten();
     if (this.periodicFlush) await this.periodicFlush;
-    const failed = this.commitLog.failure !== null;
-    if (!failed) await this.flushAll();
+    let flushed = false;
+    if (this.commitLog.failure === null) {
+      try {
+        await this.flushAll();
+        flushed = true;
+      } catch (err) {
+        // A full disk: the abort marker stays, so the next open re-checks the log and re-dispatches.
+        this.logger.warn({ err }, 'the final flush failed; the next open recovers from the commit log');
+      }
+    }
     this.closed = true;
-    this.indexService.close();
+    try {
+      this.indexService.close();
+    } catch (err) {
+      this.logger.warn({ err }, 'writing the index at shutdown failed; the next open rebuilds it from the commit log');
+    }
     for (const cq of this.consumeQueues()) cq.close();
     this.commitLog.close();
     this.checkpoint.close();
-    if (!failed) fs.rmSync(this.paths.abort, { force: true });
+    if (flushed) fs.rmSync(this.paths.abort, { force: true });
     this.releaseLock();
   }
 

@@ -29,6 +29,12 @@ export interface MessageStoreConfig {
   diskSpaceWarningLevelRatio: number;
   /** ms between retention checks. */
   cleanResourceInterval: number;
+  /**
+   * ms between checks of the store's filesystem (statfs, cheap): how soon puts refused for a
+   * full disk are accepted again once space is freed, and how soon a consume-queue or index
+   * write that failed is retried.
+   */
+  diskCheckInterval: number;
   /** At most this many commit-log segments are deleted per check. */
   deleteFilesBatchMax: number;
   /** Build the key/unique-id index. */
@@ -67,6 +73,7 @@ export const DEFAULT_STORE_CONFIG: Readonly<Omit<MessageStoreConfig, 'storePathR
   diskMaxUsedSpaceRatio: 75,
   diskSpaceWarningLevelRatio: 90,
   cleanResourceInterval: 10_000,
+  diskCheckInterval: 1000,
   deleteFilesBatchMax: 10,
   messageIndexEnable: true,
   indexHashSlotNum: 500_000,
