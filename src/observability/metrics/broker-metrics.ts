@@ -58,6 +58,8 @@ export interface GroupOut {
   bytes: number;
   /** Absent for retry and DLQ topics, which RocketMQ leaves out of rocketmq_messages_out_total. */
   readonly counted: { msgs: CounterSeries; bytes: CounterSeries } | undefined;
+  /** Per queue id: the next offset the group's pull consumer will ask for (in-flight counts). */
+  readonly pullOffsets: number[];
 }
 
 export interface BrokerMetricsOptions {
@@ -83,9 +85,9 @@ export class BrokerMetrics {
   readonly sendToDlq: SeriesCounter;
   readonly retries: SeriesCounter;
   readonly topicsIn = new Map<string, TopicIn>();
+  /** Per "group\u0001topic", for the scrape; the hot path goes through groupOut. */
   readonly groupsOut = new Map<string, GroupOut>();
-  /** Next offset a pull consumer will ask for, per "group\u0001topic\u0001queueId" (for in-flight counts). */
-  private readonly pullOffsets = new Map<string, number>();
+  private readonly groupOut = new Map<string, Map<string, GroupOut>>();
   private readonly view: BrokerMetricsView;
   private readonly now: () => number;
   readonly startedAt: number;
@@ -171,9 +173,8 @@ export class BrokerMetrics {
   }
 
   readonly onDelivered = (e: DeliveredEvent): void => {
-    const key = `${e.group}\u0001${e.topic}`;
-    let g = this.groupsOut.get(key);
-    if (g === undefined) g = this.newGroupOut(key, e.group, e.topic);
+    // Two lookups by the strings the event carries: no key is built per pull.
+    const g = this.groupOut.get(e.group)?.get(e.topic) ?? this.newGroupOut(e.group, e.topic);
     g.msgs += e.count;
     g.bytes += e.bytes;
     if (g.counted) {
@@ -181,13 +182,13 @@ export class BrokerMetrics {
       g.counted.bytes.value += e.bytes;
     }
     const records = e.records;
-    if (e.kind === 'pull' && records !== undefined && records.length > 0) {
-      const last = records[records.length - 1];
-      this.pullOffsets.set(`${key}\u0001${e.queueId}`, readLong(last, RecordPos.QUEUEOFFSET) + 1);
+    if (e.kind === 'pull' && records !== undefined && records.length > 0 && e.queueId >= 0) {
+      g.pullOffsets[e.queueId] = readLong(records[records.length - 1], RecordPos.QUEUEOFFSET) + 1;
     }
   };
 
-  private newGroupOut(key: string, group: string, topic: string): GroupOut {
+  private newGroupOut(group: string, topic: string): GroupOut {
+    const key = `${group}\u0001${topic}`;
     const labels = (): Record<string, string> => ({ topic, consumer_group: group, is_system: bool(isSystemTopic(topic) || isSystemGroup(group)) });
     const g: GroupOut = {
       group,
@@ -196,7 +197,11 @@ export class BrokerMetrics {
       msgs: 0,
       bytes: 0,
       counted: isRetryOrDlqTopic(topic) ? undefined : { msgs: this.messagesOut.series(key, labels), bytes: this.throughputOut.series(key, labels) },
+      pullOffsets: [],
     };
+    let byTopic = this.groupOut.get(group);
+    if (!byTopic) this.groupOut.set(group, (byTopic = new Map()));
+    byTopic.set(topic, g);
     this.groupsOut.set(key, g);
     return g;
   }
@@ -211,7 +216,7 @@ export class BrokerMetrics {
 
   /** The next offset a pull consumer of the group will read from the queue, if it pulled since start. */
   pullOffsetOf(group: string, topic: string, queueId: number): number | undefined {
-    return this.pullOffsets.get(`${group}\u0001${topic}\u0001${queueId}`);
+    return this.groupOut.get(group)?.get(topic)?.pullOffsets[queueId];
   }
 
   /** Dead letters per group since start (alarm rules read this). */

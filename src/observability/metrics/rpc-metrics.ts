@@ -32,8 +32,13 @@ export const PUT_LATENCY_BANDS = [
   ['10stomore', Infinity],
 ] as const;
 
-const LONG_POLLING_CODES: ReadonlySet<number> = new Set([RequestCode.PULL_MESSAGE, RequestCode.POP_MESSAGE]);
 const UNKNOWN_CODE = 0xffff;
+
+interface RemotingEntry {
+  readonly series: HistogramSeries;
+  /** A send request: its latency also counts in the put-latency bands. */
+  readonly send: boolean;
+}
 
 /**
  * Java marks a request as long polling once the broker actually held it; the remoting hook cannot
@@ -51,7 +56,7 @@ export class RpcMetrics {
   /** Sends per put-latency band (PUT_LATENCY_BANDS order), since start. */
   readonly putLatencyBands = new Float64Array(PUT_LATENCY_BANDS.length);
   private readonly requestCodes: ReadonlySet<number>;
-  private readonly remoting = new Map<number, HistogramSeries>();
+  private readonly remoting = new Map<number, RemotingEntry>();
 
   constructor(registry: Registry) {
     this.latency = new SeriesHistogram(
@@ -70,28 +75,38 @@ export class RpcMetrics {
   }
 
   private onRemoting(ctx: RequestHookContext, response: RemotingCommand, elapsedNs: bigint): void {
-    const code = this.requestCodes.has(ctx.code) ? ctx.code : UNKNOWN_CODE;
-    const longPolling = LONG_POLLING_CODES.has(code) && allowsLongPolling(ctx.request);
-    // A number key: no string is built per request once the series exists.
-    const rc = response.code >= 0 && response.code < UNKNOWN_CODE ? response.code : UNKNOWN_CODE;
+    const code = ctx.code;
+    const longPolling = (code === RequestCode.PULL_MESSAGE || code === RequestCode.POP_MESSAGE) && allowsLongPolling(ctx.request);
+    // A number key, so no string is built per request; unknown codes are not cached under their
+    // own number (see seriesFor), so the map stays as small as the label set.
+    const rc = response.code;
     const key = (code * 65536 + rc) * 4 + (ctx.oneway ? 2 : 0) + (longPolling ? 1 : 0);
+    const e = this.remoting.get(key) ?? this.remotingEntry(code, rc, ctx.oneway, longPolling);
     const ms = Number(elapsedNs) / 1e6;
-    const s = this.remoting.get(key) ?? this.newRemotingSeries(key, code, rc, ctx.oneway, longPolling);
-    this.latency.record(s, ms);
-    if (SEND_REQUEST_CODES.has(code)) this.recordPutLatency(ms);
+    this.latency.record(e.series, ms);
+    if (e.send) this.recordPutLatency(ms);
   }
 
-  private newRemotingSeries(key: number, code: number, rc: number, oneway: boolean, longPolling: boolean): HistogramSeries {
-    const s = this.latency.series(key, () => ({
-      protocol_type: 'remoting',
-      request_code: code === UNKNOWN_CODE ? 'unknown' : requestCodeDesc(code),
-      response_code: rc === UNKNOWN_CODE ? 'unknown' : responseCodeDesc(rc),
-      is_long_polling: bool(longPolling),
-      // Java reports the outcome of writing the response; a write here is queued, never refused.
-      result: oneway ? 'oneway' : 'success',
-    }));
-    this.remoting.set(key, s);
-    return s;
+  private remotingEntry(rawCode: number, rawRc: number, oneway: boolean, longPolling: boolean): RemotingEntry {
+    const code = this.requestCodes.has(rawCode) ? rawCode : UNKNOWN_CODE;
+    const rc = Number.isInteger(rawRc) && rawRc >= 0 && rawRc < UNKNOWN_CODE && responseCodeDesc(rawRc) !== 'unknown' ? rawRc : UNKNOWN_CODE;
+    const boundedKey = (code * 65536 + rc) * 4 + (oneway ? 2 : 0) + (longPolling ? 1 : 0);
+    let e = this.remoting.get(boundedKey);
+    if (!e) {
+      const series = this.latency.series(boundedKey, () => ({
+        protocol_type: 'remoting',
+        request_code: code === UNKNOWN_CODE ? 'unknown' : requestCodeDesc(code),
+        response_code: rc === UNKNOWN_CODE ? 'unknown' : responseCodeDesc(rc),
+        is_long_polling: bool(longPolling),
+        // Java reports the outcome of writing the response; a write here is queued, never refused.
+        result: oneway ? 'oneway' : 'success',
+      }));
+      e = { series, send: SEND_REQUEST_CODES.has(code) };
+      this.remoting.set(boundedKey, e);
+    }
+    // A known pair is found under its own key from now on (key === boundedKey); an unknown code
+    // takes this path again rather than growing the map.
+    return e;
   }
 
   /** A gRPC call (labels already in RocketMQ's style: snake-case method, lower-case v2 code name). */
