@@ -1,6 +1,7 @@
 // Issue 14, end to end with the real 4.x client (ali-ons): a group with no consumer fires its
 // consumerLag alarm after `for` and the webhook gets firing, then resolved once a consumer drains
-// the lag; a dead letter fires the dlqMessages alarm. The broker evaluates every 200 ms here.
+// the lag; a dead letter fires the dlqMessages alarm; an undecided transaction (our own client's
+// transaction producer: ali-ons has none) fires halfMessages. The broker evaluates every 200 ms.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { checkFor } from '../helpers/check-for.js';
 import { startStandalone, type Standalone } from '../helpers/standalone.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startHookServer, type HookServer } from './alarms-hook-server.js';
+import { TransactionProducer, type LocalTransactionState } from '../../src/client/index.js';
 
 const LAG_GROUP = 'GID_alarm_lag';
 const LAG_TOPIC = 'AlarmLagTopic';
@@ -53,10 +55,25 @@ rules:
     threshold: 0
     for: 200ms
     notify: [ops]
+  - name: waiting
+    type: consumerLagLatency
+    group: ${LAG_GROUP}
+    topic: ${LAG_TOPIC}
+    threshold: 0
+  - name: undecided
+    type: halfMessages
+    threshold: 1            # second
+    notify: [ops]
 `,
     );
     // Every retry level 1 s, so a dead letter takes a second, not the real ladder's 10 s.
-    s = await startStandalone({ alarmRulesFile: file, alarmEvaluateIntervalMs: 200, messageDelayLevel: Array(18).fill('1s').join(' ') });
+    s = await startStandalone({
+      alarmRulesFile: file,
+      alarmEvaluateIntervalMs: 200,
+      messageDelayLevel: Array(18).fill('1s').join(' '),
+      transactionTimeOut: 500,
+      transactionCheckInterval: 300,
+    });
   });
   after(async () => {
     await rc.close();
@@ -87,24 +104,31 @@ rules:
     assert.equal(alert.annotations.summary, `consumer group ${LAG_GROUP} is 10 messages behind on topic ${LAG_TOPIC} (threshold 5)`);
     assert.ok(Date.parse(alert.startsAt) - pending.since >= FOR_MS, `fired ${Date.parse(alert.startsAt) - pending.since} ms after it went pending`);
     assert.equal((await alarmsOf('lag'))[0].state, 'firing');
+    const waiting = (await alarmsOf('waiting'))[0];
+    assert.equal(waiting.state, 'firing', 'the oldest unconsumed message is older than 0 s');
+    assert.ok(waiting.value !== undefined && waiting.value >= FOR_MS / 1000, `its age in seconds (${waiting.value})`);
 
     const consumed = new Set<string>();
+    let lastConsumedAt = 0;
     await h.consumer({ consumerGroup: LAG_GROUP }, LAG_TOPIC, '*', async (m) => {
       consumed.add(m.body.toString());
+      lastConsumedAt = Date.now();
     });
     await checkFor(15_000, 20, () => consumed.size === 10, 'ali-ons consumed the 10 messages');
-    const drainedAt = Date.now();
     const resolved = await checkFor(15_000, 20, () => received('lag').find((p) => p.status === 'resolved'), 'the resolved notice');
     const r = resolved.alerts[0];
     assert.equal(r.status, 'resolved');
     assert.equal(r.startsAt, alert.startsAt);
     assert.equal(r.fingerprint, alert.fingerprint);
-    assert.ok(Date.parse(r.endsAt) - drainedAt >= FOR_MS - 50, `resolved ${Date.parse(r.endsAt) - drainedAt} ms after the last message was consumed: false for \`for\` first`);
+    // The offset is committed after the handler returns, and the condition must then be false for `for`.
+    const after = Date.parse(r.endsAt) - lastConsumedAt;
+    assert.ok(after >= FOR_MS, `resolved ${after} ms after the last message was consumed`);
     assert.deepEqual(received('lag').map((p) => p.status), ['firing', 'resolved'], 'once each: no flapping');
     const now = (await alarmsOf('lag'))[0];
     assert.equal(now.state, 'ok');
     assert.equal(now.value, 0);
     assert.equal(now.lastResolvedAt, Date.parse(r.endsAt));
+    assert.deepEqual((await alarmsOf('waiting')).map((a) => [a.state, a.value]), [['ok', 0]], 'nothing unconsumed, nothing waiting');
   });
 
   test('alarms broker - issue 14: a dead letter from an always failing ali-ons consumer fires dlqMessages', async () => {
@@ -124,5 +148,46 @@ rules:
     assert.match(firing.alerts[0].annotations.summary, new RegExp(`^1 new dead letter in %DLQ%${DLQ_GROUP} over the last 5m \\(threshold 0\\)$`));
     // The lag rule's group is untouched by this: its alarm stays resolved.
     assert.deepEqual(received('lag').map((p) => p.status), ['firing', 'resolved']);
+  });
+
+  test('alarms broker - issue 14: an undecided transaction fires halfMessages, and resolves once its check-back commits it', async () => {
+    const topic = 'AlarmTxTopic';
+    await createTopic(s, topic, 1);
+    let decide: LocalTransactionState = 'UNKNOW';
+    const checks: number[] = [];
+    const producer = new TransactionProducer({
+      namesrvAddr: s.namesrvAddr,
+      producerGroup: 'GID_alarm_tx',
+      transactionListener: {
+        executeLocalTransaction: () => 'UNKNOW',
+        checkLocalTransaction: () => {
+          checks.push(Date.now());
+          return decide;
+        },
+      },
+    });
+    await producer.start();
+    try {
+      const sentAt = Date.now();
+      const sent = await producer.sendMessageInTransaction({ topic, body: 'tx-1' });
+      assert.equal(sent.localTransactionState, 'UNKNOW');
+      const [firing] = await checkFor(10_000, 20, () => (received('undecided').length > 0 ? received('undecided') : undefined), 'the halfMessages notice');
+      assert.equal(firing.status, 'firing');
+      assert.deepEqual({ ...firing.alerts[0].labels }, { alertname: 'undecided', alarmtype: 'halfMessages', cluster: 'DefaultCluster', broker: 'broker-a' });
+      assert.match(firing.alerts[0].annotations.summary, /^1 undecided transaction half message\(s\) on broker-a, the oldest \d+(\.\d)?s old \(threshold 1s\)$/);
+      // Check-backs re-append the half message; its age counts from its birth, not from the copy.
+      await checkFor(10_000, 20, () => checks.length >= 2, 'two check-backs');
+      // Counted from the copy, the age would be at least transactionTimeOut (500 ms) short.
+      const body = await alarmList();
+      const still = body.rules.find((r) => r.name === 'undecided')!.alarms[0];
+      assert.equal(still.state, 'firing');
+      const sinceSent = body.lastEvaluatedAt - sentAt;
+      assert.ok(still.value! * 1000 >= sinceSent - 150, `age ${still.value} s, sent ${sinceSent} ms before the evaluation`);
+      decide = 'COMMIT_MESSAGE';
+      const resolved = await checkFor(10_000, 20, () => received('undecided').find((p) => p.status === 'resolved'), 'resolved once committed');
+      assert.equal(resolved.alerts[0].annotations.value, '0');
+    } finally {
+      await producer.shutdown();
+    }
   });
 });
