@@ -1,6 +1,13 @@
 import { checkAddrList, checkDelayLevels, checkHours, checkNonEmpty } from './checks.js';
 import type { ConfigOf, ConfigSchema } from './schema.js';
 
+/** `host:port` endpoints separated by `,` (or `;` as RocketMQ's controllerAddr); `http://` may prefix each. */
+function checkEtcdEndpoints(value: string): string | undefined {
+  const parts = value.split(/[,;]/).map((p) => p.trim().replace(/^http:\/\//, '')).filter((p) => p !== '');
+  const ok = parts.length > 0 && parts.every((p) => /^[^\s:;,/]+:\d{1,5}$/.test(p) && Number(p.slice(p.lastIndexOf(':') + 1)) <= 65535);
+  return ok ? undefined : 'host:port[,host:port...]';
+}
+
 const PORT = { type: 'int', min: 0, max: 65535 } as const;
 
 /**
@@ -62,6 +69,17 @@ export const BROKER_DEFAULTS = {
   haMaxTimeSlaveNotCatchup: { type: 'long', default: 15000, min: 100, doc: 'ms a slave may stay behind before it leaves the in-sync set' },
   slaveReadEnable: { type: 'bool', default: false, doc: 'suggest a slave for pulls when the master lags (it always serves pulls when asked)' },
   haSlaveSyncMetadataIntervalMs: { type: 'long', default: 3000, min: 100, doc: 'ms between a slave\'s copies of the master\'s topics, groups and offsets' },
+  // automatic failover (controller mode): etcd keeps each group's master, epoch and in-sync set
+  enableControllerMode: { type: 'bool', default: false, doc: 'roles come from elections in etcd (etcdEndpoints) instead of brokerId/brokerRole; brokerId names the member' },
+  etcdEndpoints: { type: 'string', default: '127.0.0.1:2379', check: checkEtcdEndpoints, doc: 'etcd client endpoints "host:port[,host:port...]" used in controller mode' },
+  controllerLeaseTtlSec: {
+    type: 'int',
+    default: 3,
+    min: 2,
+    max: 60,
+    doc: 'seconds a master stays master without reaching etcd; failover takes about this plus the settle time',
+  },
+  controllerElectionSettleMs: { type: 'int', default: 500, min: 0, max: 10000, doc: 'ms candidates wait for each other\'s offsets before the best one campaigns' },
   mappedFileSizeCommitLog: { type: 'long', default: 1073741824, min: 4096, doc: 'bytes per commit-log segment' },
   mappedFileSizeConsumeQueue: { type: 'long', default: 6000000, min: 20, doc: 'bytes per consume-queue segment (20 per entry)' },
   flushIntervalCommitLog: { type: 'int', default: 500, min: 1, doc: 'ms between fsyncs under ASYNC_FLUSH' },
