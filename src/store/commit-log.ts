@@ -342,6 +342,8 @@ export class CommitLog {
     if (offset < this.minOffset) throw new Error(`cannot truncate the commit log to ${offset}: it starts at ${this.minOffset}`);
     const res: CommitLogRecoveryResult = { scannedFrom: offset, validEnd: offset, truncatedBytes: 0, removedSegments: [], records: 0 };
     this.truncateTo(offset, res);
+    // Removed segments' fds are closed: a later fsync of them would fail the log (or hit a reused fd).
+    for (const s of this.dirty) if (!this.segs.includes(s)) this.dirty.delete(s);
     this.cur = null;
     this.maxOffset = this.writtenOffset = offset;
     if (this.flushedOffset > offset) this.flushedOffset = offset;

@@ -108,6 +108,39 @@ export class IndexFile {
     return true;
   }
 
+  /**
+   * Drops the newest entries whose commit-log offset is at or past phyOffset (the log was cut
+   * there). Entries go newest first, each slot back to the entry it held before, so the file is
+   * as it was before they were added. A sealed file is loaded into memory: it is the newest again.
+   */
+  truncateFrom(phyOffset: number): void {
+    if (this.indexCount <= 1 || this.endPhyOffset < phyOffset) return;
+    if (!this.mem) this.loadIntoMemory();
+    const mem = this.mem!;
+    const entriesStart = INDEX_HEADER_SIZE + this.slotNum * SLOT_SIZE;
+    let n = this.indexCount - 1;
+    for (; n >= 1; n--) {
+      const e = entriesStart + n * ENTRY_SIZE;
+      if (readLong(mem, e + 4) < phyOffset) break;
+      const slotPos = INDEX_HEADER_SIZE + (mem.readInt32BE(e) % this.slotNum) * SLOT_SIZE;
+      const prev = mem.readInt32BE(e + 16);
+      mem.writeInt32BE(prev, slotPos);
+      if (prev === 0) this.hashSlotCount--;
+      this.dirtySlotPages.add(Math.floor(slotPos / PAGE));
+    }
+    this.indexCount = n + 1;
+    if (this.writtenCount > this.indexCount) this.writtenCount = this.indexCount;
+    if (n >= 1) {
+      const e = entriesStart + n * ENTRY_SIZE;
+      this.endPhyOffset = readLong(mem, e + 4);
+      // Seconds are what the entry keeps; queries widen their time check by a second for it.
+      this.endTimestamp = this.beginTimestamp + mem.readInt32BE(e + 12) * 1000;
+    } else {
+      this.beginTimestamp = this.endTimestamp = this.beginPhyOffset = this.endPhyOffset = 0;
+      this.hashSlotCount = 0;
+    }
+  }
+
   private readInt(pos: number): number {
     if (this.mem) return this.mem.readInt32BE(pos);
     readFullSync(this.fd, this.small, 0, 4, pos);

@@ -80,6 +80,22 @@ export class IndexService {
     return out;
   }
 
+  /** Drops index entries at or past phyOffset (the commit log was cut there): newer files whole, then the tail of the last. */
+  truncateFrom(phyOffset: number): void {
+    for (;;) {
+      const last = this.files[this.files.length - 1];
+      if (!last) return;
+      const prev = this.files[this.files.length - 2];
+      // An empty newest file goes too when the one before it holds entries past the cut.
+      const drop = last.indexCount > 1 ? last.beginPhyOffset >= phyOffset : prev !== undefined && prev.endPhyOffset >= phyOffset;
+      if (!drop) break;
+      this.files.pop();
+      last.close();
+      fs.rmSync(last.path, { force: true });
+    }
+    this.files[this.files.length - 1].truncateFrom(phyOffset);
+  }
+
   writeDirty(): void {
     this.files[this.files.length - 1]?.writeDirty();
   }

@@ -94,6 +94,8 @@ export class MessageStore {
   private deferredHooks: DispatchRequest[] = [];
   private readonly freshScratch: DispatchRequest[] = [];
   private lastFlushError = '';
+  /** Set by replication (see getConfirmedOffset); -1 while it never was. */
+  private confirmedOffset = -1;
   private periodicFlush: Promise<void> | null = null;
   private lastStoreTimestamp = 0;
   private putCount = 0;
@@ -165,6 +167,7 @@ export class MessageStore {
     }
     if (!this.dispatchBlock) this.dispatchedOffset = this.commitLog.maxOffset;
     this.logWholeEnd = this.commitLog.maxOffset;
+    if (cp.confirmPhyOffsetSet === 1) this.confirmedOffset = cp.confirmPhyOffset;
     this.recovery = {
       abnormal,
       commitLog: commitLogResult,
@@ -675,22 +678,72 @@ export class MessageStore {
   }
 
   /**
-   * Cuts the log at offset with every consume-queue entry it no longer backs: a slave drops what
-   * its old master wrote and no one acknowledged. Index entries above stay but point at offsets
-   * that are re-checked on read.
+   * Cuts the log at offset with every consume-queue entry and index entry it no longer backs: a
+   * slave drops what its old master wrote and no one acknowledged, a demoted master its
+   * unconfirmed tail. offset must start a record (or end the whole records held, or lie in the
+   * partial replicated record after them): a cut inside a record is refused with an error naming
+   * it, since the next append would then continue garbage. Cutting at the end changes nothing.
    */
   async truncateTo(offset: number): Promise<void> {
     await this.commitLog.waitWritten();
+    const end = this.commitLog.maxOffset;
+    if (offset === end) return;
+    const whole = this.logWholeEnd;
+    const inPartial = offset > whole && offset < end;
+    if (offset < end && !inPartial && !this.isRecordStart(offset)) {
+      throw new Error(`cannot truncate the commit log to ${offset}: no record starts there (the log ends at ${end})`);
+    }
     this.writeDirtyQueues();
     await this.commitLog.truncate(offset);
     for (const cq of this.consumeQueues()) {
       cq.truncateTo(offset, this.logger);
       (cq as ConsumeQueue & { nextQueueOffset: number }).nextQueueOffset = cq.maxOffset;
     }
-    this.replicaParse = offset;
-    this.replicaTail = Buffer.alloc(0);
+    this.indexService.truncateFrom(offset);
+    if (inPartial && this.replicaParse >= 0 && this.replicaParse < offset) {
+      // Keep the front of the partial record held: the master sends its rest from offset.
+      this.replicaTail = Buffer.from(this.replicaTail.subarray(0, offset - this.replicaParse));
+    } else if (!inPartial) {
+      this.replicaParse = offset;
+      this.replicaTail = Buffer.alloc(0);
+      this.logWholeEnd = offset;
+    }
     if (this.dispatchedOffset > offset) this.dispatchedOffset = offset;
+    if (this.confirmedOffset > offset) this.confirmedOffset = offset;
     await this.flushAll();
+  }
+
+  /** True when a record, or a segment's closing blank record, starts at offset. */
+  private isRecordStart(offset: number): boolean {
+    const segSize = this.commitLog.segSize;
+    if (offset % segSize === 0) return offset >= this.commitLog.minOffset;
+    const head = Buffer.allocUnsafe(36);
+    if (this.commitLog.readSync(offset, 8, head) < 8) return false;
+    const size = head.readInt32BE(0);
+    const magic = head.readInt32BE(4);
+    if (magic === BLANK_MAGIC_CODE) return size === segSize - (offset % segSize);
+    if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) return false;
+    // A record stores its own commit-log offset: bytes inside another record almost never do.
+    return this.commitLog.readSync(offset, 36, head) === 36 && readLong(head, 28) === offset;
+  }
+
+  /**
+   * The commit-log offset up to which every in-sync replica holds the log (RocketMQ's
+   * confirmOffset), never past this store's last whole record. Until replication sets one it is
+   * the end of the whole records held: with no replicas, everything written is confirmed.
+   */
+  getConfirmedOffset(): number {
+    const whole = Math.min(this.logWholeEnd, this.commitLog.writtenOffset);
+    return this.confirmedOffset < 0 ? whole : Math.min(this.confirmedOffset, whole);
+  }
+
+  /**
+   * Replication moves it: a master as its in-sync replicas confirm, a slave as its master tells
+   * it. Kept in the checkpoint (confirmPhyOffset) across restarts; truncateTo lowers it.
+   */
+  setConfirmedOffset(offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`confirmed offset ${offset} is not a commit-log offset`);
+    this.confirmedOffset = offset;
   }
 
   /**
@@ -1016,6 +1069,8 @@ export class MessageStore {
     cp.physicMsgTimestamp = this.lastStoreTimestamp;
     cp.logicsMsgTimestamp = this.lastStoreTimestamp;
     cp.indexMsgTimestamp = this.indexService.lastUpdateTimestamp;
+    cp.confirmPhyOffset = Math.max(this.confirmedOffset, 0);
+    cp.confirmPhyOffsetSet = this.confirmedOffset >= 0 ? 1 : 0;
     await this.checkpoint.flush();
   }
 

@@ -1,7 +1,8 @@
 // StoreCheckpoint: a 4 KiB file. Java's five longs keep their places (physicMsgTimestamp@0,
 // logicsMsgTimestamp@8, indexMsgTimestamp@16, masterFlushedOffset@24, confirmPhyOffset@32);
-// Apogee adds two of its own after them: dispatchedPhyOffset@40 (consume queues and index hold
-// everything below it) and flushedPhyOffset@48 (commit log fsynced below it). Recovery starts
+// Apogee adds three of its own after them: dispatchedPhyOffset@40 (consume queues and index hold
+// everything below it), flushedPhyOffset@48 (commit log fsynced below it) and confirmPhyOffsetSet@56
+// (1 once replication set a confirmed offset; files written before it read 0). Recovery starts
 // from these.
 import * as fs from 'node:fs';
 import { readLong, writeLong } from '../common/message-bytes.js';
@@ -17,6 +18,7 @@ export interface CheckpointValues {
   confirmPhyOffset: number;
   dispatchedPhyOffset: number;
   flushedPhyOffset: number;
+  confirmPhyOffsetSet: number;
 }
 
 const FIELDS: (keyof CheckpointValues)[] = [
@@ -27,6 +29,7 @@ const FIELDS: (keyof CheckpointValues)[] = [
   'confirmPhyOffset',
   'dispatchedPhyOffset',
   'flushedPhyOffset',
+  'confirmPhyOffsetSet',
 ];
 
 export class StoreCheckpoint {
