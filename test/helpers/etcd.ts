@@ -131,20 +131,28 @@ interface Latency {
   jitterMs: number;
 }
 
-/** Forwards each chunk after the link's delay plus up to its jitter, never reordering them. */
+/** Forwards each chunk after the link's delay plus up to its jitter, in order (one FIFO, one timer). */
 function delayedPipe(from: Socket, to: Socket, latency: Latency): void {
-  let lastDue = 0;
+  const queue: { chunk: Buffer; due: number }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const pump = () => {
+    timer = undefined;
+    while (queue.length > 0 && queue[0].due <= Date.now()) {
+      const { chunk } = queue.shift()!;
+      if (!to.destroyed) to.write(chunk);
+    }
+    if (queue.length > 0) timer = setTimeout(pump, queue[0].due - Date.now());
+  };
   from.on('data', (chunk: Buffer) => {
-    if (latency.delayMs <= 0 && latency.jitterMs <= 0 && lastDue <= Date.now()) {
+    if (latency.delayMs <= 0 && latency.jitterMs <= 0 && queue.length === 0) {
       to.write(chunk);
       return;
     }
-    const due = Math.max(lastDue, Date.now() + latency.delayMs + Math.random() * latency.jitterMs);
-    lastDue = due;
-    setTimeout(() => {
-      if (!to.destroyed) to.write(chunk);
-    }, due - Date.now());
+    const last = queue.length > 0 ? queue[queue.length - 1].due : 0;
+    queue.push({ chunk, due: Math.max(last, Date.now() + latency.delayMs + Math.random() * latency.jitterMs) });
+    timer ??= setTimeout(pump, queue[0].due - Date.now());
   });
+  from.on('close', () => clearTimeout(timer));
 }
 
 export interface TcpProxyOptions {

@@ -159,6 +159,7 @@ export class EtcdBrokerController extends EventEmitter<{ role: [RoleChange] }> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.firstMaster?.();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     const client = this.client;
@@ -186,6 +187,9 @@ export class EtcdBrokerController extends EventEmitter<{ role: [RoleChange] }> {
     if (outcome === 'alive') {
       this.warned.delete('keepAlive');
       this.armStepDown();
+      // Stepped down over a slow keep-alive but still holding the key: take the role back now
+      // rather than at the next periodic read (nobody else can have been elected meanwhile).
+      if (this.current.role !== 'MASTER' && this.group.masterId === this.o.brokerId) this.kick();
       this.schedule('keepAlive', this.keepAliveMs, () => void this.keepAliveTick());
     } else if (outcome === 'expired') {
       this.lease = undefined;
