@@ -27,7 +27,7 @@ import { TransactionalMessageService } from './transaction/transactional-message
 import type { MessageRecord } from '../common/message-codec.js';
 import { TimerMessageService } from './timer/timer-message-service.js';
 import { PopService } from './pop/pop-service.js';
-import { Replication, replicaTarget } from './ha/replication.js';
+import { Replication, type ReplicaRole } from './ha/replication.js';
 import { BrokerHooks } from './service/broker-hooks.js';
 import { createBrokerServices, type BrokerServices } from './service/broker-services.js';
 
@@ -157,8 +157,8 @@ export class BrokerController implements BrokerParts {
       parts,
       client: this.outerClient,
       masterAddresses: () => this.outerApi.master,
-      targetLog: () => replicaTarget(store),
       logger,
+      onRoleChange: (role) => this.onRoleChange(role),
     });
     this.services = createBrokerServices({
       parts,
@@ -225,21 +225,11 @@ export class BrokerController implements BrokerParts {
     this.brokerAddr = `${ip}:${port}`;
     this.storeHost = { address: ip, port };
     this.pullRequestHoldService.start();
-    const haPort = await this.replication.start(port);
+    this.scheduleFirstScanMs = opts.scheduleFirstScanMs ?? 1000;
+    const haPort = await this.replication.start(port, this.brokerAddr, ip);
     if (haPort !== undefined) this.haAddr = `${ip}:${haPort}`;
     this.dispatchListeners.push(() => this.replication.notifyWritten());
-    // What writes to the store on its own (delays, timers, transaction checks, pop revival) runs
-    // on the master only: a slave's log is the master's, byte for byte.
-    if (this.replication.role === 'MASTER') {
-      this.scheduleMessageService.start(opts.scheduleFirstScanMs ?? 1000);
-      await this.transactionService.catchUpOps();
-      this.transactionCheckService.start();
-      this.services.pops.start();
-      if (this.timerService) {
-        this.timerService.start();
-        await this.timerService.enqueueNow();
-      }
-    }
+    if (this.replication.role === 'MASTER') await this.startMasterServices();
     this.every(OFFSET_PERSIST_MS, () => this.consumerOffsetManager.persistIfDirty());
     this.every(CHANNEL_SCAN_MS, () => {
       this.consumerManager.scanNotActiveChannel();
@@ -247,7 +237,46 @@ export class BrokerController implements BrokerParts {
     });
     this.every(Math.min(Math.max(this.config.registerNameServerPeriod, 1000), 60_000), () => this.registerBrokerAll());
     // A slave learns its master from the name servers' answer: ask every second while it has none.
-    if (this.replication.role === 'SLAVE') this.every(1000, () => (this.replication.slave?.connected ? undefined : this.registerBrokerAll()));
+    if (!this.replication.controllerMode && this.replication.role === 'SLAVE') {
+      this.every(1000, () => (this.replication.slave?.connected ? undefined : this.registerBrokerAll()));
+    }
+    await this.registerBrokerAll();
+  }
+
+  private scheduleFirstScanMs = 1000;
+  private masterServices = false;
+
+  /**
+   * What writes to the store on its own (delays, timers, transaction checks, pop revival) runs on
+   * the master only: a slave's log is the master's, byte for byte.
+   */
+  private async startMasterServices(): Promise<void> {
+    if (this.masterServices) return;
+    this.masterServices = true;
+    this.scheduleMessageService.start(this.scheduleFirstScanMs);
+    await this.transactionService.catchUpOps();
+    this.transactionCheckService.start();
+    this.services.pops.start();
+    if (this.timerService) {
+      this.timerService.start();
+      await this.timerService.enqueueNow();
+    }
+  }
+
+  private async stopMasterServices(): Promise<void> {
+    if (!this.masterServices) return;
+    this.masterServices = false;
+    this.transactionCheckService.stop();
+    this.services.pops.stop();
+    await this.scheduleMessageService.shutdown();
+  }
+
+  /** Controller mode: elected or deposed. Re-registers under the brokerId the new role has (0 for a master). */
+  private async onRoleChange(role: ReplicaRole): Promise<void> {
+    const before = this.identity;
+    if (role === 'MASTER') await this.startMasterServices();
+    else await this.stopMasterServices();
+    await this.outerApi.unregisterBrokerAll({ ...before, brokerId: role === 'MASTER' ? this.config.brokerId : 0 }).catch(() => undefined);
     await this.registerBrokerAll();
   }
 
@@ -283,7 +312,7 @@ export class BrokerController implements BrokerParts {
     return {
       clusterName: this.config.brokerClusterName,
       brokerName: this.config.brokerName,
-      brokerId: this.config.brokerId,
+      brokerId: this.replication.registrationId,
       brokerAddr: this.brokerAddr,
       haServerAddr: this.haAddr,
       heartbeatTimeoutMillis: this.config.channelExpiredTimeout,

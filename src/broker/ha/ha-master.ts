@@ -39,6 +39,16 @@ export interface HaMasterOptions {
   inSyncReplicas: number;
   logger: Logger;
   now?: () => number;
+  /** The id slaves know this member by (its own entry in the in-sync set); 0 in classic mode. */
+  selfId?: number;
+  /**
+   * Controller mode: the in-sync set as stored in etcd. Every member of it must hold a record
+   * before it is acknowledged, so whoever etcd may elect next holds everything acknowledged.
+   * Classic mode: undefined, and the master's own view decides.
+   */
+  ackSet?: () => ReadonlySet<number>;
+  /** False until this member is master (controller mode starts every member standing by). */
+  active?: boolean;
 }
 
 export interface SlaveView {
@@ -171,8 +181,10 @@ export class HaMaster {
   private timer: NodeJS.Timeout | undefined;
   private boundPort = 0;
   private readonly now: () => number;
+  private active: boolean;
 
   constructor(private readonly opts: HaMasterOptions) {
+    this.active = opts.active ?? true;
     this.log = opts.log;
     this.epochs = opts.epochs;
     this.now = opts.now ?? Date.now;
@@ -203,7 +215,30 @@ export class HaMaster {
     for (const c of this.conns) c.notify();
   }
 
+  /** Starts serving slaves (this member was elected). */
+  activate(): void {
+    this.active = true;
+  }
+
+  /** Stops serving: every slave is dropped and every waiting put is answered as not replicated. */
+  deactivate(): void {
+    this.active = false;
+    for (const c of [...this.conns]) c.close('this member is no longer the master');
+    for (let i = this.waiterHead; i < this.waiters.length; i++) if (!this.waiters[i].done) this.finish(this.waiters[i], false);
+    this.settle();
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** The in-sync set changed elsewhere (etcd): answer the puts it now allows. */
+  recheck(): void {
+    this.settle();
+  }
+
   onHello(c: SlaveConnection, h: HelloFrame): void {
+    if (!this.active) return c.refuse('this member is not the master of its group');
     if (c.brokerId >= 0) return c.refuse('a second hello on one connection');
     if (h.brokerName !== this.opts.brokerName) return c.refuse(`slave belongs to broker group ${h.brokerName}, this master serves ${this.opts.brokerName}`);
     if (h.brokerId <= 0) return c.refuse(`slave brokerId must be ≥ 1, got ${h.brokerId}`);
@@ -267,7 +302,7 @@ export class HaMaster {
   /** Members in sync, the master included (its own id 0 first). */
   syncStateSet(): number[] {
     const now = this.now();
-    const ids = [0];
+    const ids = [this.opts.selfId ?? 0];
     for (const c of this.conns) if (this.inSync(c, now)) ids.push(c.brokerId);
     return ids.sort((a, b) => a - b);
   }
@@ -297,10 +332,20 @@ export class HaMaster {
 
   /** Every in-sync slave holds end, and with the master at least inSyncReplicas members do. */
   private replicated(end: number, now: number): boolean {
+    if (!this.active) return false;
     let holders = 1;
+    const required = this.opts.ackSet?.();
+    let requiredHeld = 0;
     for (const c of this.conns) {
-      if (c.ackOffset >= end && c.next >= 0 && !c.closed) holders++;
-      else if (this.inSync(c, now)) return false;
+      const holds = c.ackOffset >= end && c.next >= 0 && !c.closed;
+      if (holds) {
+        holders++;
+        if (required?.has(c.brokerId)) requiredHeld++;
+      } else if (!required && this.inSync(c, now)) return false;
+    }
+    if (required) {
+      const others = required.size - (required.has(this.opts.selfId ?? 0) ? 1 : 0);
+      if (requiredHeld < others) return false;
     }
     return holders >= this.opts.inSyncReplicas;
   }

@@ -38,6 +38,8 @@ export class HaSlave {
   private stopped = false;
   private backoff = 200;
   private loop: Promise<void> | undefined;
+  /** Ends the current wait between sessions at once (stop, or a new master address). */
+  private interrupt: (() => void) | undefined;
   /** Bytes applied since the connection started (tests and admin). */
   applied = 0;
   lastError = '';
@@ -60,7 +62,7 @@ export class HaSlave {
     while (!this.stopped) {
       const addr = this.opts.masterHaAddr();
       if (!addr) {
-        await sleep(500);
+        await this.pause(500);
         continue;
       }
       try {
@@ -71,7 +73,7 @@ export class HaSlave {
         this.opts.logger.warn({ master: addr, err: this.lastError }, 'replication session ended');
       }
       if (!this.stopped) {
-        await sleep(this.backoff);
+        await this.pause(this.backoff);
         this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
       }
     }
@@ -155,8 +157,27 @@ export class HaSlave {
     }
   }
 
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      t.unref();
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.interrupt = done;
+    });
+  }
+
+  /** The master may have moved: try it now rather than after the backoff. */
+  retryNow(): void {
+    this.backoff = 200;
+    this.interrupt?.();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.interrupt?.();
     this.socket?.destroy();
     await this.loop?.catch(() => undefined);
   }
@@ -165,8 +186,4 @@ export class HaSlave {
 function splitHostPort(addr: string): [string, string] {
   const i = addr.lastIndexOf(':');
   return [addr.slice(0, i), addr.slice(i + 1)];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }

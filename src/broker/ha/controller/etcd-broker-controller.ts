@@ -144,6 +144,8 @@ export class EtcdBrokerController extends EventEmitter<{ role: [RoleChange] }> {
     const lease = this.lease;
     if (!this.canActAsMaster() || !this.client || !lease) return false;
     const epoch = this.current.epoch;
+    // Callers may report the set on every check; an unchanged one costs no etcd write.
+    if (this.group.epoch === epoch && this.group.syncStateSet.join() === normalizeIds(ids).join()) return true;
     try {
       const ok = await writeSyncStateSet(this.client, this.keys, lease.id, epoch, ids);
       if (ok && this.group.epoch === epoch) this.group.syncStateSet = normalizeIds(ids);
