@@ -13,6 +13,7 @@ import {
   defaultRules,
   readRulesFile,
   type AlarmRuleSet,
+  type LoadedRules,
   type AlarmView,
   type BrokerEntry,
   type HalfMessages,
@@ -30,7 +31,7 @@ import type { TransactionalMessageService } from './transaction/transactional-me
 export interface AlarmBrokerParts
   extends Pick<BrokerParts, 'config' | 'store' | 'subscriptionGroupManager' | 'consumerOffsetManager' | 'consumerManager' | 'stats' | 'brokerAddr'> {
   readonly transactionService: Pick<TransactionalMessageService, 'halfOffset' | 'isDecided'>;
-  readonly replication: { slaves(): readonly { brokerId: number; address: string; lagBytes: number }[] };
+  readonly replication: { readonly role: string; slaves(): readonly { brokerId: number; address: string; lagBytes: number }[] };
 }
 
 /** Groups the broker runs for itself or that tools use; their offsets are cursors, not consumers. */
@@ -65,6 +66,10 @@ export class BrokerAlarmView implements AlarmView {
   }
   get brokerAddr(): string {
     return this.b.brokerAddr;
+  }
+
+  isMaster(): boolean {
+    return this.b.replication.role === 'MASTER';
   }
 
   groups(): string[] {
@@ -191,15 +196,22 @@ export class BrokerAlarmView implements AlarmView {
   }
 }
 
+export interface BrokerAlarmRules {
+  readonly rules: AlarmRuleSet;
+  /** Set when the rules come from alarmRulesFile. */
+  readonly file?: LoadedRules;
+}
+
 /**
  * The rules a broker starts with: its file, or the defaults. A file that cannot be read or parsed
  * is a configuration error naming the file, the line and the cause (the CLI exits 2).
  */
-export function loadAlarmRules(config: AlarmBrokerParts['config']): AlarmRuleSet | undefined {
+export function loadAlarmRules(config: AlarmBrokerParts['config']): BrokerAlarmRules | undefined {
   if (config.alarmEvaluateIntervalMs === 0) return undefined;
-  if (!config.alarmRulesFile) return defaultRules();
+  if (!config.alarmRulesFile) return { rules: defaultRules() };
   try {
-    return readRulesFile(config.alarmRulesFile).rules;
+    const file = readRulesFile(config.alarmRulesFile);
+    return { rules: file.rules, file };
   } catch (err) {
     if (!(err instanceof AlarmRulesError)) throw err;
     const file = config.alarmRulesFile;
@@ -220,13 +232,14 @@ export interface BrokerAlarms {
   stop(): Promise<void>;
 }
 
-/** Starts evaluating `rules` (from loadAlarmRules) against the broker. */
-export function startBrokerAlarms(b: AlarmBrokerParts, rules: AlarmRuleSet, logger: Logger): BrokerAlarms {
+/** Starts evaluating the rules loadAlarmRules gave against the broker. */
+export function startBrokerAlarms(b: AlarmBrokerParts, start: BrokerAlarmRules, logger: Logger): BrokerAlarms {
   const view = new BrokerAlarmView(b);
   const engine = new AlarmEngine({
     view,
-    rules,
-    rulesFile: b.config.alarmRulesFile ? resolve(b.config.alarmRulesFile) : undefined,
+    rules: start.rules,
+    rulesFile: start.file ? resolve(b.config.alarmRulesFile) : undefined,
+    loaded: start.file,
     evaluateIntervalMs: b.config.alarmEvaluateIntervalMs,
     logger: logger.child({ component: 'alarms' }),
   });

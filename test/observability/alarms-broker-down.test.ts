@@ -61,7 +61,7 @@ rules:
     const list = async (): Promise<AlarmListBody> => JSON.parse(bodyOf(await rc.invoke(master.addresses.broker, createRequest(GET_ALARM_LIST))).toString()) as AlarmListBody;
     const alarms = async (rule: string) => (await list()).rules.find((r) => r.name === rule)?.alarms ?? [];
 
-    const repl = await checkFor(10_000, 50, async () => (await alarms('repl')).find((a) => a.scope === 'brokerId=1'), "the slave's replication lag");
+    const repl = await checkFor(10_000, 50, async () => (await alarms('repl')).find((a) => a.scope === 'brokerId=0 slaveId=1'), "the slave's replication lag");
     assert.equal(repl.state, 'ok');
     assert.equal(typeof repl.value, 'number');
     const listed = await checkFor(10_000, 50, async () => {
@@ -79,7 +79,7 @@ rules:
     assert.equal(firing.status, 'firing');
     assert.deepEqual({ ...firing.alerts[0].labels }, { alertname: 'gone', alarmtype: 'brokerDown', cluster: 'DefaultCluster', broker: 'alarm-group', brokerId: '1' });
     assert.match(firing.alerts[0].annotations.summary, /^broker alarm-group \(id 1, 127\.0\.0\.1:\d+\) of cluster DefaultCluster is missing from the name servers$/);
-    assert.deepEqual((await alarms('repl')).filter((a) => a.scope === 'brokerId=1'), [], 'a disconnected slave leaves the replication list');
+    assert.deepEqual((await alarms('repl')).filter((a) => a.scope === 'brokerId=0 slaveId=1'), [], 'a disconnected slave leaves the replication list');
 
     slave = await member(1, 'SLAVE');
     const resolved = await checkFor(20_000, 50, () => hooks.accepted().find((p) => p.status === 'resolved'), 'the resolved notice');

@@ -173,7 +173,7 @@ rules:
       assert.equal(sent.localTransactionState, 'UNKNOW');
       const [firing] = await checkFor(10_000, 20, () => (received('undecided').length > 0 ? received('undecided') : undefined), 'the halfMessages notice');
       assert.equal(firing.status, 'firing');
-      assert.deepEqual({ ...firing.alerts[0].labels }, { alertname: 'undecided', alarmtype: 'halfMessages', cluster: 'DefaultCluster', broker: 'broker-a' });
+      assert.deepEqual({ ...firing.alerts[0].labels }, { alertname: 'undecided', alarmtype: 'halfMessages', cluster: 'DefaultCluster', broker: 'broker-a', brokerId: '0' });
       assert.match(firing.alerts[0].annotations.summary, /^1 undecided transaction half message\(s\) on broker-a, the oldest \d+(\.\d)?s old \(threshold 1s\)$/);
       // Check-backs re-append the half message; its age counts from its birth, not from the copy.
       await checkFor(10_000, 20, () => checks.length >= 2, 'two check-backs');

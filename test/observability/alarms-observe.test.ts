@@ -16,6 +16,10 @@ class Figures implements AlarmView {
   dlq = new Map<string, number>();
   listed: BrokerEntry[] | undefined = [];
   brokerReads = 0;
+  master = true;
+  isMaster(): boolean {
+    return this.master;
+  }
   groups(): string[] {
     return [...this.dlq.keys()];
   }
@@ -95,4 +99,17 @@ void test('alarms observe - brokerDown: a broker once listed and now missing is 
 
   v.listed = undefined;
   assert.equal(await o.observe(every, new Round(2000)), undefined, 'no name server answered: no data');
+});
+
+void test('alarms observe - a slave leaves consumer-side rules to its master (its offsets are a copy); broker-wide rules name the member', async () => {
+  const v = new Figures();
+  const o = new Observer(v);
+  const [dead, fails] = rules('rules:\n  - { name: d, type: dlqMessages, threshold: 0 }\n  - { name: f, type: sendFailures, threshold: 1 }\n');
+  v.dlq.set('G', 1);
+  v.brokerId = 1;
+  v.master = false;
+  assert.deepEqual(await o.observe(dead, new Round(0)), []);
+  assert.deepEqual((await o.observe(fails, new Round(0)))!.map((x) => x.labels), [{ brokerId: '1' }]);
+  v.master = true;
+  assert.deepEqual((await o.observe(dead, new Round(1)))!.map((x) => x.labels), [{ group: 'G' }]);
 });

@@ -19,6 +19,9 @@ class ScriptedView implements AlarmView {
   brokerId = 0;
   brokerAddr = '127.0.0.1:10911';
   disk = 10;
+  isMaster(): boolean {
+    return true;
+  }
   groups(): string[] {
     return [];
   }
@@ -119,7 +122,7 @@ rules:
       ['/hook', 'resolved'],
     ], 'sendResolved: false gets no resolved notice');
     assert.equal(got[0].headers['content-type'], 'application/json');
-    const labels = { alertname: 'disk-full', alarmtype: 'diskUsage', cluster: 'DefaultCluster', broker: 'broker-a', severity: 'page' };
+    const labels = { alertname: 'disk-full', alarmtype: 'diskUsage', cluster: 'DefaultCluster', broker: 'broker-a', brokerId: '0', severity: 'page' };
     const summary = "the store's disk on broker-a is 91.2% full (threshold 80%)";
     assert.deepEqual(got[0].body, {
       version: '4',

@@ -18,6 +18,8 @@ export interface AlarmEngineOptions {
   rules: AlarmRuleSet;
   /** Watched and reloaded when set; absent for the default rules. */
   rulesFile?: string;
+  /** The file as it was read for `rules` (read again when absent). */
+  loaded?: Pick<LoadedRules, 'text' | 'stamp'>;
   evaluateIntervalMs: number;
   /** Period of the stat that backs fs.watch up. */
   reloadCheckMs?: number;
@@ -26,15 +28,23 @@ export interface AlarmEngineOptions {
   fetch?: FetchLike;
 }
 
+export interface LoadedRules {
+  readonly rules: AlarmRuleSet;
+  readonly text: string;
+  /** The file's stamp taken before the read: a change during the read shows as a later change. */
+  readonly stamp: string;
+}
+
 /** Reads and parses a rules file; an unreadable file is an AlarmRulesError too. */
-export function readRulesFile(file: string): { text: string; rules: AlarmRuleSet } {
+export function readRulesFile(file: string): LoadedRules {
+  const stamp = stampOf(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new AlarmRulesError(file, [{ line: 0, message: `cannot read the file: ${(err as Error).message}` }]);
   }
-  return { text, rules: parseAlarmRules(text, file) };
+  return { text, rules: parseAlarmRules(text, file), stamp };
 }
 
 /** Changes when the file is rewritten or replaced. */
@@ -93,9 +103,9 @@ export class AlarmEngine {
     this.rules = o.rules;
     this.apply(o.rules);
     if (o.rulesFile) {
-      this.fileStamp = stampOf(o.rulesFile);
+      this.fileStamp = o.loaded?.stamp ?? stampOf(o.rulesFile);
       try {
-        this.appliedText = readFileSync(o.rulesFile, 'utf8');
+        this.appliedText = o.loaded?.text ?? readFileSync(o.rulesFile, 'utf8');
       } catch {
         // read again on the next change
       }
@@ -213,17 +223,18 @@ export class AlarmEngine {
   reload(): boolean {
     const file = this.o.rulesFile;
     if (!file || this.stopped) return false;
-    this.fileStamp = stampOf(file);
     let read;
     try {
       read = readRulesFile(file);
     } catch (err) {
+      this.fileStamp = stampOf(file);
       const problems = err instanceof AlarmRulesError ? err.problems : [{ line: 0, message: String(err) }];
       const message = problems.map((p) => (p.line > 0 ? `line ${p.line}: ${p.message}` : p.message)).join('; ');
       this.reloadError = { at: this.now(), message };
       this.logger.error({ file, problems }, `alarm rules file refused, the rules in force stay: ${message}`);
       return false;
     }
+    this.fileStamp = read.stamp;
     this.reloadError = undefined;
     if (read.text === this.appliedText) return false;
     this.apply(read.rules);

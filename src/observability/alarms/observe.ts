@@ -23,6 +23,8 @@ export class Round {
 }
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
+/** Types about consumption and transactions, which a slave only mirrors. */
+const MASTER_ONLY: ReadonlySet<AlarmRule['type']> = new Set(['consumerLag', 'consumerLagLatency', 'dlqMessages', 'halfMessages']);
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 export class Observer {
@@ -40,6 +42,7 @@ export class Observer {
 
   /** Observations of the rule this round; undefined when it cannot tell (nothing answered). */
   async observe(rule: AlarmRule, round: Round): Promise<Observation[] | undefined> {
+    if (MASTER_ONLY.has(rule.type) && !this.view.isMaster()) return [];
     switch (rule.type) {
       case 'consumerLag':
       case 'consumerLagLatency':
@@ -57,6 +60,11 @@ export class Observer {
       case 'halfMessages':
         return this.half(rule, round);
     }
+  }
+
+  /** Broker-wide alarms name the member, since a master and its slaves share the broker name. */
+  private self(): Record<string, string> {
+    return { brokerId: String(this.view.brokerId) };
   }
 
   private groupsOf(rule: AlarmRule): string[] {
@@ -107,7 +115,7 @@ export class Observer {
 
   private disk(rule: AlarmRule): Observation[] {
     const pct = round1(this.view.diskUsagePercent());
-    return [{ key: 'disk', labels: {}, value: pct, active: pct > rule.threshold, summary: `the store's disk on ${this.view.brokerName} is ${pct}% full (threshold ${rule.threshold}%)` }];
+    return [{ key: 'disk', labels: this.self(), value: pct, active: pct > rule.threshold, summary: `the store's disk on ${this.view.brokerName} is ${pct}% full (threshold ${rule.threshold}%)` }];
   }
 
   private sendFailures(rule: AlarmRule, now: number): Observation[] {
@@ -116,7 +124,7 @@ export class Observer {
     return [
       {
         key: 'sends',
-        labels: {},
+        labels: this.self(),
         value: rate,
         active: rate > rule.threshold,
         summary: `${this.view.brokerName} refused ${rate} sends per second over the last ${formatDuration(spanMs)} (threshold ${rule.threshold}/s)`,
@@ -152,8 +160,8 @@ export class Observer {
 
   private replication(rule: AlarmRule): Observation[] {
     return (this.view.replicationLag() ?? []).map((s) => ({
-      key: `brokerId=${s.brokerId}`,
-      labels: { brokerId: String(s.brokerId) },
+      key: `slaveId=${s.brokerId}`,
+      labels: { brokerId: String(this.view.brokerId), slaveId: String(s.brokerId) },
       value: s.lagBytes,
       active: s.lagBytes > rule.threshold,
       summary: `slave ${s.brokerId} (${s.address}) of ${this.view.brokerName} is ${s.lagBytes} bytes behind its master (threshold ${rule.threshold})`,
@@ -167,7 +175,7 @@ export class Observer {
     return [
       {
         key: 'half',
-        labels: {},
+        labels: this.self(),
         value: age,
         active: h.count > 0 && age > rule.threshold,
         summary: `${count} undecided transaction half message(s) on ${this.view.brokerName}, the oldest ${age}s old (threshold ${rule.threshold}s)`,

@@ -100,7 +100,7 @@ const NAME_RE = /^[\w.:-]{1,128}$/;
 /** Prometheus label names. */
 const LABEL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Labels the engine sets itself. */
-export const RESERVED_LABELS: ReadonlySet<string> = new Set(['alertname', 'alarmtype', 'cluster', 'broker', 'brokerId', 'group', 'topic']);
+export const RESERVED_LABELS: ReadonlySet<string> = new Set(['alertname', 'alarmtype', 'cluster', 'broker', 'brokerId', 'slaveId', 'group', 'topic']);
 const RULE_KEYS = new Set(['name', 'type', 'group', 'topic', 'broker', 'threshold', 'for', 'window', 'notify', 'labels', 'summary']);
 const WEBHOOK_KEYS = new Set(['name', 'url', 'sendResolved', 'maxAttempts', 'backoff', 'timeout']);
 

@@ -44,6 +44,11 @@ export interface AlarmView {
   readonly brokerId: number;
   /** "ip:port"; known once the broker listens. */
   readonly brokerAddr: string;
+  /**
+   * Whether this broker is its group's master now. Consumer-side rules run on masters only: a
+   * slave holds a copy of the master's offsets and would report every lag alarm a second time.
+   */
+  isMaster(): boolean;
   /** Consumer groups this broker knows (configured or online), system groups left out. */
   groups(): string[];
   /**
