@@ -86,7 +86,8 @@ if (s.diskFull) {
     d.skipped
       ? `chaos: disk-full round skipped: ${d.skipped}`
       : `chaos: disk-full round: ${d.ackedBeforeFull} acknowledged until full; refusal ${d.refusal ? `code ${d.refusal.code} "${d.refusal.remark}"` : 'none'}; ` +
-          `${d.resumed ? `resumed ${d.resumeMs} ms after freeing space` : 'did not resume'}; ${d.notes.join('; ')}`,
+          `${d.restartedWhileFull ? 'restarted on the full disk' : 'did not restart on the full disk'}; ` +
+          `${d.resumed ? `resumed ${d.resumeMs} ms after freeing space` : 'did not resume'}${d.notes.length ? `; ${d.notes.join('; ')}` : ''}`,
   );
 }
 if (json) writeFileSync(json, JSON.stringify(s, null, 2));

@@ -2,14 +2,14 @@
 // the space, ali-ons sending until the broker refuses; then the filler is removed and sends must
 // resume, and everything acknowledged must read back, before and after a SIGKILL and restart.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { checkFor } from '../../test/helpers/check-for.js';
 import type { BrokerProcess, BrokerSupervisor } from './broker.js';
 import { makeBody } from './body.js';
 import { Load, OnsProducer, type Ack } from './load.js';
-import { seededRng } from './random.js';
+import { seededRng, type Rng } from './random.js';
 import { scanTopic, tally, type Tally } from './verify.js';
 
 const TOPIC = 'ChaosDiskTopic';
@@ -36,17 +36,18 @@ export interface DiskFullResult {
   sendErrors: string[];
   /** The broker's answer as ali-ons' send layer sees it (code and remark), from one probe send. */
   refusal?: { code: number | undefined; remark: string };
+  /** A SIGKILL while the disk was full, then a restart on the still full disk: did it get ready, and what did a send get then. */
+  restartedWhileFull: boolean;
+  refusalAfterRestart?: { code: number | undefined; remark: string };
   /** Sends acknowledged again after the filler was removed, and how long that took. */
   resumed: boolean;
   resumeMs?: number;
   ackedAfterFree: number;
-  readBack?: Tally;
-  readBackAfterRestart?: Tally;
-  /** A send on the restarted broker (space free again) was acknowledged. */
-  acceptedAfterRestart?: boolean;
-  /** Observations that are not losses (e.g. sends did not resume). */
+  /** Every acknowledged message read back at each step. */
+  readBacks: Array<{ when: string; tally: Tally }>;
+  /** Observations that are not losses. */
   notes: string[];
-  /** Acknowledged messages lost or corrupt. */
+  /** Acknowledged messages lost or corrupt, a restart that failed, sends that never resumed. */
   failures: string[];
 }
 
@@ -115,102 +116,165 @@ function counts(l: Load): string[] {
   return [...l.failures].map(([what, n]) => `${n}x ${what}`);
 }
 
-export async function runDiskFullRound(sup: BrokerSupervisor, o: DiskFullOptions): Promise<DiskFullResult> {
-  const tmpfsMb = o.tmpfsMb ?? 96;
-  const res: DiskFullResult = { tmpfsMb, fillerBytes: 0, ackedBeforeFull: 0, sendErrors: [], resumed: false, ackedAfterFree: 0, notes: [], failures: [] };
-  const mnt = mkdtempSync(join(o.parent, 'tmpfs-'));
-  try {
-    mount(mnt, tmpfsMb);
-  } catch (err) {
-    res.skipped = `cannot mount a tmpfs at ${mnt}: ${(err as Error).message.split('\n')[0]}`;
-    o.log(`disk-full round skipped: ${res.skipped}`);
-    rmSync(mnt, { recursive: true, force: true });
-    return res;
-  }
-  const dataDir = join(mnt, 'data');
-  const filler = join(mnt, 'filler');
-  const extraArgs = [
+const MiB = 1024 * 1024;
+const mib = (n: number): string => (n / MiB).toFixed(1);
+
+class DiskFullRound {
+  readonly res: DiskFullResult;
+  readonly acks: Ack[] = [];
+  readonly dataDir: string;
+  readonly filler: string;
+  broker: BrokerProcess | undefined;
+  private readonly rng: Rng;
+  private readonly extraArgs = [
     '--mappedFileSizeCommitLog=1048576',
     // The highest warning level allowed: the disk really runs out before the ratio check fires.
     '--diskSpaceWarningLevelRatio=99',
   ];
-  let broker: BrokerProcess | undefined;
-  const acks: Ack[] = [];
-  try {
-    broker = await sup.start('direct', { dataDir, extraArgs });
-    await createTopic(broker);
-    res.fillerBytes = writeFiller(filler, freeBytes(mnt) - (o.headroomMb ?? 4) * 1024 * 1024);
-    o.log(`disk-full: tmpfs ${tmpfsMb} MiB, filler ${(res.fillerBytes / 1048576).toFixed(1)} MiB, ${(freeBytes(mnt) / 1048576).toFixed(1)} MiB left`);
 
-    const rng = seededRng(o.seed);
-    const producer = await OnsProducer.open(broker.addresses!.namesrv, 'CHAOS_DISK_PRODUCER');
-    let load = new Load(producer, { topic: TOPIC, round: 1, concurrency: o.concurrency, maxMessages: 100_000, rng }).start();
-    // Bounded: 4 MiB of ~1 KiB bodies fill in seconds; a broker that never refuses is itself the finding.
-    const full = await checkFor(60_000, 20, () => load.failed + load.notOk > 0).then(
-      () => true,
-      () => false,
-    );
-    await load.stop();
-    acks.push(...load.acks);
-    res.ackedBeforeFull = load.acks.length;
-    res.sendErrors = counts(load);
-    if (!full) res.notes.push(`no send refused within 60 s (${load.acks.length} acknowledged, ${(freeBytes(mnt) / 1048576).toFixed(1)} MiB free)`);
-    res.refusal = await probeRefusal(producer, 9);
-    o.log(`disk-full: ${res.ackedBeforeFull} acknowledged before the refusals; ali-ons send() threw: ${res.sendErrors.slice(0, 3).join(' | ') || 'nothing'}`);
-    o.log(`disk-full: the broker's answer to one more send: ${res.refusal ? `code ${res.refusal.code} "${res.refusal.remark}"` : 'accepted'}`);
+  constructor(
+    private readonly sup: BrokerSupervisor,
+    private readonly o: DiskFullOptions,
+    readonly mnt: string,
+    tmpfsMb: number,
+  ) {
+    this.res = { tmpfsMb, fillerBytes: 0, ackedBeforeFull: 0, sendErrors: [], restartedWhileFull: false, resumed: false, ackedAfterFree: 0, readBacks: [], notes: [], failures: [] };
+    this.dataDir = join(mnt, 'data');
+    this.filler = join(mnt, 'filler');
+    this.rng = seededRng(o.seed);
+  }
 
-    unlinkSync(filler);
-    const freedAt = Date.now();
-    load = new Load(producer, { topic: TOPIC, round: 2, concurrency: Math.min(4, o.concurrency), maxMessages: 100_000, rng }).start();
-    res.resumed = await checkFor(30_000, 20, () => load.acks.length > 0).then(
-      () => true,
-      () => false,
-    );
-    if (res.resumed) {
-      res.resumeMs = Date.now() - freedAt;
-      const target = load.acks.length + 200;
-      await checkFor(10_000, 20, () => load.acks.length >= target).catch(() => undefined);
-    } else {
-      res.notes.push(`sends did not resume within 30 s of freeing ${(res.fillerBytes / 1048576).toFixed(1)} MiB (${counts(load).slice(0, 2).join(' | ')})`);
-    }
-    await load.stop();
-    await producer.close();
-    acks.push(...load.acks);
-    res.ackedAfterFree = load.acks.length;
-    o.log(`disk-full: after freeing the filler ${res.resumed ? `sends resumed in ${res.resumeMs} ms, ${res.ackedAfterFree} acknowledged` : 'sends did not resume'}`);
+  async run(): Promise<void> {
+    this.broker = await this.sup.start('direct', { dataDir: this.dataDir, extraArgs: this.extraArgs });
+    await createTopic(this.broker);
+    this.res.fillerBytes = writeFiller(this.filler, freeBytes(this.mnt) - (this.o.headroomMb ?? 4) * MiB);
+    this.o.log(`disk-full: tmpfs ${this.res.tmpfsMb} MiB, filler ${mib(this.res.fillerBytes)} MiB, ${mib(freeBytes(this.mnt))} MiB left`);
+    await this.fill();
+    await this.readBack('on the full disk');
+    await this.restartWhileFull();
+    await this.readBack('after a SIGKILL and a restart on the full disk');
+    await this.freeAndResume();
+    await this.readBack('after freeing space');
+    await this.restart();
+    await this.readBack('after a SIGKILL and a restart with space free');
+  }
 
-    res.readBack = tally(acks, await scanTopic(broker.addresses!.broker, TOPIC, QUEUES, [], Date.now() + 60_000));
-    await broker.killGroup();
-    await broker.release();
-    broker = await sup.start('direct', { dataDir, extraArgs });
-    res.readBackAfterRestart = tally(acks, await scanTopic(broker.addresses!.broker, TOPIC, QUEUES, [], Date.now() + 60_000));
-    const again = await OnsProducer.open(broker.addresses!.namesrv, 'CHAOS_DISK_PRODUCER');
+  /** Sends until the broker refuses (bounded: 4 MiB of ~1 KiB bodies fill in seconds). */
+  private async fill(): Promise<void> {
+    const producer = await OnsProducer.open(this.broker!.addresses!.namesrv, 'CHAOS_DISK_PRODUCER');
     try {
-      const r = await again.send(TOPIC, makeBody(3, 0, rng));
-      res.acceptedAfterRestart = r.sendStatus === 'SEND_OK';
-    } catch (err) {
-      res.acceptedAfterRestart = false;
-      res.notes.push(`a send after the restart failed: ${(err as Error).message}`);
+      const load = new Load(producer, { topic: TOPIC, round: 1, concurrency: this.o.concurrency, maxMessages: 100_000, rng: this.rng }).start();
+      const full = await checkFor(60_000, 20, () => load.failed + load.notOk > 0).then(
+        () => true,
+        () => false,
+      );
+      await load.stop();
+      this.acks.push(...load.acks);
+      this.res.ackedBeforeFull = load.acks.length;
+      this.res.sendErrors = counts(load);
+      if (!full) this.res.notes.push(`no send refused within 60 s (${load.acks.length} acknowledged, ${mib(freeBytes(this.mnt))} MiB free)`);
+      this.res.refusal = await probeRefusal(producer, 9);
     } finally {
-      await again.close();
+      await producer.close();
     }
-    o.log(`disk-full: after the restart a send was ${res.acceptedAfterRestart ? 'accepted' : 'refused'}`);
-    for (const [when, t] of [['before restart', res.readBack], ['after SIGKILL and restart', res.readBackAfterRestart]] as const) {
-      o.log(`disk-full: read-back ${when}: ${t.acked} acknowledged, ${t.lost.length} lost, ${t.duplicated} duplicated, ${t.corrupt.length} corrupt, ${t.misplaced.length} misplaced`);
-      if (t.lost.length || t.corrupt.length || t.misplaced.length) {
-        res.failures.push(`disk-full round, read-back ${when}: lost ${t.lost.slice(0, 5).join(' ')}; corrupt ${t.corrupt.slice(0, 5).join('; ')}; misplaced ${t.misplaced.slice(0, 5).join('; ')}`);
+    this.o.log(`disk-full: ${this.res.ackedBeforeFull} acknowledged before the refusals; ali-ons send() threw: ${this.res.sendErrors.slice(0, 3).join(' | ') || 'nothing'}`);
+    this.o.log(`disk-full: the broker's answer to one more send: ${describe(this.res.refusal)}`);
+  }
+
+  private async restart(): Promise<void> {
+    await this.broker!.killGroup();
+    await this.broker!.release();
+    this.broker = undefined;
+    this.broker = await this.sup.start('direct', { dataDir: this.dataDir, extraArgs: this.extraArgs });
+  }
+
+  /** A store must open on a full disk (its own recovery writes may fail) and keep what it acknowledged readable. */
+  private async restartWhileFull(): Promise<void> {
+    try {
+      await this.restart();
+    } catch (err) {
+      this.res.failures.push(`disk-full round: the restart on the full disk failed: ${(err as Error).message.slice(0, 1500)}`);
+      // Free the space so the rest of the round can still check what was acknowledged.
+      unlinkSync(this.filler);
+      this.broker = await this.sup.start('direct', { dataDir: this.dataDir, extraArgs: this.extraArgs });
+      return;
+    }
+    this.res.restartedWhileFull = true;
+    const producer = await OnsProducer.open(this.broker!.addresses!.namesrv, 'CHAOS_DISK_PRODUCER');
+    try {
+      // sendOnce needs the producer to know the route: one ordinary send first (refused or not, it counts as unacknowledged).
+      await producer.send(TOPIC, makeBody(8, 1, this.rng)).catch(() => undefined);
+      this.res.refusalAfterRestart = await probeRefusal(producer, 8);
+    } finally {
+      await producer.close();
+    }
+    this.o.log(`disk-full: restarted after a SIGKILL on the full disk in ${this.broker!.readyMs} ms; a send then got: ${describe(this.res.refusalAfterRestart)}`);
+  }
+
+  private async freeAndResume(): Promise<void> {
+    if (existsSync(this.filler)) unlinkSync(this.filler);
+    const freedAt = Date.now();
+    const producer = await OnsProducer.open(this.broker!.addresses!.namesrv, 'CHAOS_DISK_PRODUCER');
+    try {
+      const load = new Load(producer, { topic: TOPIC, round: 2, concurrency: Math.min(4, this.o.concurrency), maxMessages: 100_000, rng: this.rng }).start();
+      this.res.resumed = await checkFor(30_000, 20, () => load.acks.length > 0).then(
+        () => true,
+        () => false,
+      );
+      if (this.res.resumed) {
+        this.res.resumeMs = Date.now() - freedAt;
+        const target = load.acks.length + 200;
+        await checkFor(10_000, 20, () => load.acks.length >= target).catch(() => undefined);
+      } else {
+        this.res.failures.push(`disk-full round: sends did not resume within 30 s of freeing ${mib(this.res.fillerBytes)} MiB (${counts(load).slice(0, 2).join(' | ')})`);
       }
+      await load.stop();
+      this.acks.push(...load.acks);
+      this.res.ackedAfterFree = load.acks.length;
+    } finally {
+      await producer.close();
     }
+    this.o.log(`disk-full: after freeing the filler ${this.res.resumed ? `sends resumed in ${this.res.resumeMs} ms, ${this.res.ackedAfterFree} acknowledged` : 'sends did not resume'}`);
+  }
+
+  private async readBack(when: string): Promise<void> {
+    const t = tally(this.acks, await scanTopic(this.broker!.addresses!.broker, TOPIC, QUEUES, [], Date.now() + 60_000));
+    this.res.readBacks.push({ when, tally: t });
+    this.o.log(`disk-full: read-back ${when}: ${t.acked} acknowledged, ${t.lost.length} lost, ${t.duplicated} duplicated, ${t.corrupt.length} corrupt, ${t.misplaced.length} misplaced`);
+    if (t.lost.length || t.corrupt.length || t.misplaced.length) {
+      this.res.failures.push(`disk-full round, read-back ${when}: lost ${t.lost.slice(0, 5).join(' ')}; corrupt ${t.corrupt.slice(0, 5).join('; ')}; misplaced ${t.misplaced.slice(0, 5).join('; ')}`);
+    }
+  }
+}
+
+function describe(r: { code: number | undefined; remark: string } | undefined): string {
+  return r ? `code ${r.code} "${r.remark}"` : 'accepted';
+}
+
+export async function runDiskFullRound(sup: BrokerSupervisor, o: DiskFullOptions): Promise<DiskFullResult> {
+  const tmpfsMb = o.tmpfsMb ?? 96;
+  const mnt = mkdtempSync(join(o.parent, 'tmpfs-'));
+  try {
+    mount(mnt, tmpfsMb);
   } catch (err) {
-    res.failures.push(`disk-full round stopped: ${(err as Error).message.slice(0, 2000)}`);
+    rmSync(mnt, { recursive: true, force: true });
+    const skipped = `cannot mount a tmpfs at ${mnt}: ${(err as Error).message.split('\n')[0]}`;
+    o.log(`disk-full round skipped: ${skipped}`);
+    return { skipped, tmpfsMb, fillerBytes: 0, ackedBeforeFull: 0, sendErrors: [], restartedWhileFull: false, resumed: false, ackedAfterFree: 0, readBacks: [], notes: [], failures: [] };
+  }
+  const round = new DiskFullRound(sup, o, mnt, tmpfsMb);
+  try {
+    await round.run();
+  } catch (err) {
+    round.res.failures.push(`disk-full round stopped: ${(err as Error).message.slice(0, 2000)}`);
   } finally {
-    if (broker) await broker.terminate().catch(() => undefined);
+    if (round.broker) await round.broker.terminate().catch(() => undefined);
     try {
       unmount(mnt);
       rmSync(mnt, { recursive: true, force: true });
     } catch (err) {
-      res.notes.push(`unmount of ${mnt} failed: ${(err as Error).message.split('\n')[0]}`);
+      round.res.notes.push(`unmount of ${mnt} failed: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  return res;
+  return round.res;
 }
