@@ -5,7 +5,7 @@ export {
   type ControllerStats,
   type GroupState,
   type RoleChange,
-} from './etcd-broker-controller.js';
+} from './etcd-ha-controller.js';
 export {
   CONTROLLER_DEFAULTS,
   checkEndpoints,

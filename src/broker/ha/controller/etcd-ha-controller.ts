@@ -148,6 +148,7 @@ export class EtcdBrokerController extends EventEmitter<{ role: [RoleChange] }> {
     if (this.group.epoch === epoch && this.group.syncStateSet.join() === normalizeIds(ids).join()) return true;
     try {
       const ok = await writeSyncStateSet(this.client, this.keys, lease.id, epoch, ids);
+      this.warned.delete('syncStateSet');
       if (ok && this.group.epoch === epoch) this.group.syncStateSet = normalizeIds(ids);
       if (!ok) this.kick();
       return ok;
@@ -332,6 +333,7 @@ export class EtcdBrokerController extends EventEmitter<{ role: [RoleChange] }> {
     this.log.debug({ epoch: s.epoch, decision: d, candidates: s.candidates.map((c) => [c.brokerId, c.offset, c.forEpoch]) }, 'vacancy');
     if (d.kind === 'settle') this.schedule('decide', Math.max(10, d.untilMs - now), () => this.kick());
     if (d.kind === 'blocked') this.warn('blocked', `no election while ${d.keys.join(', ')} cannot be read`);
+    else this.warned.delete('blocked');
     if (d.kind !== 'campaign') return;
     this.stats.campaigns++;
     try {
@@ -340,6 +342,7 @@ export class EtcdBrokerController extends EventEmitter<{ role: [RoleChange] }> {
         leaseId: lease.id,
         master: { brokerId: this.o.brokerId, brokerAddr: this.o.brokerAddr, haAddr: this.o.haAddr },
       });
+      this.warned.delete('elect');
       this.log.info({ epoch: s.epoch + 1, offset, won }, won ? 'elected master' : 'lost the election transaction');
       if (won) {
         this.stats.won++;
