@@ -39,6 +39,12 @@ let groups = 0;
 const newGroup = () => `g${++groups}-${process.pid}`;
 
 async function startMember(group: string, id: number, o: MemberOpts = {}): Promise<Member> {
+  const m = newMember(group, id, o);
+  await m.c.start();
+  return m;
+}
+
+function newMember(group: string, id: number, o: MemberOpts = {}): Member {
   const offset = o.offset ?? 0;
   const c = new EtcdBrokerController({
     endpoints: [o.endpoint ?? etcd.endpoint],
@@ -55,7 +61,6 @@ async function startMember(group: string, id: number, o: MemberOpts = {}): Promi
   const m: Member = { id, c, events: [] };
   c.on('role', (r) => m.events.push({ ...r, at: performance.now() }));
   live.push(m);
-  await c.start();
   return m;
 }
 
@@ -197,6 +202,29 @@ describe('ha controller', { timeout: 120_000 }, () => {
     await killChild(back.child);
   });
 
+  void test('ha controller - a master restarted before its old lease lapsed leaves its old key alone and is elected once it lapses', async () => {
+    const g = newGroup();
+    const keys = groupKeys(CLUSTER, g);
+    const client = createEtcdClient([etcd.endpoint], 2000);
+    try {
+      // What a SIGKILLed master leaves behind: its key under a lease nobody renews any more.
+      const old = await MemberLease.grant(client, 30, 2000);
+      await client.put(keys.epoch).value('1');
+      await client.put(keys.syncStateSet).value(JSON.stringify({ epoch: 1, ids: [0, 1] }));
+      await client.put(keys.master).value(JSON.stringify({ brokerId: 0, epoch: 1, brokerAddr: brokerAddrOf(0), haAddr: haAddrOf(0) })).lease(old.id);
+      const m0 = newMember(g, 0, { offset: 100 });
+      const starting = m0.c.start();
+      await checkFor(3000, 10, () => m0.events.length > 0, 'the restarted member to take a role');
+      assert.deepEqual(m0.c.role, { role: 'SLAVE', epoch: 1 }, 'not master under a lease that is not its own, nor a slave of itself');
+      assert.equal(await client.get(keys.master).exists(), true, 'the old key is left alone');
+      await old.revoke(2000);
+      await starting;
+      assert.deepEqual(m0.c.role, { role: 'MASTER', epoch: 2, masterId: 0, masterAddr: brokerAddrOf(0), masterHaAddr: haAddrOf(0) });
+    } finally {
+      client.close();
+    }
+  });
+
   void test('ha controller - a master cut off from etcd steps down before anyone else can be elected, then follows the new epoch', async (t: TestContext) => {
     const g = newGroup();
     const ttl = 2;
@@ -264,7 +292,7 @@ describe('ha controller', { timeout: 120_000 }, () => {
     const deadline = performance.now() + 15_000;
     let rejoining: Promise<Member> | undefined;
     try {
-      for (let round = 0; round < 15 && performance.now() < deadline; round++) {
+      for (let round = 0; round < 10 && performance.now() < deadline; round++) {
         const master = await checkFor(5000, 2, () => [...current.values()].find(isMaster), `a master in round ${round}`);
         if (rejoining) all.push(await rejoining);
         const members = [...current.values()];
