@@ -2,11 +2,13 @@
 // its processors, long polling, the delay scheduler and name-server registration.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDelayLevels } from '../common/delay-levels.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { HostPort } from '../common/message-host.js';
 import { TopicValidator } from '../common/message-const.js';
 import { pickBrokerIP1, type BrokerConfig } from '../config/index.js';
 import { createRequest, RemotingClient, RemotingServer, RequestCode, type RemotingChannel } from '../remoting/index.js';
+import { CONSUMER_GROUP_HEADER, encodeHeader } from '../remoting/protocol/index.js';
 import { MessageStore, type DispatchRequest } from '../store/index.js';
 import { BrokerOuterAPI, type BrokerIdentity } from './broker-outer-api.js';
 import { BrokerStats } from './broker-stats.js';
@@ -18,7 +20,6 @@ import { MessageRouter } from './message-router.js';
 import type { BrokerParts } from './broker-parts.js';
 import { createProcessors, registerProcessors, type DispatchTable } from './processor/register-processors.js';
 import { RebalanceLockManager } from './rebalance-lock-manager.js';
-import { parseDelayLevels } from './schedule/delay-levels.js';
 import { ScheduleMessageService } from './schedule/schedule-message-service.js';
 import { SubscriptionGroupManager } from './subscription-group-manager.js';
 import { TopicConfigManager } from './topic-config-manager.js';
@@ -365,7 +366,7 @@ export class BrokerController implements BrokerParts {
     const sg = this.subscriptionGroupManager.get(group);
     if (sg && !sg.notifyConsumerIdsChangedEnable) return;
     for (const ch of channels) {
-      if (!ch.closed) ch.oneway(createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, { consumerGroup: group }));
+      if (!ch.closed) ch.oneway(createRequest(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, encodeHeader(CONSUMER_GROUP_HEADER, { consumerGroup: group })));
     }
   }
 

@@ -6,12 +6,13 @@
 // message rewinds its queue so order holds across redelivery. Per (group, topic, queue) the
 // committed offset never passes an unacked message, so a crash redelivers instead of losing.
 import type { Logger } from '../../common/logger.js';
-import { decodeMessage, type MessageRecord } from '../../common/message-codec.js';
+import { decodeMessage } from '../../common/message-codec.js';
 import { MessageConst } from '../../common/message-const.js';
 import { getPropertyFromString } from '../../common/message-properties.js';
 import { createMessageId } from '../../common/msg-id.js';
 import { setPropertyInString } from '../../common/property-edit.js';
 import type { HostPort } from '../../common/message-host.js';
+import type { AckResult, PoppedMessage, PopRequestBase } from '../../remoting/protocol/pop.js';
 import { GetMessageStatus, PutMessageStatus, type MessageStore } from '../../store/index.js';
 import { isMatchedByTagsCode, type SubscriptionData } from '../clients/subscription-data.js';
 import type { ConsumerOffsetManager } from '../consumer-offset-manager.js';
@@ -22,34 +23,12 @@ import { isReadable } from '../topic-config.js';
 import { DeadlineHeap } from './invisible-heap.js';
 import { decodeReceiptHandle, encodeReceiptHandle } from './receipt-handle.js';
 
-export interface PopRequest {
-  group: string;
-  topic: string;
-  maxNums: number;
-  /** ms; ignored when autoRenew (the broker keeps renewing while the client is alive). */
-  invisibleTimeMs: number;
-  autoRenew: boolean;
-  clientId: string;
+/** The wire fields of a pop plus the subscription compiled here, where the messages are filtered. */
+export interface PopRequest extends PopRequestBase {
   sub: SubscriptionData;
-  fifo: boolean;
-  /** ms to wait for messages when none is ready (long polling); 0 = answer at once. */
-  pollTimeMs: number;
-  /** Deliveries before a message goes to the DLQ. */
-  maxDeliveryAttempts: number;
 }
 
-export interface PoppedMessage {
-  record: MessageRecord;
-  receiptHandle: string;
-  deliveryAttempt: number;
-  /** The topic the consumer subscribed to (retry copies report their origin topic). */
-  topic: string;
-  queueId: number;
-  queueOffset: number;
-  invisibleUntil: number;
-}
-
-export type AckResult = 'OK' | 'INVALID' | 'EXPIRED';
+export type { AckResult, PoppedMessage } from '../../remoting/protocol/pop.js';
 
 export interface Inflight {
   offset: number;

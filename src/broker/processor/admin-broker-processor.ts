@@ -1,5 +1,12 @@
 // Admin requests (mqadmin): topics, subscription groups, runtime info, stats, message lookup.
 import { bodyOf, BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
+import {
+  DELETE_SUBSCRIPTIONGROUP_HEADER,
+  encodeHeader,
+  GET_BROKER_CONFIG_RESPONSE_HEADER,
+  TOPIC_HEADER,
+  UPDATE_AND_CREATE_TOPIC_HEADER,
+} from '../../remoting/protocol/index.js';
 import type { BrokerParts } from '../broker-parts.js';
 import type { SubscriptionGroupConfig } from '../subscription-group-manager.js';
 import { newTopicConfig, PermName, validateGroupName, validateTopicName, type TopicConfig } from '../topic-config.js';
@@ -12,19 +19,7 @@ export class AdminBrokerProcessor {
 
 
   readonly updateAndCreateTopic = (req: RemotingCommand): RemotingCommand => {
-    const h = decodeHeader(
-      {
-        topic: { type: 'string', required: true },
-        readQueueNums: { type: 'int', required: true },
-        writeQueueNums: { type: 'int', required: true },
-        perm: { type: 'int', required: true },
-        topicFilterType: { type: 'string' },
-        topicSysFlag: { type: 'int' },
-        order: { type: 'bool' },
-        attributes: { type: 'string' },
-      },
-      req.extFields,
-    );
+    const h = decodeHeader(UPDATE_AND_CREATE_TOPIC_HEADER, req.extFields);
     const invalid = validateTopicName(h.topic);
     if (invalid) throw new BrokerError(ResponseCode.INVALID_PARAMETER, invalid);
     if (h.readQueueNums < 1 || h.writeQueueNums < 1 || h.readQueueNums > 1024 || h.writeQueueNums > 1024) {
@@ -43,7 +38,7 @@ export class AdminBrokerProcessor {
   };
 
   readonly deleteTopic = async (req: RemotingCommand): Promise<RemotingCommand> => {
-    const h = decodeHeader({ topic: { type: 'string', required: true } }, req.extFields);
+    const h = decodeHeader(TOPIC_HEADER, req.extFields);
     const b = this.broker;
     b.topicConfigManager.deleteTopicConfig(h.topic);
     b.consumerOffsetManager.removeTopic(h.topic);
@@ -72,7 +67,7 @@ export class AdminBrokerProcessor {
   };
 
   readonly deleteSubscriptionGroup = (req: RemotingCommand): RemotingCommand => {
-    const h = decodeHeader({ groupName: { type: 'string', required: true }, cleanOffset: { type: 'bool' } }, req.extFields);
+    const h = decodeHeader(DELETE_SUBSCRIPTIONGROUP_HEADER, req.extFields);
     this.broker.subscriptionGroupManager.deleteSubscriptionGroupConfig(h.groupName);
     if (h.cleanOffset) this.broker.consumerOffsetManager.removeOffset(h.groupName);
     return createResponse(ResponseCode.SUCCESS);
@@ -83,7 +78,7 @@ export class AdminBrokerProcessor {
 
   /** Java answers TopicConfigAndQueueMapping: the TopicConfig fields (no static queue mapping here). */
   readonly getTopicConfig = (req: RemotingCommand): RemotingCommand => {
-    const h = decodeHeader({ topic: { type: 'string', required: true } }, req.extFields);
+    const h = decodeHeader(TOPIC_HEADER, req.extFields);
     const tc = this.broker.topicConfigManager.selectTopicConfig(h.topic);
     if (!tc) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `No topic in this broker. topic: ${h.topic}`);
     return createResponse(ResponseCode.SUCCESS, undefined, undefined, json(tc));
@@ -94,7 +89,7 @@ export class AdminBrokerProcessor {
     const lines: string[] = [];
     for (const [k, v] of Object.entries(this.broker.config)) lines.push(`${k}=${String(v)}`);
     const version = JSON.stringify({ timestamp: this.broker.stats.startTime, counter: 0 });
-    return createResponse(ResponseCode.SUCCESS, undefined, { version }, Buffer.from(lines.join('\n') + '\n'));
+    return createResponse(ResponseCode.SUCCESS, undefined, encodeHeader(GET_BROKER_CONFIG_RESPONSE_HEADER, { version }), Buffer.from(lines.join('\n') + '\n'));
   };
 
   /** TopicList body: the internal topics this broker holds, and its address. */

@@ -13,6 +13,7 @@ import {
   ResponseCode,
   type RemotingCommand,
 } from '../../remoting/index.js';
+import { CONSUMER_GROUP_HEADER, GET_CONSUME_STATS_HEADER, PRODUCER_GROUP_HEADER, TOPIC_HEADER } from '../../remoting/protocol/index.js';
 import { GetMessageStatus } from '../../store/index.js';
 import type { BrokerParts } from '../broker-parts.js';
 import type { ClientChannelInfo } from '../clients/client-channel-info.js';
@@ -74,7 +75,7 @@ export class AdminStatsProcessor {
   }
 
   readonly getTopicStatsInfo = async (req: RemotingCommand): Promise<RemotingCommand> => {
-    const h = decodeHeader({ topic: { type: 'string', required: true } }, req.extFields);
+    const h = decodeHeader(TOPIC_HEADER, req.extFields);
     const b = this.broker;
     const tc = b.topicConfigManager.selectTopicConfig(h.topic);
     if (!tc) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist`);
@@ -93,7 +94,7 @@ export class AdminStatsProcessor {
    * does not subscribe to are left out (Java does the same: stale offsets are not progress).
    */
   readonly getConsumeStats = async (req: RemotingCommand): Promise<RemotingCommand> => {
-    const h = decodeHeader({ consumerGroup: { type: 'string', required: true }, topic: { type: 'string' } }, req.extFields);
+    const h = decodeHeader(GET_CONSUME_STATS_HEADER, req.extFields);
     const b = this.broker;
     const group = h.consumerGroup;
     let topics: string[];
@@ -150,7 +151,7 @@ export class AdminStatsProcessor {
   readonly getBrokerRuntimeInfo = (): RemotingCommand => ok(json({ table: this.runtimeTable() }));
 
   readonly getConsumerConnectionList = (req: RemotingCommand): RemotingCommand => {
-    const h = decodeHeader({ consumerGroup: { type: 'string', required: true } }, req.extFields);
+    const h = decodeHeader(CONSUMER_GROUP_HEADER, req.extFields);
     const g = this.broker.consumerManager.getConsumerGroupInfo(h.consumerGroup);
     if (!g || g.channels.size === 0) {
       throw new BrokerError(ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${h.consumerGroup}] not online`);
@@ -169,7 +170,7 @@ export class AdminStatsProcessor {
   };
 
   readonly getProducerConnectionList = (req: RemotingCommand): RemotingCommand => {
-    const h = decodeHeader({ producerGroup: { type: 'string', required: true } }, req.extFields);
+    const h = decodeHeader(PRODUCER_GROUP_HEADER, req.extFields);
     const infos = this.broker.producerManager.groupChannels(h.producerGroup);
     if (infos.length === 0) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `the producer group[${h.producerGroup}] not exist`);
     return ok(json({ connectionSet: infos.map(connectionJson) }));
@@ -177,7 +178,7 @@ export class AdminStatsProcessor {
 
   /** Groups online with a subscription to the topic plus groups with offsets on it. */
   readonly queryTopicConsumeByWho = (req: RemotingCommand): RemotingCommand => {
-    const h = decodeHeader({ topic: { type: 'string', required: true } }, req.extFields);
+    const h = decodeHeader(TOPIC_HEADER, req.extFields);
     const b = this.broker;
     const groups = new Set([...b.consumerManager.queryTopicConsumeByWho(h.topic), ...b.consumerOffsetManager.whichGroupByTopic(h.topic)]);
     return ok(json({ groupList: [...groups].sort() }));

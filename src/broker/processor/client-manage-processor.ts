@@ -1,6 +1,7 @@
 // HEART_BEAT, UNREGISTER_CLIENT, CHECK_CLIENT_CONFIG: who is connected, in which groups,
 // subscribed to what. A consumer's heartbeat also creates its group and its retry topic.
 import { bodyOf, BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingChannel, type RemotingCommand } from '../../remoting/index.js';
+import { UNREGISTER_CLIENT_HEADER } from '../../remoting/protocol/index.js';
 import type { BrokerParts } from '../broker-parts.js';
 import type { ClientChannelInfo } from '../clients/client-channel-info.js';
 import { buildSubscriptionData, subscriptionFromHeartbeat, type SubscriptionData } from '../clients/subscription-data.js';
@@ -97,10 +98,7 @@ export class ClientManageProcessor {
   };
 
   readonly unregisterClient = (req: RemotingCommand, ch: RemotingChannel): RemotingCommand => {
-    const h = decodeHeader(
-      { clientID: { type: 'string', required: true }, producerGroup: { type: 'string' }, consumerGroup: { type: 'string' } },
-      req.extFields,
-    );
+    const h = decodeHeader(UNREGISTER_CLIENT_HEADER, req.extFields);
     if (h.producerGroup) this.broker.producerManager.unregisterProducer(h.producerGroup, ch);
     if (h.consumerGroup) this.broker.consumerManager.unregisterConsumer(h.consumerGroup, ch);
     return createResponse(ResponseCode.SUCCESS);

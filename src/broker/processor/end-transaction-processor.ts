@@ -1,17 +1,7 @@
 // END_TRANSACTION: commit (8) or roll back (12) a half message; 0 (unknown) is ignored with no answer.
 import { createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
+import { END_TRANSACTION_HEADER } from '../../remoting/protocol/index.js';
 import type { EndTransactionService } from '../service/end-transaction-service.js';
-
-const END_TRANSACTION_HEADER = {
-  producerGroup: { type: 'string', required: true },
-  tranStateTableOffset: { type: 'long', required: true },
-  commitLogOffset: { type: 'long', required: true },
-  commitOrRollback: { type: 'int', required: true },
-  fromTransactionCheck: { type: 'bool' },
-  msgId: { type: 'string' },
-  transactionId: { type: 'string' },
-  topic: { type: 'string' },
-} as const;
 
 export class EndTransactionProcessor {
   constructor(private readonly transactions: EndTransactionService) {}

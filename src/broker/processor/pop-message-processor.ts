@@ -6,50 +6,30 @@ import { encodeMessage } from '../../common/message-codec.js';
 import { MessageConst } from '../../common/message-const.js';
 import { setPropertyInString } from '../../common/property-edit.js';
 import { createResponse, decodeHeader, ResponseCode, type RemotingChannel, type RemotingCommand } from '../../remoting/index.js';
+import {
+  ACK_FAILURE_RESPONSE_HEADER,
+  ACK_MESSAGE_HEADER,
+  AckResultHeader,
+  CHANGE_INVISIBLE_TIME_HEADER,
+  CHANGE_INVISIBLE_TIME_RESPONSE_HEADER,
+  encodeHeader,
+  POP_MESSAGE_HEADER,
+  POP_MESSAGE_RESPONSE_HEADER,
+  type AckResult,
+  type PoppedMessage,
+} from '../../remoting/protocol/index.js';
 import type { MessageStore } from '../../store/index.js';
 import { buildSubscriptionData } from '../clients/subscription-data.js';
 import type { ConsumerOffsetManager } from '../consumer-offset-manager.js';
-import type { AckResult, PoppedMessage, PopService } from '../pop/pop-service.js';
+import type { PopService } from '../pop/pop-service.js';
 import type { PopConsumeService } from '../service/pop-consume-service.js';
 import type { TopicConfigManager } from '../topic-config-manager.js';
-
-const POP_HEADER = {
-  consumerGroup: { type: 'string', required: true },
-  topic: { type: 'string', required: true },
-  queueId: { type: 'int' },
-  maxMsgNums: { type: 'int', required: true },
-  invisibleTime: { type: 'long', required: true },
-  pollTime: { type: 'long' },
-  bornTime: { type: 'long' },
-  initMode: { type: 'int' },
-  expType: { type: 'string' },
-  exp: { type: 'string' },
-  order: { type: 'bool' },
-  attemptId: { type: 'string' },
-  autoRenew: { type: 'bool' },
-  clientId: { type: 'string' },
-  maxDeliveryAttempts: { type: 'int' },
-} as const;
-
-const ACK_HEADER = {
-  consumerGroup: { type: 'string', required: true },
-  topic: { type: 'string', required: true },
-  queueId: { type: 'int' },
-  extraInfo: { type: 'string', required: true },
-  offset: { type: 'long' },
-  deadLetter: { type: 'bool' },
-} as const;
-
-const CHANGE_HEADER = { ...ACK_HEADER, invisibleTime: { type: 'long', required: true } } as const;
 
 /** Java caps a pop batch at 32 and holds a pop at most about 20 s. */
 const MAX_POP_NUMS = 32;
 const MAX_POLL_MS = 30_000;
 /** A gRPC client seen through a proxy connection counts as alive this long after its last pop. */
 const REMOTE_CLIENT_ALIVE_MS = 120_000;
-
-/** Why an ack or change failed, in a header so the proxy can tell expired from invalid. */
-export const AckResultHeader = 'ackResult';
 
 export interface PopProcessorDeps {
   consume: PopConsumeService;
@@ -87,7 +67,7 @@ export class PopMessageProcessor {
   }
 
   readonly popMessage = async (req: RemotingCommand, ch: RemotingChannel): Promise<RemotingCommand | null> => {
-    const h = decodeHeader(POP_HEADER, req.extFields);
+    const h = decodeHeader(POP_MESSAGE_HEADER, req.extFields);
     const sub = buildSubscriptionData(h.topic, h.exp || '*', h.expType);
     const sg = this.d.consume.checkPop(h.consumerGroup, h.topic, sub);
     const autoRenew = h.autoRenew ?? false;
@@ -158,7 +138,7 @@ export class PopMessageProcessor {
     return createResponse(
       ResponseCode.SUCCESS,
       undefined,
-      { popTime, invisibleTime, reviveQid: 0, restNum: this.restNum(topic, group, popped.length) },
+      encodeHeader(POP_MESSAGE_RESPONSE_HEADER, { popTime, invisibleTime, reviveQid: 0, restNum: this.restNum(topic, group, popped.length) }),
       parts,
     );
   }
@@ -176,7 +156,7 @@ export class PopMessageProcessor {
   }
 
   readonly ackMessage = async (req: RemotingCommand): Promise<RemotingCommand> => {
-    const h = decodeHeader(ACK_HEADER, req.extFields);
+    const h = decodeHeader(ACK_MESSAGE_HEADER, req.extFields);
     const c = this.d.consume;
     const r: AckResult = h.deadLetter ? await c.forwardToDeadLetter(h.consumerGroup, h.topic, h.extraInfo) : c.ack(h.consumerGroup, h.topic, h.extraInfo);
     if (r === 'OK') return createResponse(ResponseCode.SUCCESS);
@@ -184,15 +164,19 @@ export class PopMessageProcessor {
   };
 
   readonly changeInvisibleTime = (req: RemotingCommand): RemotingCommand => {
-    const h = decodeHeader(CHANGE_HEADER, req.extFields);
+    const h = decodeHeader(CHANGE_INVISIBLE_TIME_HEADER, req.extFields);
     const r = this.d.consume.changeInvisibleTime(h.consumerGroup, h.topic, h.extraInfo, h.invisibleTime);
     if (typeof r === 'string') return failed(r);
-    return createResponse(ResponseCode.SUCCESS, undefined, {
-      extraInfo: r.handle,
-      popTime: r.invisibleUntil - h.invisibleTime,
-      invisibleTime: h.invisibleTime,
-      reviveQid: 0,
-    });
+    return createResponse(
+      ResponseCode.SUCCESS,
+      undefined,
+      encodeHeader(CHANGE_INVISIBLE_TIME_RESPONSE_HEADER, {
+        extraInfo: r.handle,
+        popTime: r.invisibleUntil - h.invisibleTime,
+        invisibleTime: h.invisibleTime,
+        reviveQid: 0,
+      }),
+    );
   };
 }
 
@@ -201,5 +185,5 @@ function failed(r: AckResult): RemotingCommand {
     r === 'EXPIRED'
       ? 'receipt handle has expired: the message became visible again and will be redelivered'
       : 'receipt handle is invalid: unknown, already acknowledged or superseded by a newer handle';
-  return createResponse(ResponseCode.NO_MESSAGE, remark, { [AckResultHeader]: r });
+  return createResponse(ResponseCode.NO_MESSAGE, remark, encodeHeader(ACK_FAILURE_RESPONSE_HEADER, { [AckResultHeader]: r }));
 }

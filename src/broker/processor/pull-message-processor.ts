@@ -9,28 +9,12 @@ import {
   type RemotingChannel,
   type RemotingCommand,
 } from '../../remoting/index.js';
+import { encodeHeader, PULL_MESSAGE_HEADER, PULL_MESSAGE_RESPONSE_HEADER, PullSysFlag } from '../../remoting/protocol/index.js';
 import type { ConsumerManager } from '../clients/consumer-manager.js';
 import { buildSubscriptionData, type SubscriptionData } from '../clients/subscription-data.js';
 import type { HeldPull } from '../longpolling/pull-request-hold-service.js';
 import type { OffsetService } from '../service/offset-service.js';
 import type { PullKind, PullService } from '../service/pull-service.js';
-
-export const PullSysFlag = { COMMIT_OFFSET: 1, SUSPEND: 2, SUBSCRIPTION: 4, CLASS_FILTER: 8, LITE_PULL: 16 } as const;
-
-const PULL_HEADER = {
-  consumerGroup: { type: 'string', required: true },
-  topic: { type: 'string', required: true },
-  queueId: { type: 'int', required: true },
-  queueOffset: { type: 'long', required: true },
-  maxMsgNums: { type: 'int', required: true },
-  sysFlag: { type: 'int', required: true },
-  commitOffset: { type: 'long', required: true },
-  suspendTimeoutMillis: { type: 'long', required: true },
-  subscription: { type: 'string' },
-  subVersion: { type: 'long', required: true },
-  expressionType: { type: 'string' },
-  maxMsgBytes: { type: 'int' },
-} as const;
 
 const PULL_CODES: Record<PullKind, number> = {
   FOUND: ResponseCode.SUCCESS,
@@ -70,7 +54,7 @@ export class PullMessageProcessor {
 
   async processRequest(req: RemotingCommand, ch: RemotingChannel, allowSuspend: boolean): Promise<RemotingCommand | null> {
     const d = this.d;
-    const h = decodeHeader(PULL_HEADER, req.extFields);
+    const h = decodeHeader(PULL_MESSAGE_HEADER, req.extFields);
     const tc = d.pulls.check(h.consumerGroup, h.topic, h.queueId, ch.remoteAddress);
     const sub = this.subscriptionOf(h, ch);
     d.pulls.checkFilter(sub);
@@ -96,14 +80,18 @@ export class PullMessageProcessor {
       });
       return null;
     }
-    const resp = createResponse(code, r.remark, {
-      nextBeginOffset: r.nextBeginOffset,
-      minOffset: r.minOffset,
-      maxOffset: r.maxOffset,
-      suggestWhichBrokerId: 0,
-      topicSysFlag: r.topicSysFlag,
-      groupSysFlag: 0,
-    });
+    const resp = createResponse(
+      code,
+      r.remark,
+      encodeHeader(PULL_MESSAGE_RESPONSE_HEADER, {
+        nextBeginOffset: r.nextBeginOffset,
+        minOffset: r.minOffset,
+        maxOffset: r.maxOffset,
+        suggestWhichBrokerId: 0,
+        topicSysFlag: r.topicSysFlag,
+        groupSysFlag: 0,
+      }),
+    );
     if (code === ResponseCode.SUCCESS) resp.body = r.buffers;
     return resp;
   }

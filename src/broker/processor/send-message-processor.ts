@@ -1,6 +1,7 @@
 // SEND_MESSAGE / SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE: decode the header, hand the message to the
 // send service, answer with ids and offsets (and the MSG_REGION / TRACE_ON fields 4.x clients read).
 import { bodyOf, createResponse, type RemotingChannel, type RemotingCommand } from '../../remoting/index.js';
+import type { HeaderValues, SEND_MESSAGE_RESPONSE_HEADER } from '../../remoting/protocol/index.js';
 import { hostPortOf } from '../record-view.js';
 import { decodeSendHeader } from '../send-message-header.js';
 import type { SendRequest, SendResult, SendService } from '../service/send-service.js';
@@ -29,11 +30,17 @@ export class SendMessageProcessor {
       client: ch.remoteAddress,
       autoCreate: { defaultTopic: h.defaultTopic, defaultTopicQueueNums: h.defaultTopicQueueNums },
     };
-    return response(h.batch ? await this.sends.sendBatch(r) : await this.sends.send(r));
+    return sendResponse(h.batch ? await this.sends.sendBatch(r) : await this.sends.send(r));
   };
 }
 
-function response(r: SendResult): RemotingCommand {
+/**
+ * The answer's extFields, SEND_MESSAGE_RESPONSE_HEADER's fields written as a literal: this runs once
+ * per send, and encodeHeader's generic loop measured about 3x the cost of the literal (plus another
+ * copy in createResponse). `satisfies` holds the literal to the schema's names and types, and
+ * test/broker/send-response-header.test.ts to what encodeHeader would write.
+ */
+export function sendResponse(r: SendResult): RemotingCommand {
   return createResponse(r.mapped.code, r.mapped.remark, {
     msgId: r.put.msgId,
     queueId: r.queueId,
@@ -42,5 +49,5 @@ function response(r: SendResult): RemotingCommand {
     MSG_REGION: 'DefaultRegion',
     TRACE_ON: 'true',
     recallHandle: r.recallHandle,
-  });
+  } satisfies HeaderValues<typeof SEND_MESSAGE_RESPONSE_HEADER>);
 }

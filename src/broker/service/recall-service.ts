@@ -1,7 +1,7 @@
 // The recall use case (RECALL_MESSAGE, gRPC RecallMessage): cancel a timer message before it is
 // due, by its recall handle. Refusals name why the message cannot be recalled.
 import { BrokerError, ResponseCode } from '../../remoting/index.js';
-import { decodeRecallHandle } from '../timer/recall-handle.js';
+import { decodeRecallHandle } from '../../remoting/protocol/recall.js';
 import type { TimerMessageService } from '../timer/timer-message-service.js';
 
 export class RecallService {

@@ -11,11 +11,11 @@ import { MessageConst, TopicValidator } from '../../common/message-const.js';
 import { getPropertyFromString } from '../../common/message-properties.js';
 import { removePropertyFromString, setPropertyInString } from '../../common/property-edit.js';
 import { BrokerError, ResponseCode } from '../../remoting/index.js';
+import { encodeRecallHandle } from '../../remoting/protocol/recall.js';
 import { GetMessageStatus, type MessageInput, type MessageStore } from '../../store/index.js';
 import { TimerStore } from '../../store/timer/index.js';
 import type { ConsumerOffsetManager } from '../consumer-offset-manager.js';
 import type { RouteResult } from '../message-router.js';
-import { encodeRecallHandle } from './recall-handle.js';
 import { assertStored, restoreInput } from '../restore-message.js';
 
 const WHEEL = TopicValidator.RMQ_SYS_WHEEL_TIMER;
