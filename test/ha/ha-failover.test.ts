@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
 import { startNamesrv } from '../../src/namesrv/index.js';
-import { BrokerGroup, type Member } from '../helpers/broker-group.js';
+import { BrokerGroup, controllerArgs, masterOf } from '../helpers/broker-group.js';
 import { checkFor } from '../helpers/check-for.js';
 import { startEtcd } from '../helpers/etcd.js';
 import type { Standalone } from '../helpers/standalone.js';
@@ -14,17 +14,6 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { ons, OnsHarness, type OnsMessage } from '../compat/helpers/ali-ons.js';
 
 const TOPIC = 'FailoverTopic';
-
-async function masterOf(group: BrokerGroup, live: Member[]): Promise<Member | undefined> {
-  for (const m of live) {
-    try {
-      if ((await group.haStatus(m.addr)).master) return m;
-    } catch {
-      // not answering (killed or starting)
-    }
-  }
-  return undefined;
-}
 
 void test('ha failover - issue 12: SIGKILL of the master under ali-ons load: a slave takes over within 5 s, nothing acknowledged is lost, the old master rejoins as a slave', async () => {
   using dir = tempDir('apogee-failover-');
@@ -35,16 +24,7 @@ void test('ha failover - issue 12: SIGKILL of the master under ali-ons load: a s
     dir.path,
     [1, 2, 3].map((id) => ({ brokerId: id, brokerRole: 'SYNC_MASTER' as const })),
     'ha-failover',
-    [
-      '--enableControllerMode=true',
-      `--etcdEndpoints=${etcd.endpoint}`,
-      '--controllerLeaseTtlSec=3',
-      '--controllerElectionSettleMs=300',
-      '--haMaxTimeSlaveNotCatchup=2000',
-      '--haSlaveSyncMetadataIntervalMs=300',
-      '--syncFlushTimeout=3000',
-      '--registerNameServerPeriod=1000',
-    ],
+    controllerArgs(etcd.endpoint),
   );
   try {
     await group.startAll();

@@ -138,3 +138,29 @@ export class BrokerGroup {
     return this.close();
   }
 }
+
+/** Controller-mode arguments for every member: roles from elections in the given etcd. */
+export function controllerArgs(etcdEndpoint: string): string[] {
+  return [
+    '--enableControllerMode=true',
+    `--etcdEndpoints=${etcdEndpoint}`,
+    '--controllerLeaseTtlSec=3',
+    '--controllerElectionSettleMs=300',
+    '--haMaxTimeSlaveNotCatchup=2000',
+    '--haSlaveSyncMetadataIntervalMs=300',
+    '--syncFlushTimeout=3000',
+    '--registerNameServerPeriod=1000',
+  ];
+}
+
+/** The member that says it is master, among those given (undefined while none does). */
+export async function masterOf(group: BrokerGroup, live: Member[]): Promise<Member | undefined> {
+  for (const m of live) {
+    try {
+      if ((await group.haStatus(m.addr)).master) return m;
+    } catch {
+      // not answering (killed or starting)
+    }
+  }
+  return undefined;
+}

@@ -156,7 +156,8 @@ export class RemoteBackend implements ProxyBackend {
   private readonly producerTopics = new Set<string>();
   private readonly checkListeners: TransactionCheckListener[] = [];
   private settings!: BrokerSettings;
-  private homeAddr = '';
+  /** The broker group whose master answers group and settings requests (the first by name). */
+  private homeBroker = '';
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private roundRobin = 0;
   private popRobin = 0;
@@ -196,8 +197,9 @@ export class RemoteBackend implements ProxyBackend {
       .filter((bd) => bd.brokerAddrs?.[MASTER_ID])
       .sort((a, b) => (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : 0));
     if (masters.length === 0) throw new Error(`no broker master is registered with the name servers (${this.opts.namesrvAddr})`);
-    this.homeAddr = masters[0].brokerAddrs[MASTER_ID];
-    const cfg = await this.call(this.homeAddr, RequestCode.GET_BROKER_CONFIG);
+    this.homeBroker = masters[0].brokerName;
+    this.brokerAddrs.set(this.homeBroker, masters[0].brokerAddrs[MASTER_ID]);
+    const cfg = await this.callHome(RequestCode.GET_BROKER_CONFIG);
     this.settings = parseBrokerSettings(bodyOf(cfg).toString('utf8'), masters[0].brokerName);
     const every = this.opts.heartbeatIntervalMs ?? 30_000;
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), every);
@@ -225,6 +227,25 @@ export class RemoteBackend implements ProxyBackend {
     const resp = await this.api.remoting.invoke(addr, createRequest(code, ext, body), timeoutMs);
     if (resp.code !== ResponseCode.SUCCESS) throw new BrokerError(resp.code, resp.remark || `${responseCodeName(resp.code)} from broker ${addr}`);
     return resp;
+  }
+
+  /**
+   * A request to the home group's master. The master may have changed since it was looked up (a
+   * failover): an unreachable one is forgotten and the group's current master asked once more.
+   */
+  private async callHome(code: number, ext?: ExtInput, body?: Buffer): Promise<RemotingCommand> {
+    const addr = await this.addrByName(this.homeBroker);
+    try {
+      if (!addr) throw new Error(`broker group ${this.homeBroker} has no master registered`);
+      return await this.call(addr, code, ext, body);
+    } catch (err) {
+      if (err instanceof BrokerError) throw err;
+      this.brokerAddrs.delete(this.homeBroker);
+      this.clusterFetchedAt = 0;
+      const again = await this.addrByName(this.homeBroker);
+      if (!again) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `broker group ${this.homeBroker} has no master now (${(err as Error).message})`);
+      return this.call(again, code, ext, body);
+    }
   }
 
   // ---- topics and groups ----
@@ -293,13 +314,13 @@ export class RemoteBackend implements ProxyBackend {
     if (g || !this.settings.autoCreateSubscriptionGroup) return g;
     // The broker would create it on first use; create it now so the activities see it at once.
     const created = newSubscriptionGroupConfig(group);
-    await this.call(this.homeAddr, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, Buffer.from(JSON.stringify(created)));
+    await this.callHome(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, undefined, Buffer.from(JSON.stringify(created)));
     this.groups.set(group, created);
     return created;
   }
 
   private async fetchGroups(): Promise<void> {
-    const r = await this.call(this.homeAddr, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG);
+    const r = await this.callHome(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG);
     const table = parseJson<Partial<SubscriptionGroupWrapper>>(bodyOf(r), 'subscription groups');
     const next = new Map<string, SubscriptionGroupConfig>();
     for (const [name, g] of Object.entries(table.subscriptionGroupTable ?? {})) next.set(name, { ...newSubscriptionGroupConfig(name), ...g, groupName: name });
