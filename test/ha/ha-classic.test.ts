@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startNamesrv } from '../../src/namesrv/index.js';
 import { pullOnce } from '../broker/fixtures/wire.js';
 import { BrokerGroup } from '../helpers/broker-group.js';
+import { runApogee } from '../helpers/spawn-apogee.js';
 import { checkFor } from '../helpers/check-for.js';
 import type { Standalone } from '../helpers/standalone.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -60,6 +61,16 @@ void test('ha classic - issue 12: SYNC_MASTER replicates to two slaves; a frozen
     assert.deepEqual(st.syncStateSet, [0, 1, 2]);
     for (const c of st.haConnectionInfo) assert.equal(c.slaveAckOffset, st.masterCommitLogMaxOffset, `slave ${c.brokerId} holds everything`);
     const want = first.map((_, i) => `a-${i}`).sort();
+    // The operator's view: roles, epoch, offsets and lag, and the in-sync set.
+    const cl = await runApogee(['admin', 'clusterList', '-n', ns.addresses.namesrv]);
+    assert.equal(cl.code, 0, cl.stderr);
+    assert.match(cl.stdout, /#Role +#Epoch +#MaxOffset +#LagBytes$/m);
+    assert.match(cl.stdout, new RegExp(`^DefaultCluster +ha-classic +0 +${master.addr.replace(/\./g, '\\.')} .* MASTER +0 +${st.masterCommitLogMaxOffset} +0$`, 'm'));
+    assert.equal((cl.stdout.match(/ SLAVE +0 +\d+ +\d+$/gm) ?? []).length, 2, cl.stdout);
+    const ss = await runApogee(['admin', 'getSyncStateSet', '-n', ns.addresses.namesrv, '-b', 'ha-classic']);
+    assert.equal(ss.code, 0, ss.stderr);
+    assert.match(ss.stdout, /^#syncStateSet 0,1,2$/m);
+    assert.match(ss.stdout, /^1 +\S+ +true +\d+ +0$/m);
     await checkFor(10_000, 100, async () => (await bodiesOn(group, group.member(1).addr, 2)).length === 200, 'slave 1 dispatched every message');
     assert.deepEqual(await bodiesOn(group, group.member(1).addr, 2), want);
     assert.deepEqual(await bodiesOn(group, group.member(2).addr, 2), want);

@@ -7,7 +7,7 @@ import { AdminApi, AdminLookupError, AdminRequestError } from './admin-api.js';
 import { alarmList } from './alarm-commands.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
-import { brokerStatus, clusterList } from './status-commands.js';
+import { brokerStatus, clusterList, getSyncStateSet } from './status-commands.js';
 import { deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 
 export interface AdminIO {
@@ -48,7 +48,11 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
   sub('topicList', 'list every topic the name server knows', topicList);
   sub('topicRoute', "print a topic's route", topicRoute).requiredOption('-t, --topic <topic>', 'topic name');
   sub('topicStatus', "per queue min/max offset and last update of a topic", topicStatus).requiredOption('-t, --topic <topic>', 'topic name');
-  sub('clusterList', 'list clusters and their brokers', clusterList);
+  sub('clusterList', 'list clusters and their brokers, with role, epoch, offset and replication lag', clusterList);
+  sub('getSyncStateSet', "a broker group's in-sync replica set and each slave's position", getSyncStateSet).requiredOption(
+    '-b, --brokerName <name>',
+    'broker group name',
+  );
   topicTarget(sub('updateSubGroup', 'create or update a subscription group', updateSubGroup))
     .requiredOption('-g, --groupName <group>', 'consumer group')
     .option('-s, --consumeEnable <bool>', 'consumption allowed')
