@@ -67,7 +67,6 @@ export const BROKER_DEFAULTS = {
   },
   minInSyncReplicas: { type: 'int', default: 1, min: 1, doc: 'below this many in-sync members (master included) sends are refused' },
   haMaxTimeSlaveNotCatchup: { type: 'long', default: 15000, min: 100, doc: 'ms a slave may stay behind before it leaves the in-sync set' },
-  slaveReadEnable: { type: 'bool', default: false, doc: 'suggest a slave for pulls when the master lags (it always serves pulls when asked)' },
   haSlaveSyncMetadataIntervalMs: { type: 'long', default: 3000, min: 100, doc: 'ms between a slave\'s copies of the master\'s topics, groups and offsets' },
   // automatic failover (controller mode): etcd keeps each group's master, epoch and in-sync set
   enableControllerMode: { type: 'bool', default: false, doc: 'roles come from elections in etcd (etcdEndpoints) instead of brokerId/brokerRole; brokerId names the member' },
