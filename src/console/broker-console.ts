@@ -5,13 +5,16 @@ import type { RoleHandle } from '../config/index.js';
 import type { BrokerController } from '../broker/index.js';
 import { createBrokerMetricsView } from '../broker/metrics-view.js';
 import { BrokerMetrics, createMetricsRegistry } from '../observability/metrics/index.js';
+import type { ClientManager } from '../proxy/client-manager.js';
 import type { GrpcHook } from '../proxy/grpc-hooks.js';
+import { withGrpcConnections } from './grpc-connections.js';
 import { grpcMetricsHook } from './grpc-metrics.js';
 import { startHttpServer } from './http-server.js';
 
-/** Where the broker's gRPC endpoint takes hooks (GrpcProxyHandle). */
+/** The broker's gRPC endpoint (GrpcProxyHandle): where its hooks go and who its clients are. */
 export interface GrpcHookTarget {
   addHook(hook: GrpcHook): () => void;
+  readonly context?: { readonly clients: Pick<ClientManager, 'values' | 'isAlive'> };
 }
 
 export interface BrokerMetricsHandle {
@@ -34,7 +37,7 @@ export function attachBrokerMetrics(controller: BrokerController, opts: BrokerMe
   const logger = opts.logger;
   const metrics = new BrokerMetrics({
     registry,
-    view: createBrokerMetricsView(controller),
+    view: opts.grpc?.context ? withGrpcConnections(createBrokerMetricsView(controller), opts.grpc.context.clients) : createBrokerMetricsView(controller),
     onError: (err, part) => logger?.warn({ err, part }, 'a metrics reading failed; the scrape goes on without it'),
   });
   const undo = [metrics.attach(controller.hooks), controller.remotingServer.addHook(metrics.rpc.remotingHook())];

@@ -92,4 +92,9 @@ export class ClientManager {
   get size(): number {
     return this.clients.size;
   }
+
+  /** Every known client (metrics count the live ones). */
+  values(): IterableIterator<GrpcClient> {
+    return this.clients.values();
+  }
 }

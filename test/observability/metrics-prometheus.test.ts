@@ -139,6 +139,11 @@ void test('metrics - a real Prometheus reads messages in per topic from ali-ons 
     const simple = await h.simpleConsumer('GID_prom_grpc', { [topic]: '*' });
     assert.equal((await receiveN(simple, 35, 20_000)).length, 35);
 
+    // Connections of both protocols: the 5.x clients through the in-process gRPC endpoint.
+    const conns = (sel: string) => prom.scalar(`sum(rocketmq_consumer_connections{${sel}})`);
+    await checkFor(20_000, 250, async () => (await conns('consumer_group="GID_prom_ons", protocol_type="remoting", version="v3_4_9"')) === 1 && (await conns('consumer_group="GID_prom_grpc", protocol_type="grpc", consume_mode="pop", language="node_js"')) === 1, 'an ali-ons and a 5.x consumer connected');
+    assert.ok(((await prom.scalar('sum(rocketmq_producer_connections{protocol_type="grpc", language="node_js"})')) ?? 0) >= 1, 'the 5.x producer is connected');
+
     const sent = `sum(rocketmq_messages_in_total{topic="${topic}"})`;
     await checkFor(20_000, 250, async () => (await prom.scalar(sent)) === 35, 'Prometheus reads 35 messages in');
     const lag = (group: string) => `sum(rocketmq_consumer_lag_messages{consumer_group="${group}", topic="${topic}"})`;

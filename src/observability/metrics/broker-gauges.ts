@@ -11,7 +11,7 @@ import type {
   TimerNumbers,
   TopicOffsets,
 } from './broker-view.js';
-import { bool, groupOfRetryOrDlq, isDlqTopic, isRetryTopic, isSystemGroup, isSystemTopic, versionDesc } from './labels.js';
+import { bool, groupOfRetryOrDlq, isDlqTopic, isRetryTopic, isSystemGroup, isSystemTopic, versionLabel } from './labels.js';
 
 export interface Snapshot {
   at: number;
@@ -75,13 +75,13 @@ export function registerBrokerGauges(r: Registry, snapshot: () => Promise<Snapsh
   g('rocketmq_consumer_group_number', 'Active subscription group number', [], (m, s) => m.set(s.groupCount));
 
   g('rocketmq_producer_connections', 'Producer connections', ['language', 'version', 'protocol_type'], (m, s) => {
-    for (const [labels, n] of aggregate(s.producers, (c) => ({ language: c.language.toLowerCase(), version: versionDesc(c.version), protocol_type: c.protocol }))) m.set(labels, n);
+    for (const [labels, n] of aggregate(s.producers, (c) => ({ language: c.language.toLowerCase(), version: versionLabel(c.version), protocol_type: c.protocol }))) m.set(labels, n);
   });
   g('rocketmq_consumer_connections', 'Consumer connections', ['consumer_group', 'language', 'version', 'consume_mode', 'protocol_type', 'is_system'], (m, s) => {
     const rows = aggregate(s.consumers, (c) => ({
       consumer_group: c.group,
       language: c.language.toLowerCase(),
-      version: versionDesc(c.version),
+      version: versionLabel(c.version),
       consume_mode: c.consumeMode ?? 'push',
       protocol_type: c.protocol,
       is_system: bool(isSystemGroup(c.group)),

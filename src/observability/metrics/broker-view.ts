@@ -36,8 +36,8 @@ export interface TopicOffsets {
 export interface ConnectionCount {
   group: string;
   language: string;
-  /** MQVersion ordinal as the client announced it. */
-  version: number;
+  /** MQVersion ordinal as a remoting client announces it, or a 5.x client's version text ("5.0.3"). */
+  version: number | string;
   /** Consumers only: "pull", "push" or "pop" as RocketMQ's ConsumeType labels them. */
   consumeMode?: string;
   protocol: 'remoting' | 'grpc';

@@ -70,7 +70,8 @@ export function registerExporterGauges(r: Registry, snapshot: () => Promise<Snap
   });
   g('rocketmq_producer_count', 'Producer connections per group', ['cluster', 'broker', 'group'], (m, s) => {
     const per = new Map<string, number>();
-    for (const c of s.producers) per.set(c.group, (per.get(c.group) ?? 0) + c.count);
+    // 5.x producers have no group: the exporter's count is of remoting producer groups.
+    for (const c of s.producers) if (c.protocol === 'remoting') per.set(c.group, (per.get(c.group) ?? 0) + c.count);
     for (const [group, n] of per) m.set({ cluster: s.identity.cluster, broker: s.identity.brokerName, group }, n);
   });
 

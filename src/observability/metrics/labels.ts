@@ -99,6 +99,13 @@ export function versionDesc(ordinal: number): string {
   return String(ordinal);
 }
 
+/** The version label of a connection: MQVersion's name for an ordinal, "v5_0_3" for a 5.x client's "5.0.3". */
+export function versionLabel(v: number | string): string {
+  if (typeof v === 'number') return versionDesc(v);
+  const t = v.trim().toLowerCase();
+  return /^\d+(\.\d+)*$/.test(t) ? `v${t.replace(/\./g, '_')}` : t || 'unknown';
+}
+
 /** "SendMessage" → "send_message": gRPC method names in the request_code style. */
 export function snakeCase(method: string): string {
   return method.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
