@@ -296,7 +296,10 @@ describe('ha controller', { timeout: 120_000 }, () => {
         const master = await checkFor(5000, 2, () => [...current.values()].find(isMaster), `a master in round ${round}`);
         if (rejoining) all.push(await rejoining);
         const members = [...current.values()];
-        assert.equal(members.filter((m) => m.c.canActAsMaster()).length, 1, `round ${round}: members acting as master`);
+        // Never two; and one within a moment (a loaded machine may delay the winner's first
+        // keep-alive so that it pauses writing until the next one lands).
+        assert.ok(members.filter((m) => m.c.canActAsMaster()).length <= 1, `round ${round}: two members acting as master`);
+        await checkFor(5000, 2, () => members.filter((m) => m.c.canActAsMaster()).length === 1, `round ${round}: one member acting as master`);
         seen.push({ epoch: master.c.role.epoch, id: master.id });
         assert.equal(await master.c.updateSyncStateSet([0, 1, 2, 3, 4]), true);
         await master.c.close();
