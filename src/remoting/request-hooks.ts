@@ -45,9 +45,12 @@ export interface RequestHook {
   after?(ctx: RequestHookContext, response: RemotingCommand, elapsedNs: bigint): void;
 }
 
+/** Where a request carries its hook context from `before` to `after` (a field is cheaper than a WeakMap lookup). */
+const CONTEXT = Symbol('requestHookContext');
+type WithContext = RemotingCommand & { [CONTEXT]?: RequestHookContext };
+
 export class RequestHooks {
   private hooks: RequestHook[] = [];
-  private readonly inflight = new WeakMap<RemotingCommand, RequestHookContext>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -69,7 +72,7 @@ export class RequestHooks {
    */
   before(request: RemotingCommand, channel: RemotingChannel): RemotingCommand | undefined {
     const ctx: RequestHookContext = { request, channel, code: request.code, oneway: isOneway(request), startNs: process.hrtime.bigint() };
-    this.inflight.set(request, ctx);
+    (request as WithContext)[CONTEXT] = ctx;
     for (const h of this.hooks) {
       if (!h.before) continue;
       const refusal = this.runBefore(h, ctx);
@@ -97,9 +100,9 @@ export class RequestHooks {
 
   /** Runs the `after` hooks for a request seen by `before` (once; later calls for it do nothing). */
   after(request: RemotingCommand, response: RemotingCommand): void {
-    const ctx = this.inflight.get(request);
+    const ctx = (request as WithContext)[CONTEXT];
     if (ctx === undefined) return;
-    this.inflight.delete(request);
+    (request as WithContext)[CONTEXT] = undefined;
     const elapsedNs = process.hrtime.bigint() - ctx.startNs;
     for (const h of this.hooks) {
       if (!h.after) continue;
