@@ -4,6 +4,7 @@ import { ConfigPersister } from './config-persister.js';
 import { validateGroupName } from './topic-config.js';
 import { DataVersion } from '../remoting/protocol/data-version.js';
 import { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from '../remoting/protocol/subscription-group.js';
+import { replaceTable } from './replace-table.js';
 
 export { newSubscriptionGroupConfig, type SubscriptionGroupConfig };
 
@@ -30,21 +31,7 @@ export class SubscriptionGroupManager {
 
   /** A slave takes the master's group table as it is. Returns whether anything changed. */
   replaceFromMaster(master: Record<string, SubscriptionGroupConfig>): boolean {
-    let changed = false;
-    for (const [name, g] of Object.entries(master)) {
-      const next = { ...newSubscriptionGroupConfig(name), ...g };
-      const mine = this.table.get(name);
-      if (!mine || JSON.stringify(mine) !== JSON.stringify(next)) {
-        this.table.set(name, next);
-        changed = true;
-      }
-    }
-    for (const name of [...this.table.keys()]) {
-      if (!(name in master)) {
-        this.table.delete(name);
-        changed = true;
-      }
-    }
+    const changed = replaceTable(this.table, master, (name, g) => ({ ...newSubscriptionGroupConfig(name), ...g }));
     if (changed) this.changed();
     return changed;
   }

@@ -4,6 +4,7 @@ import { TopicValidator } from '../common/message-const.js';
 import { ConfigPersister } from './config-persister.js';
 import { DataVersion } from '../remoting/protocol/data-version.js';
 import { newTopicConfig, PermName, type TopicConfig } from './topic-config.js';
+import { replaceTable } from './replace-table.js';
 
 export interface TopicConfigManagerOptions {
   configDir: string;
@@ -106,21 +107,7 @@ export class TopicConfigManager {
    * master has, none it lacks. Returns whether anything changed.
    */
   replaceFromMaster(master: Record<string, TopicConfig>): boolean {
-    let changed = false;
-    for (const [name, tc] of Object.entries(master)) {
-      const mine = this.table.get(name);
-      const next = { ...newTopicConfig(name, 1), ...tc };
-      if (!mine || JSON.stringify(mine) !== JSON.stringify(next)) {
-        this.table.set(name, next);
-        changed = true;
-      }
-    }
-    for (const name of [...this.table.keys()]) {
-      if (!(name in master)) {
-        this.table.delete(name);
-        changed = true;
-      }
-    }
+    const changed = replaceTable(this.table, master, (name, tc) => ({ ...newTopicConfig(name, 1), ...tc }));
     if (changed) this.changed();
     return changed;
   }
