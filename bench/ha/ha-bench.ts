@@ -8,7 +8,7 @@
 //
 //   node --import tsx bench/ha/ha-bench.ts [--rounds 3] [--duration 10] [--window 64]
 //     [--cases single-sync,single-async,async-master,sync-master] [--json FILE]
-//     [--cpu-prof DIR] (profiles the master of every run with node's --cpu-prof)
+//     [--cpu-prof DIR] (profiles every broker of every run with node's --cpu-prof; files named by pid)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,7 +148,7 @@ async function runCase(key: string, a: Args, round: number): Promise<RunResult> 
     roles.push(master);
     const slaves: Role[] = [];
     for (let i = 1; i <= c.slaves; i++) {
-      const s = await member(i, ['--brokerRole=SLAVE']);
+      const s = await member(i, ['--brokerRole=SLAVE'], prof);
       slaves.push(s);
       roles.push(s);
     }
