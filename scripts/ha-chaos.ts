@@ -1,5 +1,5 @@
 // npm run ha-chaos -- [--kills N] [--seconds T] [--seed S] [--concurrency C] [--size BYTES]
-//   [--rate MSG_PER_S] [--delay MIN-MAX] [--step-timeout MS] [--keep] [--json FILE]
+//   [--rate MSG_PER_S] [--delay MIN-MAX] [--client-poll MS] [--step-timeout MS] [--keep] [--json FILE]
 // SIGKILLs the master of a controller-mode group of three (real etcd, real ali-ons load) N times
 // and reports failover time, time to the first acknowledgement after each kill, acknowledged
 // messages lost (must be 0) and duplicates the consumer saw (issue 12). Exits 1 on any loss or
@@ -27,6 +27,7 @@ function parseArgs(argv: string[]): { o: HaChaosOptions; json?: string } {
       case '--concurrency': o.concurrency = Math.max(1, num(flag, value())); break;
       case '--size': o.size = Math.max(16, num(flag, value())); break;
       case '--rate': o.rate = num(flag, value()); break;
+      case '--client-poll': o.clientPollMs = Math.max(10, num(flag, value())); break;
       case '--step-timeout': o.stepTimeoutMs = Math.max(1000, num(flag, value())); break;
       case '--keep': o.keep = true; break;
       case '--json': json = value(); break;
@@ -65,7 +66,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const f = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)}` : '-');
 console.log(
   `ha-chaos: up to ${o.kills} kills and ${o.seconds} s, seed ${o.seed}, ${o.concurrency} senders` +
-    `${o.rate > 0 ? ` at ${o.rate} msg/s` : ''}, ${o.size}-byte bodies, kill after ${o.delayMinMs}-${o.delayMaxMs} ms`,
+    `${o.rate > 0 ? ` at ${o.rate} msg/s` : ''}, ${o.size}-byte bodies, kill after ${o.delayMinMs}-${o.delayMaxMs} ms, ` +
+    `producer route refresh ${o.clientPollMs} ms`,
 );
 const s = await runHaChaos(o);
 const kills = s.rounds.length;

@@ -32,6 +32,8 @@ export interface HaChaosOptions {
   rate: number;
   delayMinMs: number;
   delayMaxMs: number;
+  /** ali-ons' route refresh period of the producer (pollNameServerInteval, ms; its own default is 30000). */
+  clientPollMs: number;
   /** Bound of each wait in a round (election, first ack, restart, rejoin). */
   stepTimeoutMs: number;
   keep: boolean;
@@ -48,6 +50,7 @@ export const DEFAULT_OPTIONS: Omit<HaChaosOptions, 'seed' | 'log' | 'stopRequest
   rate: 0,
   delayMinMs: 2000,
   delayMaxMs: 6000,
+  clientPollMs: 300,
   stepTimeoutMs: 120_000,
   keep: false,
 };
@@ -170,7 +173,8 @@ export async function runHaChaos(o: HaChaosOptions): Promise<HaChaosSummary> {
     o.log(`ha-chaos: group up (etcd ${etcd.endpoint}, name server ${namesrvAddr}, master member ${first.member.id}), data in ${dataDir}`);
 
     h = new OnsHarness({ namesrvAddr } as Standalone);
-    const producer = await h.producer('GID_ha_chaos_p');
+    // A producer finds the new master only when it next reads the route from the name server.
+    const producer = await h.producer('GID_ha_chaos_p', { pollNameServerInteval: o.clientPollMs });
     load = new HaLoad(producer, { topic: TOPIC, concurrency: o.concurrency, size: o.size, rate: o.rate }).start();
     await checkFor(o.stepTimeoutMs, 50, () => load!.acks.size > 0, 'a first acknowledgement');
 
