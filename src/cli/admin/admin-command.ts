@@ -19,12 +19,14 @@ export interface AdminIO {
 export const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
-type Handler = (ctx: AdminContext, opts: any) => Promise<void>;
+export type Handler = (ctx: AdminContext, opts: any) => Promise<void>;
+/** Adds one `admin` subcommand (with -n) running handler; modules of commands take it to register theirs. */
+export type AddSubcommand = (name: string, description: string, handler: Handler) => Command;
 
 /** Adds `admin` and its subcommands to program; each action reports its exit code to done. */
 export function registerAdminCommand(program: Command, io: AdminIO, done: (code: number) => void): void {
   const admin = program.command('admin').description('administer topics, groups and brokers (mqadmin commands)');
-  const sub = (name: string, description: string, handler: Handler): Command => {
+  const sub: AddSubcommand = (name, description, handler) => {
     const cmd = admin
       .command(name)
       .description(description)
@@ -76,6 +78,7 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
   sub('alarmList', 'alarm rules and the state of each alarm, from every broker (or -b / -c)', alarmList)
     .option('-b, --brokerAddr <addr>', 'this broker only')
     .option('-c, --clusterName <cluster>', 'every broker of this cluster');
+  // Further families of commands register themselves here, one line each.
 }
 
 async function runAdmin(name: string, io: AdminIO, opts: Record<string, string | undefined>, handler: Handler): Promise<number> {
