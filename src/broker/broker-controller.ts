@@ -100,7 +100,7 @@ export class BrokerController implements BrokerParts {
       defaultTopicQueueNums: config.defaultTopicQueueNums,
       delayLevelCount: this.delayLevelsMs.length,
       logger,
-      onChange: () => this.registerSoon(),
+      onChange: (topics) => this.registerSoon(topics),
     });
     this.subscriptionGroupManager = new SubscriptionGroupManager(configDir, config.autoCreateSubscriptionGroup, logger);
     this.consumerOffsetManager = new ConsumerOffsetManager(configDir, logger);
@@ -320,19 +320,37 @@ export class BrokerController implements BrokerParts {
     };
   }
 
-  /** Registers with every name server now. */
+  /** Registers the whole topic table with every name server now. */
   registerBrokerAll(): Promise<number> {
     if (this.closed) return Promise.resolve(0);
-    return this.outerApi.registerBrokerAll(this.identity, this.topicConfigManager.encode());
+    return this.outerApi.registerBrokerAll(this.identity, this.topicConfigManager.encode(), this.config.compressedRegister);
   }
 
-  /** Topic changes reach the name servers on the next tick, not after the 30 s period. */
-  private registerSoon(): void {
+  /** Topics changed since the last registration; 'all' when the whole table must go. */
+  private changedTopics: Set<string> | 'all' = new Set();
+
+  /**
+   * Topic changes reach the name servers on the next tick, not after the 30 s period, and carry
+   * only the changed topics (RocketMQ's registerIncrementBrokerData): re-sending the whole table
+   * per creation made creating n topics cost n² (issue 17). The periodic registration still sends
+   * everything, so a name server that missed an increment catches up within one period.
+   */
+  private registerSoon(topics: readonly string[] | 'all'): void {
+    if (topics === 'all') this.changedTopics = 'all';
+    else if (this.changedTopics !== 'all') for (const t of topics) this.changedTopics.add(t);
     if (this.registerPending || this.closed || !this.brokerAddr) return;
     this.registerPending = true;
     setImmediate(() => {
       this.registerPending = false;
-      this.registerBrokerAll().catch((err: unknown) => this.logger.warn({ err }, 'register after topic change failed'));
+      const changed = this.changedTopics;
+      this.changedTopics = new Set();
+      const done =
+        changed === 'all' || changed.size > this.topicConfigManager.size / 2
+          ? this.registerBrokerAll()
+          : this.closed
+            ? Promise.resolve(0)
+            : this.outerApi.registerBrokerAll(this.identity, this.topicConfigManager.encodeSome(changed));
+      done.catch((err: unknown) => this.logger.warn({ err }, 'register after topic change failed'));
     });
   }
 

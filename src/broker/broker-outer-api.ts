@@ -4,6 +4,7 @@ import { bodyCrc } from '../common/crc.js';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../remoting/index.js';
 import {
   encodeHeader,
+  encodeCompressedRegisterBrokerBody,
   encodeRegisterBrokerBody,
   REGISTER_BROKER_HEADER,
   UNREGISTER_BROKER_HEADER,
@@ -29,9 +30,13 @@ export class BrokerOuterAPI {
     private readonly logger: Logger,
   ) {}
 
-  /** Registers with every name server in parallel; resolves with how many accepted. */
-  async registerBrokerAll(id: BrokerIdentity, topicConfigWrapper: TopicConfigSerializeWrapper): Promise<number> {
-    const body = encodeRegisterBrokerBody(topicConfigWrapper);
+  /**
+   * Registers with every name server in parallel; resolves with how many accepted. The wrapper is
+   * the whole topic table or, after a change, only the changed topics: name servers merge what a
+   * registration carries. compressed sends Java's compressed form (compressedRegister).
+   */
+  async registerBrokerAll(id: BrokerIdentity, topicConfigWrapper: TopicConfigSerializeWrapper, compressed = false): Promise<number> {
+    const body = compressed ? encodeCompressedRegisterBrokerBody(topicConfigWrapper) : encodeRegisterBrokerBody(topicConfigWrapper);
     const header = encodeHeader(REGISTER_BROKER_HEADER, {
       brokerName: id.brokerName,
       brokerAddr: id.brokerAddr,
@@ -39,7 +44,7 @@ export class BrokerOuterAPI {
       haServerAddr: id.haServerAddr,
       brokerId: id.brokerId,
       heartbeatTimeoutMillis: id.heartbeatTimeoutMillis,
-      compressed: false,
+      compressed,
       bodyCrc32: bodyCrc(body),
     });
     const results = await Promise.allSettled(

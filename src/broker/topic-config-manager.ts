@@ -15,8 +15,11 @@ export interface TopicConfigManagerOptions {
   /** Queues of SCHEDULE_TOPIC_XXXX: one per delay level. */
   delayLevelCount: number;
   logger: Logger;
-  /** Called after any change, so the broker can re-register with the name servers. */
-  onChange?: () => void;
+  /**
+   * Called after any change, so the broker can re-register with the name servers: with the names
+   * of the topics created or updated (none for a deletion), or 'all' when the whole table changed.
+   */
+  onChange?: (changed: readonly string[] | 'all') => void;
 }
 
 const RW = PermName.PERM_READ | PermName.PERM_WRITE;
@@ -108,26 +111,36 @@ export class TopicConfigManager {
    */
   replaceFromMaster(master: Record<string, TopicConfig>): boolean {
     const changed = replaceTable(this.table, master, (name, tc) => ({ ...newTopicConfig(name, 1), ...tc }));
-    if (changed) this.changed();
+    if (changed) this.changed('all');
     return changed;
   }
 
   deleteTopicConfig(topic: string): boolean {
     if (!this.table.delete(topic)) return false;
-    this.changed();
+    this.changed([]);
     return true;
   }
 
   private put(tc: TopicConfig): TopicConfig {
     this.table.set(tc.topicName, tc);
-    this.changed();
+    this.changed([tc.topicName]);
     return tc;
   }
 
-  private changed(): void {
+  private changed(topics: readonly string[] | 'all'): void {
     this.dataVersion.next();
     this.persister.schedule();
-    this.opts.onChange?.();
+    this.opts.onChange?.(topics);
+  }
+
+  /** A wrapper holding only these topics (those still present) at the current data version: an incremental registration. */
+  encodeSome(topics: Iterable<string>): { topicConfigTable: Record<string, TopicConfig>; dataVersion: ReturnType<DataVersion['toJSON']> } {
+    const table: Record<string, TopicConfig> = {};
+    for (const name of topics) {
+      const tc = this.table.get(name);
+      if (tc) table[name] = tc;
+    }
+    return { topicConfigTable: table, dataVersion: this.dataVersion.toJSON() };
   }
 
   /** TopicConfigSerializeWrapper, as REGISTER_BROKER and GET_ALL_TOPIC_CONFIG carry it. */

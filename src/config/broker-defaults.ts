@@ -34,6 +34,11 @@ export const BROKER_DEFAULTS = {
     max: 60000,
     doc: 'ms between registrations with the name servers; must stay well under their expiry time',
   },
+  compressedRegister: {
+    type: 'bool',
+    default: true,
+    doc: "full registrations with the name servers use Java's compressed form (read by Apogee's and RocketMQ 4.9+ name servers); false sends plain JSON",
+  },
   channelExpiredTimeout: { type: 'long', default: 120000, min: 1, doc: 'ms of client silence before its channel is dropped' },
   grpcServerPort: { ...PORT, default: 8081, doc: 'gRPC v2 (5.x clients) port when the proxy runs in-process' },
   httpPort: { ...PORT, default: 8080, doc: 'console / metrics HTTP port' },

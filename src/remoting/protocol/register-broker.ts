@@ -1,6 +1,6 @@
 // REGISTER_BROKER bodies: the plain JSON RegisterBrokerBody a broker sends, and the compressed
 // form (zlib stream of length-prefixed parts) that Java brokers send when compressRegister is on.
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { toDataVersion, type DataVersionData } from './data-version.js';
 import { asObject, BodyFormatError, parseJsonText } from './json-body.js';
 import { topicConfigFromJson, type TopicConfig } from './topic-config.js';
@@ -21,6 +21,39 @@ export interface RegisterBrokerBody {
 /** The plain form: `{topicConfigSerializeWrapper:{topicConfigTable, dataVersion}, filterServerList}`. */
 export function encodeRegisterBrokerBody(wrapper: TopicConfigSerializeWrapper, filterServerList: readonly string[] = []): Buffer {
   return Buffer.from(JSON.stringify({ topicConfigSerializeWrapper: wrapper, filterServerList }), 'utf8');
+}
+
+/** Java's TopicConfig.encode(): the five space-separated fields, then the attributes as JSON when present. */
+function encodeTopicEntry(tc: TopicConfig): string {
+  const head = `${tc.topicName} ${tc.readQueueNums} ${tc.writeQueueNums} ${tc.perm} ${tc.topicFilterType}`;
+  return tc.attributes && Object.keys(tc.attributes).length > 0 ? `${head} ${JSON.stringify(tc.attributes)}` : head;
+}
+
+/**
+ * The compressed form (Java RegisterBrokerBody.encode(true)): a zlib stream of length-prefixed
+ * parts: data version JSON, topic count, each topic's compact text, the filter server list JSON,
+ * and an empty static-topic mapping section. The compact text carries no topicSysFlag or order,
+ * as in Java; order reaches the name servers through their KV config instead.
+ */
+export function encodeCompressedRegisterBrokerBody(wrapper: TopicConfigSerializeWrapper, filterServerList: readonly string[] = []): Buffer {
+  const parts: Buffer[] = [];
+  const text = (s: string): void => {
+    const b = Buffer.from(s, 'utf8');
+    parts.push(int32(b.length), b);
+  };
+  text(JSON.stringify(wrapper.dataVersion));
+  const topics = Object.values(wrapper.topicConfigTable);
+  parts.push(int32(topics.length));
+  for (const tc of topics) text(encodeTopicEntry(tc));
+  text(JSON.stringify(filterServerList));
+  parts.push(int32(0));
+  return deflateSync(Buffer.concat(parts));
+}
+
+function int32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32BE(n, 0);
+  return b;
 }
 
 export function decodePlainBody(body: Buffer): RegisterBrokerBody {

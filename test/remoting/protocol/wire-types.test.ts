@@ -10,6 +10,7 @@ import {
   DataVersion,
   decodeRecallHandle,
   decodeRegisterBrokerBody,
+  encodeCompressedRegisterBrokerBody,
   encodeRecallHandle,
   encodeRegisterBrokerBody,
   newTopicConfig,
@@ -31,6 +32,21 @@ void describe('wire types', () => {
     assert.ok(sameDataVersion(got.dataVersion, dv));
     assert.equal(got.dataVersion.counter, 2);
     assert.deepEqual(got.filterServerList, []);
+  });
+
+  void test('wire types - the compressed register-broker body (issue 17) decodes to the same names, queues, perms, filter types and attributes', () => {
+    const dv = new DataVersion();
+    dv.next();
+    const fifo: TopicConfig = { ...newTopicConfig('Fifo', 4, 6), topicFilterType: 'MULTI_TAG', attributes: { '+message.type': 'FIFO' } };
+    const table: Record<string, TopicConfig> = { Plain: newTopicConfig('Plain', 8), Fifo: fifo, '%RETRY%g': { ...newTopicConfig('%RETRY%g', 1, 6), readQueueNums: 2 } };
+    for (let i = 0; i < 500; i++) table[`Many_${i}`] = newTopicConfig(`Many_${i}`, 8);
+    const body = encodeCompressedRegisterBrokerBody({ topicConfigTable: table, dataVersion: dv.toJSON() }, ['127.0.0.1:1']);
+    const plain = encodeRegisterBrokerBody({ topicConfigTable: table, dataVersion: dv.toJSON() });
+    assert.ok(body.length * 5 < plain.length, `compressed ${body.length} bytes vs plain ${plain.length}`);
+    const got = decodeRegisterBrokerBody(body, true);
+    assert.deepEqual(Object.fromEntries(got.topicConfigTable), table, 'the compact form keeps every field Java keeps (sysFlag and order are not among them; these are zero/false here)');
+    assert.ok(sameDataVersion(got.dataVersion, dv));
+    assert.deepEqual(got.filterServerList, ['127.0.0.1:1']);
   });
 
   void test('wire types - TopicConfig JSON takes Java defaults for absent fields and numeric strings for numbers', () => {
