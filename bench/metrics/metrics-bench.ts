@@ -1,94 +1,261 @@
-// What counting costs per message, apart from the broker: the `stored` listener (with the event object
-// the send service builds for it), the `delivered` listener for a pull, and the remoting response
-// hook through RequestHooks (before + after, as the server runs them), each against an empty loop.
-// Usage: node --import tsx bench/metrics/metrics-bench.ts [--iterations 2000000] [--rounds 5]
-import { Registry } from 'prom-client';
-import type { DeliveredEvent, StoredEvent } from '../../src/observability/broker-events.js';
-import { BrokerMetrics, type BrokerMetricsView } from '../../src/observability/metrics/index.js';
-import { silentLogger } from '../../src/common/logger.js';
-import { createRequest, createResponse, RequestCode, RequestHooks, ResponseCode, type RemotingChannel } from '../../src/remoting/index.js';
-import { benchArgs } from '../helpers/args.js';
+// Metrics overhead bench (issue 14): send throughput, p99 and broker CPU per message of a standalone
+// broker with `metricsEnable=true` against `metricsEnable=false`. Every run starts a fresh
+// `apogee standalone` on a new directory, creates an 8-queue topic, warms up with 5,000 sends, then
+// loads it from another process:
+// - remoting: `apogee bench producer` (the project's client, 1 KiB, binary headers, `--window` in
+//   flight) for `--duration` s; with `--rate N` also a fixed-rate run, whose p99 is the latency figure
+//   that does not depend on how saturated the box is;
+// - grpc: the real 5.x client (rocketmq-client-nodejs, grpc-send-load.ts) for `--duration` s.
+// Settings alternate within a round and the first one alternates between rounds (on off, off on,
+// ...), so a drift in the machine's load spreads over both; medians and the median of the per-round
+// ratios (paired) are reported. The load average and the machine's busy share are printed with
+// every run, because other jobs on a shared box move these figures more than metrics do. A run
+// with metrics on checks that /metrics counted the messages; one with metrics off that it answers 404.
+//
+//   node --import tsx bench/metrics/metrics-bench.ts [--rounds 3] [--duration 10] [--window 64]
+//     [--rate 0] [--scenarios remoting,grpc] [--max-load 0] [--cpu-prof DIR] [--json FILE]
+//   --max-load L: before each run, wait (at most 10 minutes) for the 1-minute load average to be at most L.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
+import { cpuMs, machineTicks, ROOT, runTool, startRole, type Role } from '../ha/procs.js';
 
-const args = benchArgs();
-const N = args.num('iterations', 2_000_000);
-const ROUNDS = args.num('rounds', 5);
+const TOPIC = 'MetricsBenchTopic';
+const QUEUES = 8;
+const SIZE = 1024;
+const SCENARIOS = ['remoting', 'grpc'] as const;
+type Scenario = (typeof SCENARIOS)[number];
 
-const view: BrokerMetricsView = {
-  identity: () => ({ cluster: 'C', brokerName: 'b', brokerAddr: '127.0.0.1:10911', bootTimestamp: 0, permission: 6 }),
-  topicOffsets: () => [],
-  topicCount: () => 0,
-  groupCount: () => 0,
-  topicMessageType: () => 'normal',
-  consumerProgress: () => Promise.resolve([]),
-  producerConnections: () => [],
-  consumerConnections: () => [],
-  store: () => Promise.reject(new Error('not in this bench')),
-  timer: () => undefined,
-  delayLevels: () => [],
-  halfMessages: () => Promise.resolve({ count: 0, oldestMs: 0 }),
-};
-
-const metrics = new BrokerMetrics({ registry: new Registry(), view });
-const TOPICS = ['BenchTopic', 'Orders', 'Payments', 'Audit'];
-const record = Buffer.alloc(200);
-
-/** Best of ROUNDS, in ns per iteration. */
-function measure(name: string, body: (i: number) => void): number {
-  let best = Infinity;
-  for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) body(i);
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / N);
-  }
-  console.log(`${name.padEnd(52)} ${best.toFixed(1).padStart(7)} ns/op`);
-  return best;
+interface Args {
+  rounds: number;
+  duration: number;
+  window: number;
+  rate: number;
+  scenarios: Scenario[];
+  maxLoad: number;
+  cpuProf?: string;
+  json?: string;
 }
 
-let sink = 0;
-const empty = measure('empty loop', (i) => {
-  sink += i & 1;
-});
-const stored = measure('stored event built + metrics listener', (i) => {
-  const e: StoredEvent = {
-    protocol: 'remoting',
-    producerGroup: 'pg',
-    topic: TOPICS[i & 3],
-    storedTopic: TOPICS[i & 3],
-    queueId: i & 7,
-    queueOffset: i,
-    msgNum: 1,
-    commitLogOffset: i * 1200,
-    msgId: 'msg',
-    uniqKey: 'uniq',
-    wroteBytes: 1200,
-    client: '127.0.0.1:5000',
-  };
-  metrics.onStored(e);
-});
-const records = [record];
-const delivered = measure('delivered event (pull of 32) + metrics listener', (i) => {
-  const e: DeliveredEvent = { kind: 'pull', protocol: 'remoting', group: 'g', topic: TOPICS[i & 3], queueId: i & 7, count: 32, bytes: 32 * 1200, client: 'c', records };
-  metrics.onDelivered(e);
-});
+function parseArgs(argv: string[]): Args {
+  const a: Args = { rounds: 3, duration: 10, window: 64, rate: 0, scenarios: [...SCENARIOS], maxLoad: 0 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const v = argv[i + 1];
+    const n = Number(v);
+    switch (argv[i]) {
+      case '--rounds': a.rounds = n; break;
+      case '--duration': a.duration = n; break;
+      case '--window': a.window = n; break;
+      case '--rate': a.rate = n; break;
+      case '--scenarios': a.scenarios = (v ?? '').split(',') as Scenario[]; break;
+      case '--max-load': a.maxLoad = n; break;
+      case '--cpu-prof': a.cpuProf = v; break;
+      case '--json': a.json = v; break;
+      default: throw new Error(`unknown option ${argv[i]}`);
+    }
+  }
+  for (const s of a.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; scenarios: ${SCENARIOS.join(', ')}`);
+  if (!(a.rounds >= 1 && a.rounds <= 50 && a.duration > 0 && a.duration <= 300 && a.window >= 1 && a.rate >= 0 && a.maxLoad >= 0)) {
+    throw new Error('--rounds 1..50, --duration 1..300 s, --window ≥ 1, --rate ≥ 0, --max-load ≥ 0');
+  }
+  return a;
+}
 
-const req = createRequest(RequestCode.SEND_MESSAGE_V2, { a: '1' });
-const resp = createResponse(ResponseCode.SUCCESS);
-const channel = { remoteAddress: '127.0.0.1:5000' } as unknown as RemotingChannel;
-const noop = new RequestHooks(silentLogger);
-noop.add({ after: () => undefined });
-const framework = measure('remoting request, a no-op hook (RequestHooks alone)', () => {
-  noop.before(req, channel);
-  noop.after(req, resp);
-});
-const hooks = new RequestHooks(silentLogger);
-hooks.add(metrics.rpc.remotingHook());
-const rpc = measure('remoting request through RequestHooks (before + after)', () => {
-  hooks.before(req, channel);
-  hooks.after(req, resp);
-});
+interface Phase {
+  tps: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  ok: number;
+  failed: number;
+  /** Broker CPU (user + system) per message, µs. */
+  cpuUs: number;
+  /** Share of the whole machine busy during the phase (every process, ours or not). */
+  busy: number;
+  /** 1-minute load average at the end of the phase. */
+  load: number;
+}
 
+type RunResult = Partial<Record<'remoting' | 'rate' | 'grpc', Phase>> & { metrics: boolean };
+
+function parseSummary(out: string): Pick<Phase, 'tps' | 'p50' | 'p99' | 'p999' | 'ok' | 'failed'> {
+  const line = out.split('\n').find((l) => l.includes('summary:'));
+  if (!line) throw new Error(`no summary line in the load output:\n${out.slice(-2000)}`);
+  const num = (k: string): number => Number(new RegExp(`${k}=([\\d.]+)`).exec(line)?.[1] ?? NaN);
+  return { ok: num('ok'), failed: num('failed'), tps: num('tps'), p50: num('p50'), p99: num('p99'), p999: num('p999') };
+}
+
+/** Runs a load command while reading the broker's CPU and the machine's busy share around it. */
+async function measured(pid: number | undefined, load: () => Promise<{ code: number | null; stdout: string; stderr: string }>): Promise<Phase> {
+  const cpu0 = cpuMs(pid);
+  const box0 = machineTicks();
+  const res = await load();
+  const box1 = machineTicks();
+  const cpu1 = cpuMs(pid);
+  if (res.code !== 0) throw new Error(`load process exited with ${res.code}:\n${res.stderr.slice(-2000)}`);
+  const s = parseSummary(res.stdout);
+  const cpuUs = cpu0 === undefined || cpu1 === undefined || s.ok === 0 ? NaN : ((cpu1 - cpu0) * 1000) / s.ok;
+  return { ...s, cpuUs, busy: (box1.busy - box0.busy) / (box1.total - box0.total), load: loadavg()[0] };
+}
+
+/** Runs the gRPC load script (through tsx, as the benches run) to its end, bounded in time. */
+function grpcLoad(endpoints: string, a: Args): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join('bench', 'metrics', 'grpc-send-load.ts'), '--endpoints', endpoints, '--topic', TOPIC, '--seconds', String(a.duration), '--window', String(a.window)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-16_384)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), (a.duration + 60) * 1000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout: out, stderr: err });
+    }),
+  );
+}
+
+async function httpGet(addr: string, path: string): Promise<{ status: number; text: string }> {
+  const r = await fetch(`http://${addr}${path}`, { signal: AbortSignal.timeout(10_000) });
+  return { status: r.status, text: await r.text() };
+}
+
+/** rocketmq_messages_in_total of the bench topic, as the broker's /metrics reports it. */
+function messagesIn(text: string): number {
+  const m = new RegExp(`^rocketmq_messages_in_total\\{[^}]*topic="${TOPIC}"[^}]*\\} (\\d+)`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+async function waitForQuiet(maxLoad: number): Promise<void> {
+  if (maxLoad <= 0) return;
+  const deadline = Date.now() + 600_000;
+  while (loadavg()[0] > maxLoad && Date.now() < deadline) {
+    console.log(`  waiting for load ≤ ${maxLoad} (now ${loadavg()[0].toFixed(2)})`);
+    await new Promise((r) => setTimeout(r, 15_000));
+  }
+}
+
+const rc = new RemotingClient();
+
+async function run(metrics: boolean, a: Args, round: number): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'apogee-metrics-bench-'));
+  let broker: Role | undefined;
+  try {
+    let nodeArgs: string[] = [];
+    if (a.cpuProf) {
+      const pdir = join(a.cpuProf, `metrics-${metrics ? 'on' : 'off'}-round${round}`);
+      mkdirSync(pdir, { recursive: true });
+      nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${pdir}`];
+    }
+    broker = await startRole(
+      [
+        'standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--httpPort=0', '--host=127.0.0.1', '--brokerIP1=127.0.0.1',
+        '--storePathRootDir', dir, '--logLevel=warn', '--flushDiskType=ASYNC_FLUSH', `--metricsEnable=${metrics}`,
+      ],
+      nodeArgs,
+    );
+    const { namesrv, broker: addr, grpc, http } = broker.addrs;
+    const created = await rc.invoke(addr, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: TOPIC, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 }));
+    if (created.code !== ResponseCode.SUCCESS) throw new Error(`create topic: ${created.code} ${created.remark ?? ''}`);
+    const pid = broker.child.pid;
+    const bench = (extra: string[]) =>
+      runTool(['bench', 'producer', '-n', namesrv, '-t', TOPIC, '-s', String(SIZE), '-w', String(a.window), '--headers', 'binary', '--interval', '5', ...extra], (a.duration + 60) * 1000);
+    // Warm-up: JIT, the first segment and consume-queue files, the client's route and connection.
+    const warm = await bench(['--count', '5000']);
+    if (warm.code !== 0) throw new Error(`warm-up exited with ${warm.code}:\n${warm.stderr.slice(-2000)}`);
+    const r: RunResult = { metrics };
+    let sent = 5000;
+    if (a.scenarios.includes('remoting')) {
+      r.remoting = await measured(pid, () => bench(['--duration', String(a.duration)]));
+      sent += r.remoting.ok;
+      if (a.rate > 0) {
+        r.rate = await measured(pid, () => bench(['--duration', String(a.duration), '--rate', String(a.rate)]));
+        sent += r.rate.ok;
+      }
+    }
+    if (a.scenarios.includes('grpc')) {
+      r.grpc = await measured(pid, () => grpcLoad(grpc, a));
+      // The load script's own warm-up second is not in `ok`: the count check below allows for it.
+    }
+    // What was measured is what was meant: counting on, or no metrics at all.
+    const m = await httpGet(http, '/metrics');
+    if (metrics) {
+      const counted = messagesIn(m.text);
+      if (m.status !== 200 || !(counted >= sent)) throw new Error(`metrics on but /metrics says ${m.status}, ${counted} messages in (sent at least ${sent})`);
+    } else if (m.status !== 404) {
+      throw new Error(`metrics off but /metrics answered ${m.status}`);
+    }
+    return r;
+  } finally {
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function fmtPhase(p: Phase): string {
+  return `${Math.round(p.tps)} msg/s, p50 ${p.p50} ms, p99 ${p.p99} ms, failed ${p.failed}, broker ${p.cpuUs.toFixed(1)} µs/msg, machine busy ${(p.busy * 100).toFixed(0)} %, load ${p.load.toFixed(2)}`;
+}
+
+const a = parseArgs(process.argv.slice(2));
 console.log(
-  `per send with metrics on: about ${(stored + rpc - 2 * empty).toFixed(0)} ns (stored listener + response hook), ` +
-    `of which ${(framework - empty).toFixed(0)} ns is RequestHooks itself; per pull of 32: ${(delivered + rpc - 2 * empty).toFixed(0)} ns`,
+  `metrics-bench: ${a.rounds} rounds × metrics on/off; ${a.scenarios.join(', ')}; ${a.duration} s per phase, 1 KiB, window ${a.window}` +
+    `${a.rate > 0 ? `, fixed rate ${a.rate} msg/s` : ''}; ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${new Date().toISOString()}`,
 );
-if (sink < 0) console.log(sink);
+const results: RunResult[] = [];
+try {
+  for (let round = 1; round <= a.rounds; round++) {
+    const order = round % 2 === 1 ? [true, false] : [false, true];
+    for (const on of order) {
+      await waitForQuiet(a.maxLoad);
+      const l0 = loadavg()[0];
+      const r = await run(on, a, round);
+      results.push(r);
+      console.log(`round ${round} metrics ${on ? 'on ' : 'off'} (load at start ${l0.toFixed(2)})`);
+      for (const k of ['remoting', 'rate', 'grpc'] as const) if (r[k]) console.log(`  ${k.padEnd(8)} ${fmtPhase(r[k]!)}`);
+    }
+  }
+} finally {
+  await rc.close();
+}
+
+const NAMES = { remoting: `remoting send, window ${a.window}`, rate: `remoting send at ${a.rate} msg/s`, grpc: `gRPC send (5.x client), window ${a.window}` } as const;
+console.log('');
+console.log('| case | metrics on: median (runs) | metrics off: median (runs) | on ÷ off, paired median (per round) |');
+console.log('| --- | ---: | ---: | ---: |');
+const summary: Record<string, Record<string, number>> = {};
+for (const k of ['remoting', 'rate', 'grpc'] as const) {
+  const on = results.filter((r) => r.metrics && r[k]).map((r) => r[k]!);
+  const off = results.filter((r) => !r.metrics && r[k]).map((r) => r[k]!);
+  if (on.length === 0 || off.length === 0) continue;
+  const ratios = (f: (p: Phase) => number): number[] => on.map((p, i) => (off[i] ? f(p) / f(off[i]) : NaN));
+  const row = (label: string, f: (p: Phase) => number, digits: number): void => {
+    const r = ratios(f);
+    console.log(
+      `| ${NAMES[k]}: ${label} | ${median(on.map(f)).toFixed(digits)} (${on.map((p) => f(p).toFixed(digits)).join(', ')}) | ` +
+        `${median(off.map(f)).toFixed(digits)} (${off.map((p) => f(p).toFixed(digits)).join(', ')}) | ${median(r).toFixed(3)} (${r.map((x) => x.toFixed(3)).join(', ')}) |`,
+    );
+    summary[`${k} ${label}`] = { on: median(on.map(f)), off: median(off.map(f)), paired: median(r) };
+  };
+  if (k !== 'rate') row('msg/s', (p) => p.tps, 0);
+  row('p99 ms', (p) => p.p99, 2);
+  row('broker CPU µs/msg', (p) => p.cpuUs, 1);
+  row('load average', (p) => p.load, 2);
+}
+const tput = summary['remoting msg/s'];
+if (tput) {
+  const loss = 1 - tput.on / tput.off;
+  console.log(`\nremoting send throughput, metrics on vs off: ${(loss * 100).toFixed(1)} % lower between medians, ${((1 - tput.paired) * 100).toFixed(1)} % paired (goal ≤ 3 %)`);
+}
+if (a.json) writeFileSync(a.json, JSON.stringify({ args: a, results, summary }, null, 2));
+process.exit(0);
