@@ -7,6 +7,7 @@ import { AdminApi, AdminLookupError, AdminRequestError } from './admin-api.js';
 import { alarmList } from './alarm-commands.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
+import { registerMessageCommands } from './message-commands.js';
 import { brokerStatus, clusterList, getSyncStateSet } from './status-commands.js';
 import { deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 
@@ -79,6 +80,7 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
     .option('-b, --brokerAddr <addr>', 'this broker only')
     .option('-c, --clusterName <cluster>', 'every broker of this cluster');
   // Further families of commands register themselves here, one line each.
+  registerMessageCommands(sub);
 }
 
 async function runAdmin(name: string, io: AdminIO, opts: Record<string, string | undefined>, handler: Handler): Promise<number> {
