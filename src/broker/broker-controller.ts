@@ -30,6 +30,7 @@ import { TimerMessageService } from './timer/timer-message-service.js';
 import { PopService } from './pop/pop-service.js';
 import { Replication, type ReplicaRole } from './ha/replication.js';
 import { BrokerHooks } from './service/broker-hooks.js';
+import { BrokerTrace } from './trace/broker-trace.js';
 import { createBrokerServices, type BrokerServices } from './service/broker-services.js';
 
 export interface BrokerStartOptions {
@@ -59,6 +60,8 @@ export class BrokerController implements BrokerParts {
   readonly transactionService: TransactionalMessageService;
   /** Send and consume hook points (trace, metrics, audit attach here). */
   readonly hooks: BrokerHooks;
+  /** Broker-side message trace (docs/TRACE.md); set by init. */
+  trace: BrokerTrace | undefined;
   /** The use cases both protocols call. */
   readonly services: BrokerServices;
   /** Every remoting request code the broker answers, with its handler. */
@@ -221,6 +224,7 @@ export class BrokerController implements BrokerParts {
     this.subscriptionGroupManager.load();
     this.consumerOffsetManager.load();
     this.scheduleMessageService.load();
+    this.trace = new BrokerTrace({ config: this.config, store: this.store, topics: this.topicConfigManager, hooks: this.hooks, delayLevelsMs: this.delayLevelsMs, storeHost: () => this.storeHost, isMaster: () => this.replication.role === 'MASTER', logger: this.logger });
     const { port } = await this.remotingServer.listen();
     const ip = this.brokerIP;
     this.brokerAddr = `${ip}:${port}`;
@@ -400,6 +404,7 @@ export class BrokerController implements BrokerParts {
     await this.remotingServer.close();
     await this.scheduleMessageService.shutdown();
     await this.timerService?.shutdown();
+    await this.trace?.close();
     await Promise.all([this.topicConfigManager.flush(), this.subscriptionGroupManager.flush(), this.consumerOffsetManager.flush()]);
     await this.store.shutdown();
     await this.outerClient.close();

@@ -135,6 +135,14 @@ export const BROKER_DEFAULTS = {
   alarmRulesFile: { type: 'string', default: '', doc: 'YAML alarm rules and webhooks, reloaded when it changes; empty = the built-in default rules' },
   alarmEvaluateIntervalMs: { type: 'long', default: 5000, min: 0, doc: 'ms between alarm evaluations; 0 turns alarms off' },
 
+  // message trace (docs/TRACE.md)
+  traceTopicEnable: { type: 'bool', default: true, doc: 'create msgTraceTopicName so clients with message trace on have somewhere to write' },
+  msgTraceTopicName: { type: 'string', default: 'RMQ_SYS_TRACE_TOPIC', doc: 'topic of client and broker trace records' },
+  traceOn: { type: 'bool', default: true, doc: 'TRACE_ON answered to producers and stamped on messages; false tells 4.x clients to skip their trace' },
+  regionId: { type: 'string', default: 'DefaultRegion', doc: 'MSG_REGION answered to producers and stamped on messages (4.x consumer trace needs it)' },
+  traceBrokerEnable: { type: 'bool', default: true, doc: 'the broker records stored, delivered, consumed, retried and dead-lettered events into the trace topic' },
+  traceFlushIntervalMs: { type: 'int', default: 200, min: 10, max: 60000, doc: 'ms between broker trace batch writes; longer = fewer, larger trace messages' },
+
   // access control: not available yet; true refuses to start rather than run open (see acl.ts)
   aclEnable: { type: 'bool', default: false, doc: "RocketMQ's ACL switch; ACL is not available yet, so true refuses to start" },
   enableAcl: { type: 'bool', default: false, doc: 'same as aclEnable (an older spelling); true refuses to start' },

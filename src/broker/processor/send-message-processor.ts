@@ -46,8 +46,8 @@ export function sendResponse(r: SendResult): RemotingCommand {
     queueId: r.queueId,
     queueOffset: r.put.queueOffset,
     transactionId: r.uniqKey,
-    MSG_REGION: 'DefaultRegion',
-    TRACE_ON: 'true',
+    MSG_REGION: r.regionId ?? 'DefaultRegion',
+    TRACE_ON: r.traceOn ?? 'true',
     recallHandle: r.recallHandle,
   } satisfies HeaderValues<typeof SEND_MESSAGE_RESPONSE_HEADER>);
 }

@@ -24,7 +24,7 @@ import type { BrokerHooks, Protocol } from './broker-hooks.js';
 const MAX_PROPERTIES_BYTES = 32767;
 
 export interface SendServiceDeps {
-  config: Pick<BrokerConfig, 'brokerPermission' | 'brokerClusterName' | 'brokerName' | 'autoCreateTopicEnable' | 'maxMessageSize'>;
+  config: Pick<BrokerConfig, 'brokerPermission' | 'brokerClusterName' | 'brokerName' | 'autoCreateTopicEnable' | 'maxMessageSize' | 'regionId' | 'traceOn'>;
   topics: TopicConfigManager;
   groups: SubscriptionGroupManager;
   router: MessageRouter;
@@ -76,6 +76,9 @@ export interface SendResult {
   /** Unique key(s), comma separated for a batch. */
   uniqKey: string;
   recallHandle?: string;
+  /** MSG_REGION and TRACE_ON as answered to 4.x producers (their trace hooks read them). */
+  regionId?: string;
+  traceOn?: string;
 }
 
 export class SendService {
@@ -104,7 +107,7 @@ export class SendService {
       uniqKey = createUniqID();
       props += `${MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX}\u0001${uniqKey}\u0002`;
     }
-    props = this.stampCluster(props);
+    props = this.stampTrace(this.stampCluster(props));
     const msg: MessageInput = {
       topic,
       queueId,
@@ -163,7 +166,7 @@ export class SendService {
         queueId,
         flag: it.flag,
         body: it.body,
-        properties: setPropertyInString(props, MessageConst.PROPERTY_CLUSTER, d.config.brokerClusterName),
+        properties: this.stampTrace(setPropertyInString(props, MessageConst.PROPERTY_CLUSTER, d.config.brokerClusterName)),
         sysFlag: req.sysFlag,
         bornTimestamp: req.bornTimestamp,
         bornHost: req.bornHost,
@@ -200,7 +203,24 @@ export class SendService {
         client: req.client,
       });
     }
-    return { put, mapped, queueId, uniqKey, recallHandle };
+    return { put, mapped, queueId, uniqKey, recallHandle, regionId: d.config.regionId, traceOn: String(d.config.traceOn) };
+  }
+
+  /**
+   * MSG_REGION and TRACE_ON on every stored message, as Java's broker writes them: a 4.x
+   * consumer's trace hook drops records of messages without a region.
+   */
+  private stampTrace(props: string): string {
+    const c = this.d.config;
+    const traceOn = String(c.traceOn);
+    const region = getPropertyFromString(props, MessageConst.PROPERTY_MSG_REGION);
+    const on = getPropertyFromString(props, MessageConst.PROPERTY_TRACE_SWITCH);
+    if (region === undefined && on === undefined) {
+      return `${props}${MessageConst.PROPERTY_MSG_REGION}\u0001${c.regionId}\u0002${MessageConst.PROPERTY_TRACE_SWITCH}\u0001${traceOn}\u0002`;
+    }
+    if (region !== c.regionId) props = setPropertyInString(props, MessageConst.PROPERTY_MSG_REGION, c.regionId);
+    if (on !== traceOn) props = setPropertyInString(props, MessageConst.PROPERTY_TRACE_SWITCH, traceOn);
+    return props;
   }
 
   private stampCluster(props: string): string {
