@@ -349,6 +349,24 @@ export class CommitLog {
     if (this.flushedOffset > offset) this.flushedOffset = offset;
   }
 
+  /**
+   * Drops every segment and makes the (empty) log start at offset, a segment start: a replica
+   * too far behind its master starts again at the master's oldest segment, named as the master's.
+   */
+  async resetTo(offset: number): Promise<void> {
+    await this.waitWritten();
+    if (offset % this.segSize !== 0) throw new Error(`cannot start the commit log at ${offset}: not a multiple of mappedFileSizeCommitLog ${this.segSize}`);
+    for (const s of this.segs) {
+      fs.closeSync(s.fd);
+      fs.rmSync(s.path, { force: true });
+    }
+    this.segs = [];
+    this.dirty.clear();
+    this.cur = null;
+    this.lastChunk = null;
+    this.maxOffset = this.writtenOffset = this.flushedOffset = offset;
+  }
+
   private segmentForAppend(): Segment {
     const last = this.segs[this.segs.length - 1];
     if (last && this.maxOffset < last.start + this.segSize) return last;

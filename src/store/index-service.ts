@@ -117,6 +117,15 @@ export class IndexService {
     return removed;
   }
 
+  /** Removes every index file (a replica restarting its log at the master's oldest offset). */
+  clear(): void {
+    for (const f of this.files) {
+      f.close();
+      fs.rmSync(f.path, { force: true });
+    }
+    this.files = [];
+  }
+
   /** Writes what is dirty and closes the files; a write that fails (a full disk) still closes them. */
   close(): void {
     try {

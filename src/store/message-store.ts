@@ -96,6 +96,10 @@ export class MessageStore {
   private lastFlushError = '';
   /** Set by replication (see getConfirmedOffset); -1 while it never was. */
   private confirmedOffset = -1;
+  /** Queue entries dispatched past the confirmed offset: their onDispatch waits for it (FIFO). */
+  private unconfirmedHooks: DispatchRequest[] = [];
+  private unconfirmedHead = 0;
+  private readonly writeListeners: (() => void)[] = [];
   private periodicFlush: Promise<void> | null = null;
   private lastStoreTimestamp = 0;
   private putCount = 0;
@@ -437,9 +441,15 @@ export class MessageStore {
 
   // ---------------------------------------------------------------- dispatch
 
+  /** Called after every write to the commit log (replication sends it on at once). */
+  addWriteListener(listener: () => void): void {
+    this.writeListeners.push(listener);
+  }
+
   private dispatchChunks(c: WriteChunk): void {
     // A replicated chunk may end inside a record: the checkpoint must never claim that record.
     this.logWholeEnd = c.replicaBoundary ?? c.seg.start + c.filePos + c.len;
+    for (const l of this.writeListeners) l();
     // While blocked, the catching-up dispatch reads these records back from the commit log.
     if (this.dispatchBlock) return;
     this.dispatchRun(c.dispatch, this.logWholeEnd);
@@ -477,6 +487,23 @@ export class MessageStore {
   }
 
   private fireHooks(reqs: readonly DispatchRequest[]): void {
+    const hook = this.onDispatchHook;
+    if (!hook) return;
+    if (this.confirmedOffset >= 0) {
+      // Readers cannot see records the in-sync replicas do not hold yet (see readQueue): their
+      // arrival is announced once setConfirmedOffset covers them.
+      const limit = this.getConfirmedOffset();
+      let i = 0;
+      if (this.unconfirmedHooks.length === this.unconfirmedHead) while (i < reqs.length && reqs[i].commitLogOffset + reqs[i].msgSize <= limit) i++;
+      if (i < reqs.length) {
+        for (let k = i; k < reqs.length; k++) this.unconfirmedHooks.push(reqs[k]);
+        reqs = reqs.slice(0, i);
+      }
+    }
+    this.callHooks(reqs);
+  }
+
+  private callHooks(reqs: readonly DispatchRequest[]): void {
     const hook = this.onDispatchHook;
     if (!hook) return;
     for (const d of reqs) {
@@ -710,6 +737,42 @@ export class MessageStore {
     }
     if (this.dispatchedOffset > offset) this.dispatchedOffset = offset;
     if (this.confirmedOffset > offset) this.confirmedOffset = offset;
+    this.unconfirmedHooks = this.unconfirmedHooks.slice(this.unconfirmedHead).filter((d) => d.commitLogOffset + d.msgSize <= offset);
+    this.unconfirmedHead = 0;
+    await this.flushAll();
+  }
+
+  /**
+   * A replica whose log ends before its master's oldest segment (new, cleared, or away while the
+   * master deleted what it lacked) cannot continue its own log: everything goes (commit log,
+   * consume queues, index) and the log starts again, empty, at offset, the master's oldest
+   * segment. Queues then start at the queue offsets the replicated records carry, so their min
+   * offsets are where the master's retention left them. Refused when this log reaches offset:
+   * it would throw away log the master could simply continue.
+   */
+  async resetReplica(offset: number): Promise<void> {
+    await this.commitLog.waitWritten();
+    const end = this.commitLog.maxOffset;
+    if (offset <= end) throw new Error(`cannot restart the log at ${offset}: it already holds up to ${end}, which the master can continue`);
+    if (offset % this.commitLog.segSize !== 0) throw new Error(`cannot restart the log at ${offset}: not a multiple of mappedFileSizeCommitLog ${this.commitLog.segSize} (is the master's segment size the same?)`);
+    this.logger.warn({ from: end, to: offset }, 'this replica is behind its master\'s oldest segment: clearing the store and starting at that segment');
+    for (const cq of this.consumeQueues()) cq.destroy();
+    this.queues.clear();
+    this.dirtyQueues.clear();
+    fs.rmSync(this.paths.consumeQueue, { recursive: true, force: true });
+    this.indexService.clear();
+    await this.commitLog.resetTo(offset);
+    this.replicaParse = offset;
+    this.replicaTail = Buffer.alloc(0);
+    this.logWholeEnd = offset;
+    this.dispatchedOffset = offset;
+    this.deferredHooks = [];
+    this.dispatchBlock = null;
+    this.confirmedOffset = -1;
+    this.unconfirmedHooks = [];
+    this.unconfirmedHead = 0;
+    // The checkpoint names the new start: a restart before the first segment is written opens
+    // an empty log there, not at 0.
     await this.flushAll();
   }
 
@@ -744,6 +807,34 @@ export class MessageStore {
   setConfirmedOffset(offset: number): void {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`confirmed offset ${offset} is not a commit-log offset`);
     this.confirmedOffset = offset;
+    this.releaseConfirmed(this.getConfirmedOffset());
+  }
+
+  /**
+   * Replication stops confirming (an ASYNC_MASTER, a slave): everything written is visible again,
+   * as with no replicas, and so it stays after a restart.
+   */
+  clearConfirmedOffset(): void {
+    this.confirmedOffset = -1;
+    this.releaseConfirmed(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Announces the queue entries now confirmed: held pulls and pops wake as on a dispatch. */
+  private releaseConfirmed(limit: number): void {
+    const list = this.unconfirmedHooks;
+    let i = this.unconfirmedHead;
+    if (i === list.length) return;
+    while (i < list.length && list[i].commitLogOffset + list[i].msgSize <= limit) i++;
+    const ready = list.slice(this.unconfirmedHead, i);
+    this.unconfirmedHead = i;
+    if (i === list.length) {
+      this.unconfirmedHooks = [];
+      this.unconfirmedHead = 0;
+    } else if (i > 1024 && i * 2 > list.length) {
+      this.unconfirmedHooks = list.slice(i);
+      this.unconfirmedHead = 0;
+    }
+    if (ready.length) this.callHooks(ready);
   }
 
   /**
@@ -873,6 +964,10 @@ export class MessageStore {
     let bytes = 0;
     let scanned = 0;
     const scanLimit = Math.max(maxMsgNums, this.config.maxFilterMessageCount);
+    // A master whose replicas confirm (SYNC_MASTER, controller mode) shows only what its in-sync
+    // set holds, so no consumer sees a record a failover could lose.
+    const confirmed = this.confirmedOffset < 0 ? Number.MAX_SAFE_INTEGER : this.getConfirmedOffset();
+    let unconfirmed = false;
     outer: while (want.length < maxMsgNums && next < cq.maxOffset && scanned < scanLimit) {
       const entries = cq.readEntries(next, Math.min(scanLimit - scanned, Math.max(maxMsgNums - want.length, 32)));
       if (entries.length === 0) break;
@@ -880,6 +975,10 @@ export class MessageStore {
         const off = readLong(entries, p);
         const size = entries.readInt32BE(p + 8);
         if (want.length >= maxMsgNums || (want.length > 0 && bytes + size > maxTotalBytes)) break outer;
+        if (off + size > confirmed) {
+          unconfirmed = true;
+          break outer;
+        }
         next++;
         scanned++;
         if (size <= 0) continue;
@@ -894,7 +993,8 @@ export class MessageStore {
     }
     res.nextBeginOffset = next;
     if (want.length === 0) {
-      res.status = status;
+      // Nothing confirmed yet at the requested offset: as at the queue's end (a pull is held).
+      res.status = unconfirmed && next === offset ? GetMessageStatus.OFFSET_OVERFLOW_ONE : status;
       return;
     }
     await this.readRecords(want, res);

@@ -57,6 +57,12 @@ export class EpochTable implements EpochView {
     await this.save();
   }
 
+  /** A replica that restarted its log at its master's oldest segment takes the master's table whole. */
+  async replace(entries: readonly EpochEntry[]): Promise<void> {
+    this.entries = entries.filter((e) => Number.isInteger(e.epoch) && e.start >= 0).map((e) => ({ epoch: e.epoch, start: e.start })).sort((a, b) => a.epoch - b.epoch);
+    await this.save();
+  }
+
   private save(): Promise<void> {
     return atomicWriteFile(this.path, JSON.stringify({ entries: this.entries }));
   }

@@ -9,8 +9,12 @@
 //   TRUNCATE master → slave   offset i64 (cut everything above, then report again)
 //   DATA     master → slave   offset i64 | epoch i32 | epochStart i64 | bytes (raw commit-log bytes from offset)
 //   REFUSE   master → slave   reason utf8 (the master closes after it)
+//   RESET    master → slave   offset i64 | count u32 | count × (epoch i32 | start i64): the slave's
+//                             log ends before the master's oldest segment, which starts at offset;
+//                             the slave clears its store, starts its log there, takes the master's
+//                             epoch table, then reports again
 
-export const HaFrameType = { HELLO: 1, REPORT: 2, TRUNCATE: 3, DATA: 4, REFUSE: 5 } as const;
+export const HaFrameType = { HELLO: 1, REPORT: 2, TRUNCATE: 3, DATA: 4, REFUSE: 5, RESET: 6 } as const;
 export type HaFrameTypeValue = (typeof HaFrameType)[keyof typeof HaFrameType];
 
 export const HA_HEADER_BYTES = 5;
@@ -47,7 +51,15 @@ export interface RefuseFrame {
   type: typeof HaFrameType.REFUSE;
   reason: string;
 }
-export type HaFrame = HelloFrame | ReportFrame | TruncateFrame | DataFrame | RefuseFrame;
+export interface ResetFrame {
+  type: typeof HaFrameType.RESET;
+  offset: number;
+  epochs: { epoch: number; start: number }[];
+}
+export type HaFrame = HelloFrame | ReportFrame | TruncateFrame | DataFrame | RefuseFrame | ResetFrame;
+
+/** An epoch table longer than this in a reset frame is refused as corrupt. */
+export const HA_MAX_RESET_EPOCHS = 65536;
 
 export class HaFrameError extends Error {
   constructor(message: string) {
@@ -97,6 +109,18 @@ export function encodeDataHead(offset: number, epoch: number, epochStart: number
   return b.subarray(0, HA_HEADER_BYTES + 20);
 }
 
+export function encodeReset(offset: number, epochs: readonly { epoch: number; start: number }[]): Buffer {
+  if (epochs.length > HA_MAX_RESET_EPOCHS) throw new HaFrameError(`${epochs.length} epochs, at most ${HA_MAX_RESET_EPOCHS}`);
+  const b = head(HaFrameType.RESET, 12 + epochs.length * 12);
+  b.writeBigInt64BE(BigInt(offset), 5);
+  b.writeUInt32BE(epochs.length, 13);
+  epochs.forEach((e, i) => {
+    b.writeInt32BE(e.epoch, 17 + i * 12);
+    b.writeBigInt64BE(BigInt(e.start), 21 + i * 12);
+  });
+  return b;
+}
+
 export function encodeRefuse(reason: string): Buffer {
   const text = Buffer.from(reason.slice(0, 512), 'utf8');
   const b = head(HaFrameType.REFUSE, text.length);
@@ -140,6 +164,15 @@ export function decodePayload(type: number, p: Buffer): HaFrame {
       return { type, offset: offsetAt(p, 0, 'data offset'), epoch: p.readInt32BE(8), epochStart: offsetAt(p, 12, 'data epochStart'), data: p.subarray(20) };
     case HaFrameType.REFUSE:
       return { type, reason: p.toString('utf8') };
+    case HaFrameType.RESET: {
+      need(p, 12, 'reset');
+      const count = p.readUInt32BE(8);
+      if (count > HA_MAX_RESET_EPOCHS || p.length !== 12 + count * 12) throw new HaFrameError(`reset frame of ${p.length} bytes does not hold ${count} epochs`);
+      const epochs: { epoch: number; start: number }[] = [];
+      for (let i = 0; i < count; i++) epochs.push({ epoch: p.readInt32BE(12 + i * 12), start: offsetAt(p, 16 + i * 12, 'reset epoch start') });
+      return { type, offset: offsetAt(p, 0, 'reset offset'), epochs };
+    }
+
     default:
       throw new HaFrameError(`unknown HA frame type ${type}`);
   }
@@ -161,7 +194,7 @@ export class HaFrameReader {
       const type = first.readUInt8(0);
       const len = first.readUInt32BE(1);
       if (len > MAX_PAYLOAD) throw new HaFrameError(`HA frame length ${len} exceeds ${MAX_PAYLOAD}`);
-      if (type < HaFrameType.HELLO || type > HaFrameType.REFUSE) throw new HaFrameError(`unknown HA frame type ${type}`);
+      if (type < HaFrameType.HELLO || type > HaFrameType.RESET) throw new HaFrameError(`unknown HA frame type ${type}`);
       // Joined only once the whole frame is here: a large data frame arriving in many reads is copied once.
       if (this.buffered < HA_HEADER_BYTES + len) break;
       const all = this.chunks.length === 1 ? first : Buffer.concat(this.chunks, this.buffered);

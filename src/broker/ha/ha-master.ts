@@ -8,7 +8,7 @@
 // early.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../common/logger.js';
-import { encodeDataHead, encodeRefuse, encodeTruncate, HaFrameReader, HaFrameType, HA_MAX_DATA_BYTES, type HaFrame, type HelloFrame } from './ha-frames.js';
+import { encodeDataHead, encodeRefuse, encodeReset, encodeTruncate, HaFrameReader, HaFrameType, HA_MAX_DATA_BYTES, type HaFrame, type HelloFrame } from './ha-frames.js';
 
 /** What the master reads of its own store. */
 export interface HaSourceLog {
@@ -25,6 +25,8 @@ export interface EpochView {
   current(): { epoch: number; start: number };
   /** The offset where the first epoch after `epoch` starts, or undefined when none followed it. */
   endOf(epoch: number): number | undefined;
+  /** Every (epoch, start) known, oldest first: handed to a slave that restarts its log. */
+  all(): readonly { epoch: number; start: number }[];
 }
 
 export interface HaMasterOptions {
@@ -49,6 +51,11 @@ export interface HaMasterOptions {
   ackSet?: () => ReadonlySet<number>;
   /** False until this member is master (controller mode starts every member standing by). */
   active?: boolean;
+  /**
+   * The log below this offset is held as a SYNC_MASTER put requires (RocketMQ's confirmOffset);
+   * called each time it rises. With only the master in the in-sync set, everything written.
+   */
+  onConfirmed?: (offset: number) => void;
 }
 
 export interface SlaveView {
@@ -124,6 +131,10 @@ class SlaveConnection {
 
   truncate(offset: number): void {
     this.socket.write(encodeTruncate(offset));
+  }
+
+  reset(offset: number, epochs: readonly { epoch: number; start: number }[]): void {
+    this.socket.write(encodeReset(offset, epochs));
   }
 
   /** Sends whatever is written beyond next, then waits for more; one loop per connection. */
@@ -215,9 +226,45 @@ export class HaMaster {
     for (const c of this.conns) c.notify();
   }
 
-  /** Starts serving slaves (this member was elected). */
-  activate(): void {
+  /** After each commit-log write: slaves are sent it, and a master alone confirms it at once. */
+  onWritten(): void {
+    for (const c of this.conns) c.notify();
+    if (this.opts.onConfirmed) this.updateConfirmed(this.now());
+  }
+
+  private confirmed = -1;
+
+  /** The highest offset held as SYNC_MASTER requires, reported when it rises. */
+  private updateConfirmed(now: number): void {
+    if (!this.active) return;
+    const written = this.log.writtenOffset();
+    if (written <= this.confirmed) return;
+    let best = -1;
+    const required = this.opts.ackSet?.();
+    const self = this.opts.selfId ?? 0;
+    let alone = true;
+    if (required) {
+      for (const id of required) if (id !== self) alone = false;
+    } else {
+      for (const c of this.conns) if (this.inSync(c, now)) alone = false;
+    }
+    if (alone || this.replicated(written, now)) best = written;
+    else for (const c of this.conns) if (!c.closed && c.next >= 0 && c.ackOffset > best && c.ackOffset > this.confirmed && this.replicated(c.ackOffset, now)) best = c.ackOffset;
+    if (best > this.confirmed) {
+      this.confirmed = best;
+      this.opts.onConfirmed!(best);
+    }
+  }
+
+  /** The confirmed offset last reported, -1 before any. */
+  get confirmedOffset(): number {
+    return this.confirmed;
+  }
+
+  /** Starts serving slaves (this member was elected); everything its log holds counts as confirmed. */
+  activate(confirmedFrom = -1): void {
     this.active = true;
+    this.confirmed = confirmedFrom;
   }
 
   /** Stops serving: every slave is dropped and every waiting put is answered as not replicated. */
@@ -271,8 +318,12 @@ export class HaMaster {
   startFrom(c: SlaveConnection, offset: number): void {
     const log = this.log;
     if (offset < log.minOffset() && offset < log.writtenOffset()) {
-      c.refuse(`slave is at offset ${offset}, before the oldest the master holds (${log.minOffset()}): clear the slave's store to copy it anew`);
-      return;
+      // What the slave lacks is gone here: it restarts its log at our oldest segment (RocketMQ
+      // starts a new slave at the newest one; the oldest keeps every message still held).
+      const min = log.minOffset();
+      this.opts.logger.warn({ slave: c.brokerId, from: offset, to: min }, 'slave is behind the oldest segment held; ordering it to restart its log there');
+      c.reset(min, this.epochs.all());
+      return; // its next REPORT says where it stands
     }
     if (offset > log.writtenOffset()) {
       c.refuse(`slave reports offset ${offset} beyond the master's ${log.writtenOffset()} after truncation`);
@@ -353,6 +404,7 @@ export class HaMaster {
   /** Answers waiters in offset order (puts end in increasing offsets). */
   private settle(): void {
     const now = this.now();
+    if (this.opts.onConfirmed) this.updateConfirmed(now);
     while (this.waiterHead < this.waiters.length) {
       const w = this.waiters[this.waiterHead];
       if (!w.done) {

@@ -14,6 +14,8 @@ export interface HaTargetLog {
   append(offset: number, data: Buffer): Promise<void>;
   /** Cuts everything at and above offset. */
   truncate(offset: number): Promise<void>;
+  /** Clears the store and starts an empty log at offset (beyond maxOffset), with the master's epochs. */
+  reset(offset: number, epochs: { epoch: number; start: number }[]): Promise<void>;
 }
 
 export interface HaSlaveOptions {
@@ -150,6 +152,16 @@ export class HaSlave {
         await log.truncate(f.offset);
         report();
         return;
+      case HaFrameType.RESET: {
+        const at = log.maxOffset();
+        // A second order for the same start (a periodic report crossed the first): already done.
+        if (at !== f.offset) {
+          this.opts.logger.warn({ from: at, to: f.offset }, 'master no longer holds the log after this slave\'s end; restarting this log at its oldest segment');
+          await log.reset(f.offset, f.epochs);
+        }
+        report();
+        return;
+      }
       case HaFrameType.REFUSE:
         throw new Error(`master refused replication: ${f.reason}`);
       default:

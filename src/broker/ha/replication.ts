@@ -107,9 +107,15 @@ export class Replication {
         selfId: this.controllerMode ? this.memberId : 0,
         ackSet: this.controllerMode ? () => this.storedIsr : undefined,
         active: !this.controllerMode,
+        onConfirmed: this.syncMasterConfigured ? (offset) => this.o.store.setConfirmedOffset(offset) : undefined,
       });
       haPort = await this.master.listen();
+      const master = this.master;
+      this.o.store.addWriteListener(() => master.onWritten());
     }
+    // Only a master whose replicas confirm hides what they do not hold yet; a slave or an
+    // ASYNC_MASTER shows everything it holds (a confirmed offset kept from another role goes).
+    if (!(this.syncMasterConfigured && this.role === 'MASTER')) this.o.store.clearConfirmedOffset();
     if (this.role === 'SLAVE') this.startSlave();
     if (this.controllerMode) {
       const opts = controllerOptionsFromConfig(c, {
@@ -177,7 +183,9 @@ export class Replication {
     this.storedIsr = new Set(this.controller?.state.syncStateSet ?? [this.memberId]);
     this.storedIsr.add(this.memberId);
     this.role = 'MASTER';
-    this.master!.activate();
+    // The elected log is the group's from now on: all of it may be read.
+    this.o.store.setConfirmedOffset(this.o.store.getMaxPhyOffset());
+    this.master!.activate(this.o.store.getMaxPhyOffset());
     this.isrTimer = setInterval(() => void this.maintainIsr(), ISR_CHECK_MS);
     this.isrTimer.unref();
     await this.maintainIsr();
@@ -190,6 +198,7 @@ export class Replication {
     this.role = 'SLAVE';
     if (this.isrTimer) clearInterval(this.isrTimer);
     this.master?.deactivate();
+    this.o.store.clearConfirmedOffset();
     await this.o.onRoleChange?.('SLAVE');
     this.startSlave();
   }
@@ -285,6 +294,10 @@ export function replicaTarget(store: MessageStore, epochs: EpochTable): HaTarget
     truncate: async (offset) => {
       await store.truncateTo(offset);
       await epochs.truncate(offset);
+    },
+    reset: async (offset, entries) => {
+      await store.resetReplica(offset);
+      await epochs.replace(entries);
     },
   };
 }
