@@ -19,6 +19,8 @@
 //   sent (the one that says what happened), how many messages were refused, and the elapsed time.
 //   A call ended by the transport (client cancel, deadline, broken connection, a response that
 //   could not be encoded) reports CANCELLED. Errors thrown by `after` are logged and ignored.
+// - `afterMs` is `after` with the elapsed time as a number of milliseconds (no BigInt made for a hook
+//   that only needs a duration, such as metrics); `startNs` is computed only when read.
 // - With no hook registered the interceptor hands grpc-js the call unchanged: no wrapper at all.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
@@ -61,6 +63,28 @@ export interface GrpcHook {
   /** The same context object is passed to `after`, so a hook may key its own state on it. */
   before?(ctx: GrpcCallContext, request: unknown): GrpcRefusal | undefined | void;
   after?(ctx: GrpcCallContext, outcome: GrpcCallOutcome, elapsedNs: bigint): void;
+  /** As `after`, with the elapsed time in milliseconds (fractional); runs right after this hook's `after`. */
+  afterMs?(ctx: GrpcCallContext, outcome: GrpcCallOutcome, elapsedMs: number): void;
+}
+
+/** process.hrtime.bigint() at performance.now() = 0, so that startNs can be derived from startMs. */
+const HRTIME_AT_ZERO_MS = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
+
+class CallContext implements GrpcCallContext {
+  metadata = new grpc.Metadata();
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly peer: string,
+    readonly requestStream: boolean,
+    readonly responseStream: boolean,
+    /** performance.now() when the call started. */
+    readonly startMs: number,
+  ) {}
+
+  get startNs(): bigint {
+    return HRTIME_AT_ZERO_MS + BigInt(Math.round(this.startMs * 1e6));
+  }
 }
 
 const noop = (): void => {};
@@ -81,7 +105,7 @@ function statusOf(message: unknown): Status | undefined {
 }
 
 interface CallState {
-  ctx: { -readonly [K in keyof GrpcCallContext]: GrpcCallContext[K] };
+  ctx: CallContext;
   status?: Status;
   refused: number;
   /** A unary or server-streaming call answered by a refusal: nothing more goes to the handler. */
@@ -118,15 +142,7 @@ export class GrpcHooks {
   private hookedCall(method: grpc.ServerMethodDefinition<unknown, unknown>, call: grpc.ServerInterceptingCallInterface): grpc.ServerInterceptingCall {
     const hooks = this.hooks;
     const st: CallState = {
-      ctx: {
-        method: method.path.slice(method.path.lastIndexOf('/') + 1),
-        path: method.path,
-        metadata: new grpc.Metadata(),
-        peer: call.getPeer(),
-        requestStream: method.requestStream,
-        responseStream: method.responseStream,
-        startNs: process.hrtime.bigint(),
-      },
+      ctx: new CallContext(method.path.slice(method.path.lastIndexOf('/') + 1), method.path, call.getPeer(), method.requestStream, method.responseStream, performance.now()),
       refused: 0,
       closed: false,
       finished: false,
@@ -195,12 +211,13 @@ export class GrpcHooks {
   private finish(hooks: readonly GrpcHook[], st: CallState, grpcCode: number, details: string): void {
     if (st.finished) return;
     st.finished = true;
-    const elapsedNs = process.hrtime.bigint() - st.ctx.startNs;
+    const elapsedMs = performance.now() - st.ctx.startMs;
+    const elapsedNs = hooks.some((h) => h.after !== undefined) ? BigInt(Math.round(elapsedMs * 1e6)) : 0n;
     const outcome: GrpcCallOutcome = { grpcCode, details, status: st.status, refused: st.refused };
     for (const h of hooks) {
-      if (!h.after) continue;
       try {
-        h.after(st.ctx, outcome, elapsedNs);
+        if (h.after) h.after(st.ctx, outcome, elapsedNs);
+        if (h.afterMs) h.afterMs(st.ctx, outcome, elapsedMs);
       } catch (err) {
         this.logger.error({ err, rpc: st.ctx.method }, 'gRPC response hook failed');
       }

@@ -15,7 +15,12 @@
 //   request's response is dropped, not sent, but `after` still sees it (so a refused oneway is
 //   counted); a processor that answers nothing produces no `after`. Errors thrown by `after` are
 //   logged and ignored.
+// - `afterMs` is `after` with the elapsed time as a number of milliseconds: a hook that only needs
+//   a duration (metrics) takes it and the request costs no BigInt at all. A hook may have both.
 // - With no hook registered the server does one length check per request and nothing else.
+//
+// Cost (the remoting send path is budgeted per request): one small context object and one
+// `performance.now()` per request; `startNs` and `elapsedNs` are made only when a hook reads them.
 import type { Logger } from '../common/logger.js';
 import { BrokerError } from './broker-error.js';
 import { requestCodeName } from './request-code.js';
@@ -29,7 +34,7 @@ export interface RequestHookContext {
   /** The request code (same as request.code). */
   readonly code: number;
   readonly oneway: boolean;
-  /** process.hrtime.bigint() when the request was decoded. */
+  /** process.hrtime.bigint() when the request was decoded (computed when read). */
   readonly startNs: bigint;
 }
 
@@ -43,14 +48,36 @@ export interface RequestHook {
   /** The same context object is passed to `after`, so a hook may key its own state on it (a trace span). */
   before?(ctx: RequestHookContext): RequestRefusal | undefined | void;
   after?(ctx: RequestHookContext, response: RemotingCommand, elapsedNs: bigint): void;
+  /** As `after`, with the elapsed time in milliseconds (fractional); runs right after this hook's `after`. */
+  afterMs?(ctx: RequestHookContext, response: RemotingCommand, elapsedMs: number): void;
+}
+
+/** process.hrtime.bigint() at performance.now() = 0, so that startNs can be derived from startMs. */
+const HRTIME_AT_ZERO_MS = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
+
+class HookContext implements RequestHookContext {
+  constructor(
+    readonly request: RemotingCommand,
+    readonly channel: RemotingChannel,
+    readonly code: number,
+    readonly oneway: boolean,
+    /** performance.now() when the request was decoded. */
+    readonly startMs: number,
+  ) {}
+
+  get startNs(): bigint {
+    return HRTIME_AT_ZERO_MS + BigInt(Math.round(this.startMs * 1e6));
+  }
 }
 
 /** Where a request carries its hook context from `before` to `after` (a field is cheaper than a WeakMap lookup). */
 const CONTEXT = Symbol('requestHookContext');
-type WithContext = RemotingCommand & { [CONTEXT]?: RequestHookContext };
+type WithContext = RemotingCommand & { [CONTEXT]?: HookContext };
 
 export class RequestHooks {
   private hooks: RequestHook[] = [];
+  /** Some hook has `after` (with a BigInt elapsed time). */
+  private wantNs = false;
 
   constructor(private readonly logger: Logger) {}
 
@@ -61,8 +88,10 @@ export class RequestHooks {
   /** Adds a hook after the others; the returned function removes it. */
   add(hook: RequestHook): () => void {
     this.hooks = [...this.hooks, hook];
+    this.wantNs = this.hooks.some((h) => h.after !== undefined);
     return () => {
       this.hooks = this.hooks.filter((h) => h !== hook);
+      this.wantNs = this.hooks.some((h) => h.after !== undefined);
     };
   }
 
@@ -71,7 +100,7 @@ export class RequestHooks {
    * Remembers the request for `after` either way.
    */
   before(request: RemotingCommand, channel: RemotingChannel): RemotingCommand | undefined {
-    const ctx: RequestHookContext = { request, channel, code: request.code, oneway: isOneway(request), startNs: process.hrtime.bigint() };
+    const ctx = new HookContext(request, channel, request.code, isOneway(request), performance.now());
     (request as WithContext)[CONTEXT] = ctx;
     for (const h of this.hooks) {
       if (!h.before) continue;
@@ -103,11 +132,12 @@ export class RequestHooks {
     const ctx = (request as WithContext)[CONTEXT];
     if (ctx === undefined) return;
     (request as WithContext)[CONTEXT] = undefined;
-    const elapsedNs = process.hrtime.bigint() - ctx.startNs;
+    const elapsedMs = performance.now() - ctx.startMs;
+    const elapsedNs = this.wantNs ? BigInt(Math.round(elapsedMs * 1e6)) : 0n;
     for (const h of this.hooks) {
-      if (!h.after) continue;
       try {
-        h.after(ctx, response, elapsedNs);
+        if (h.after) h.after(ctx, response, elapsedNs);
+        if (h.afterMs) h.afterMs(ctx, response, elapsedMs);
       } catch (err) {
         this.logger.error({ peer: ctx.channel.remoteAddress, code: ctx.code, err }, 'response hook failed');
       }

@@ -30,7 +30,7 @@ void test('console - apogee standalone names http in its ready line and serves b
   ]);
   const http = apogee.addresses.http;
   assert.match(http ?? '', /^127\.0\.0\.1:\d+$/);
-  assert.match(apogee.stdout(), /^apogee ready: namesrv=\S+ broker=\S+ (ha=\S+ )?grpc=\S+ http=\S+$/m);
+  assert.match(apogee.stdout(), /^apogee ready: namesrv=\S+ broker=\S+ (ha=\S+ )?grpc=\S+ http=\S+( \S+)*$/m);
   const m = await scrape(http!);
   const topics = one(m, 'rocketmq_topic_number');
   assert.deepEqual([topics.labels.node_type, topics.labels.node_id, topics.labels.cluster], ['broker', 'broker-http', 'DefaultCluster']);

@@ -20,7 +20,8 @@ export interface GrpcOutcomeView {
 
 export interface GrpcMetricsHook {
   before(ctx: GrpcCallView, request: unknown): undefined;
-  after(ctx: GrpcCallView, outcome: GrpcOutcomeView, elapsedNs: bigint): void;
+  /** The call hooks' `afterMs`: elapsed milliseconds as a number. */
+  afterMs(ctx: GrpcCallView, outcome: GrpcOutcomeView, elapsedMs: number): void;
 }
 
 /** apache.rocketmq.v2.Code.OK */
@@ -61,14 +62,14 @@ export function grpcRpcHook(rpc: RpcMetrics, codeName: (v2: number) => string, e
   const methods = new Map<string, string>();
   return {
     before: (ctx, request) => extra?.before(ctx, request),
-    after: (ctx, outcome, elapsedNs) => {
+    afterMs: (ctx, outcome, elapsedMs) => {
       let method = methods.get(ctx.method);
       if (method === undefined) {
         method = snakeCase(ctx.method);
         methods.set(ctx.method, method);
       }
-      rpc.observeGrpc(method, responseLabel(outcome, codeName), outcome.grpcCode === GRPC_CANCELLED ? 'cancelled' : 'success', LONG_POLLING.has(ctx.method), elapsedNs);
-      extra?.after(ctx, outcome, elapsedNs);
+      rpc.observeGrpc(method, responseLabel(outcome, codeName), outcome.grpcCode === GRPC_CANCELLED ? 'cancelled' : 'success', LONG_POLLING.has(ctx.method), elapsedMs);
+      extra?.afterMs(ctx, outcome, elapsedMs);
     },
   };
 }
@@ -102,7 +103,7 @@ export class ProxyMetrics {
       }
       return undefined;
     },
-    after: (ctx, outcome) => {
+    afterMs: (ctx, outcome) => {
       const p = this.pending.get(ctx);
       if (p === undefined) return;
       this.pending.delete(ctx);

@@ -57,6 +57,8 @@ export class RpcMetrics {
   readonly putLatencyBands = new Float64Array(PUT_LATENCY_BANDS.length);
   private readonly requestCodes: ReadonlySet<number>;
   private readonly remoting = new Map<number, RemotingEntry>();
+  /** gRPC series by request code, response code, result, then [not long polling, long polling]. */
+  private readonly grpc = new Map<string, Map<string, Map<string, [HistogramSeries | undefined, HistogramSeries | undefined]>>>();
 
   constructor(registry: Registry) {
     this.latency = new SeriesHistogram(
@@ -71,10 +73,11 @@ export class RpcMetrics {
 
   /** The remoting server's hook: one observation per response (oneway requests included). */
   remotingHook(): RequestHook {
-    return { after: (ctx, response, elapsedNs) => this.onRemoting(ctx, response, elapsedNs) };
+    // afterMs: a number of milliseconds, so no BigInt is made per request for this hook.
+    return { afterMs: (ctx, response, elapsedMs) => this.onRemoting(ctx, response, elapsedMs) };
   }
 
-  private onRemoting(ctx: RequestHookContext, response: RemotingCommand, elapsedNs: bigint): void {
+  private onRemoting(ctx: RequestHookContext, response: RemotingCommand, ms: number): void {
     const code = ctx.code;
     const longPolling = (code === RequestCode.PULL_MESSAGE || code === RequestCode.POP_MESSAGE) && allowsLongPolling(ctx.request);
     // A number key, so no string is built per request; unknown codes are not cached under their
@@ -82,7 +85,6 @@ export class RpcMetrics {
     const rc = response.code;
     const key = (code * 65536 + rc) * 4 + (ctx.oneway ? 2 : 0) + (longPolling ? 1 : 0);
     const e = this.remoting.get(key) ?? this.remotingEntry(code, rc, ctx.oneway, longPolling);
-    const ms = Number(elapsedNs) / 1e6;
     this.latency.record(e.series, ms);
     if (e.send) this.recordPutLatency(ms);
   }
@@ -109,19 +111,34 @@ export class RpcMetrics {
     return e;
   }
 
-  /** A gRPC call (labels already in RocketMQ's style: snake-case method, lower-case v2 code name). */
-  observeGrpc(requestCode: string, responseCode: string, result: string, longPolling: boolean, elapsedNs: bigint): void {
-    const key = `grpc\u0001${requestCode}\u0001${responseCode}\u0001${result}\u0001${longPolling ? 1 : 0}`;
-    const s = this.latency.series(key, () => ({
+  /**
+   * A gRPC call (labels already in RocketMQ's style: snake-case method, lower-case v2 code name),
+   * taking `elapsed` in milliseconds (a BigInt is read as nanoseconds, as the call hooks used to pass).
+   * The series is found through maps keyed by the label strings themselves: nothing is concatenated
+   * per call.
+   */
+  observeGrpc(requestCode: string, responseCode: string, result: string, longPolling: boolean, elapsed: number | bigint): void {
+    let byResponse = this.grpc.get(requestCode);
+    if (byResponse === undefined) this.grpc.set(requestCode, (byResponse = new Map()));
+    let byResult = byResponse.get(responseCode);
+    if (byResult === undefined) byResponse.set(responseCode, (byResult = new Map()));
+    let pair = byResult.get(result);
+    if (pair === undefined) byResult.set(result, (pair = [undefined, undefined]));
+    const i = longPolling ? 1 : 0;
+    const s = pair[i] ?? (pair[i] = this.grpcSeries(requestCode, responseCode, result, longPolling));
+    const ms = typeof elapsed === 'bigint' ? Number(elapsed) / 1e6 : elapsed;
+    this.latency.record(s, ms);
+    if (requestCode === 'send_message') this.recordPutLatency(ms);
+  }
+
+  private grpcSeries(requestCode: string, responseCode: string, result: string, longPolling: boolean): HistogramSeries {
+    return this.latency.series(`grpc\u0001${requestCode}\u0001${responseCode}\u0001${result}\u0001${longPolling ? 1 : 0}`, () => ({
       protocol_type: 'grpc',
       request_code: requestCode,
       response_code: responseCode,
       is_long_polling: bool(longPolling),
       result,
     }));
-    const ms = Number(elapsedNs) / 1e6;
-    this.latency.record(s, ms);
-    if (requestCode === 'send_message') this.recordPutLatency(ms);
   }
 
   private recordPutLatency(ms: number): void {
