@@ -25,6 +25,7 @@ const ROLE_DESCRIPTIONS: Record<Role, string> = {
   broker: 'run a broker (stores and serves messages)',
   proxy: 'run a gRPC v2 proxy for 5.x clients',
   standalone: 'run name server, broker, proxy and console in one process',
+  console: 'run the web console and its JSON API for a cluster (-n name servers)',
 };
 
 export interface CliIO {

@@ -37,9 +37,19 @@ export const ROLE_STARTERS: { [R in Role]: RoleStarter<R> } = {
     }
   },
   standalone: startStandalone,
+  console: async (config, ctx) => {
+    const { startConsoleRole } = await import('../console/console-role.js');
+    return [await startConsoleRole(config, { logger: ctx.logger.child({ role: 'console' }) })];
+  },
 };
 
-async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, ctx: RoleContext): Promise<RoleHandle[]> {
+/** Standalone's console on its httpPort; absent for `apogee broker` (whose httpPort serves /metrics only). */
+interface WebConsole {
+  login?: { user: string; password: string };
+  sampleIntervalMs: number;
+}
+
+async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, ctx: RoleContext, web?: WebConsole): Promise<RoleHandle[]> {
   const [{ startBroker }, { startGrpcProxy }, { startBrokerConsole }] = await Promise.all([
     import('../broker/index.js'),
     import('../proxy/local-proxy.js'),
@@ -50,8 +60,18 @@ async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, 
   try {
     const grpc = await startGrpcProxy(broker.controller, { host: config.host, port: grpcPort, logger: ctx.logger.child({ role: 'proxy' }) });
     handles.push({ addresses: { grpc: grpc.address }, close: () => grpc.close() });
-    const { host, httpPort, metricsEnable } = config;
-    handles.push(await startBrokerConsole(broker.controller, { host, httpPort, metricsEnable, grpc, logger: ctx.logger.child({ role: 'console' }) }));
+    const { httpPort, metricsEnable } = config;
+    const logger = ctx.logger.child({ role: 'console' });
+    let host = config.host;
+    let webConsole;
+    if (web) {
+      const { consoleBinding } = await import('../console/console-role.js');
+      const bind = consoleBinding(config.host, web.login);
+      if (bind.access === 'loopback-only' && bind.host !== config.host) logger.warn('no consoleUser/consolePassword: the console (and /metrics) listen on loopback only');
+      host = bind.host;
+      webConsole = { namesrvAddr: config.namesrvAddr, login: web.login, access: bind.access, sampleIntervalMs: web.sampleIntervalMs };
+    }
+    handles.push(await startBrokerConsole(broker.controller, { host, httpPort, metricsEnable, grpc, logger, console: webConsole }));
     return handles;
   } catch (err) {
     for (const h of handles.reverse()) await h.close();
@@ -63,7 +83,9 @@ async function startStandalone(config: StandaloneConfig, ctx: RoleContext): Prom
   const { startNamesrv } = await import('../namesrv/index.js');
   const namesrv = await startNamesrv(namesrvConfigOf(config), { logger: ctx.logger });
   try {
-    const rest = await startBrokerWithEndpoints(brokerConfigOf(config, namesrv.addresses.namesrv), config.grpcServerPort, ctx);
+    const login = config.consoleUser !== '' && config.consolePassword !== '' ? { user: config.consoleUser, password: config.consolePassword } : undefined;
+    const web = { login, sampleIntervalMs: config.consoleSampleIntervalMs };
+    const rest = await startBrokerWithEndpoints(brokerConfigOf(config, namesrv.addresses.namesrv), config.grpcServerPort, ctx, web);
     return [namesrv, ...rest];
   } catch (err) {
     await namesrv.close();
@@ -72,7 +94,7 @@ async function startStandalone(config: StandaloneConfig, ctx: RoleContext): Prom
 }
 
 /** Addresses in ready-line order. */
-export const READY_ORDER = ['namesrv', 'broker', 'ha', 'grpc', 'http'] as const;
+export const READY_ORDER = ['namesrv', 'broker', 'ha', 'grpc', 'http', 'console', 'consoleAccess'] as const;
 
 export function readyLine(handles: readonly RoleHandle[]): string {
   const all: Record<string, string> = {};

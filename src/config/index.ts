@@ -15,6 +15,7 @@ export { checkAddrList, checkDelayLevels, checkHours, checkNonEmpty } from './ch
 export { NAMESRV_DEFAULTS, type NamesrvConfig } from './namesrv-defaults.js';
 export { BROKER_DEFAULTS, type BrokerConfig } from './broker-defaults.js';
 export { PROXY_DEFAULTS, type ProxyConfig } from './proxy-defaults.js';
+export { CONSOLE_DEFAULTS, CONSOLE_LOGIN_KEYS, consoleLoginProblem, type ConsoleConfig } from './console-defaults.js';
 export { STANDALONE_DEFAULTS, brokerConfigOf, namesrvConfigOf, type StandaloneConfig } from './standalone-defaults.js';
 export {
   ConfigError,

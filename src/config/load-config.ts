@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ACL_KEYS, aclUnavailable } from './acl.js';
 import { BROKER_DEFAULTS } from './broker-defaults.js';
+import { CONSOLE_DEFAULTS, consoleLoginProblem } from './console-defaults.js';
 import { NAMESRV_DEFAULTS } from './namesrv-defaults.js';
 import { parseProperties } from './properties.js';
 import { PROXY_DEFAULTS } from './proxy-defaults.js';
@@ -13,6 +14,7 @@ export const ROLE_SCHEMAS = {
   broker: BROKER_DEFAULTS,
   proxy: PROXY_DEFAULTS,
   standalone: STANDALONE_DEFAULTS,
+  console: CONSOLE_DEFAULTS,
 } as const;
 
 export type Role = keyof typeof ROLE_SCHEMAS;
@@ -141,6 +143,11 @@ function checkUnavailable(col: Collector): void {
   for (const key of ACL_KEYS) {
     const place = col.places.get(key);
     if (col.values[key] === true && place) col.problem(place, key, `${describe(place, key)}: ${aclUnavailable(key)}`);
+  }
+  if ('consoleUser' in col.values) {
+    const login = consoleLoginProblem(col.values as { consoleUser: string; consolePassword: string });
+    const place = col.places.get('consoleUser') ?? col.places.get('consolePassword');
+    if (login && place) col.problem(place, 'consoleUser', `${describe(place, 'consoleUser')}: ${login}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { BROKER_DEFAULTS, type BrokerConfig } from './broker-defaults.js';
+import { CONSOLE_LOGIN_KEYS } from './console-defaults.js';
 import { NAMESRV_DEFAULTS, type NamesrvConfig } from './namesrv-defaults.js';
 import type { ConfigOf, ConfigSchema } from './schema.js';
 
@@ -14,6 +15,7 @@ export const STANDALONE_DEFAULTS = {
   brokerChannelExpiredTime: NAMESRV_DEFAULTS.brokerChannelExpiredTime,
   kvConfigPath: NAMESRV_DEFAULTS.kvConfigPath,
   orderMessageEnable: NAMESRV_DEFAULTS.orderMessageEnable,
+  ...CONSOLE_LOGIN_KEYS,
 } as const satisfies ConfigSchema;
 
 export type StandaloneConfig = ConfigOf<typeof STANDALONE_DEFAULTS>;

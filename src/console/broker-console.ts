@@ -7,6 +7,10 @@ import { createBrokerMetricsView } from '../broker/metrics-view.js';
 import { BrokerMetrics, createMetricsRegistry } from '../observability/metrics/index.js';
 import type { ClientManager } from '../proxy/client-manager.js';
 import type { GrpcHook } from '../proxy/grpc-hooks.js';
+import { mountConsole, type ConsoleApp } from './console-app.js';
+import type { ConsoleLogin } from './console-auth.js';
+import { consoleAddresses, type ConsoleAccess } from './console-role.js';
+import { serveGrpcClientList } from './grpc-client-list.js';
 import { withGrpcConnections } from './grpc-connections.js';
 import { grpcMetricsHook } from './grpc-metrics.js';
 import { startHttpServer } from './http-server.js';
@@ -51,22 +55,40 @@ export interface BrokerConsoleOptions {
   metricsEnable: boolean;
   grpc?: GrpcHookTarget;
   logger: Logger;
+  /** The web console on the same listener (standalone); the caller has chosen host by its access rule. */
+  console?: { namesrvAddr: string; login?: ConsoleLogin; access: ConsoleAccess; sampleIntervalMs: number };
 }
 
 /** httpPort of a broker process; with metricsEnable=false nothing is hooked and /metrics says so. */
 export async function startBrokerConsole(controller: BrokerController, opts: BrokerConsoleOptions): Promise<RoleHandle & { metrics?: BrokerMetricsHandle }> {
+  // Any console (this process's or `apogee console` elsewhere) asks for the 5.x clients over remoting.
+  if (opts.grpc?.context) serveGrpcClientList(controller.remotingServer, opts.grpc.context.clients);
   const metrics = opts.metricsEnable ? attachBrokerMetrics(controller, { grpc: opts.grpc, logger: opts.logger }) : undefined;
+  const c = opts.console;
+  let app: ConsoleApp | undefined;
   try {
-    const http = await startHttpServer({ host: opts.host, port: opts.httpPort, logger: opts.logger, registry: metrics?.metrics.registry });
+    const http = await startHttpServer({
+      host: opts.host,
+      port: opts.httpPort,
+      logger: opts.logger,
+      registry: metrics?.metrics.registry,
+      setup: c
+        ? async (f) => {
+            app = await mountConsole(f, { namesrvAddr: c.namesrvAddr, login: c.login, sampleIntervalMs: c.sampleIntervalMs, logger: opts.logger });
+          }
+        : undefined,
+    });
     return {
       metrics,
-      addresses: { http: http.address },
+      addresses: c ? consoleAddresses(http.address, c.access) : { http: http.address },
       close: async () => {
         await http.close();
+        await app?.close();
         metrics?.detach();
       },
     };
   } catch (err) {
+    await app?.close();
     metrics?.detach();
     throw err;
   }

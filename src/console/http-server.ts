@@ -1,5 +1,5 @@
 // The HTTP listener of every role that serves one (httpPort): Prometheus text on GET /metrics now,
-// the console's JSON API and pages later (issue 16), all on one fastify instance.
+// the console's JSON API and pages (issue 16, console-app.ts), all on one fastify instance.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../common/logger.js';
@@ -11,12 +11,14 @@ export interface HttpServerOptions {
   logger?: Logger;
   /** What GET /metrics serves; absent when metricsEnable is false (the route then answers 404 saying so). */
   registry?: Registry;
+  /** Routes added before the listener opens (fastify takes no routes after listen): the console's pages and API. */
+  setup?: (app: FastifyInstance) => Promise<void> | void;
 }
 
 export interface HttpServerHandle {
   /** "host:port" to connect to (127.0.0.1 when bound to every interface). */
   readonly address: string;
-  /** For routes added by other parts (the console, later). */
+  /** The fastify instance (routes are added through setup, before it listens). */
   readonly app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     if (status >= 500) logger.error({ err, url: req.url }, 'HTTP request failed');
     void reply.code(status).type('text/plain; charset=utf-8').send(`${err.message.split('\n')[0]}\n`);
   });
+  await opts.setup?.(app);
   const host = opts.host ?? '0.0.0.0';
   await app.listen({ host, port: opts.port });
   const addr = app.server.address();

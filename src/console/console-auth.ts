@@ -1,0 +1,81 @@
+// Console login: one user and password from the config, a random session token in an HttpOnly
+// cookie, and a guard in front of every /api/ route. Credentials are compared as SHA-256 digests
+// with timingSafeEqual, so neither the length nor the first differing byte shows in the timing.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export const SESSION_COOKIE = 'apogee_console';
+/** A session lasts this long after login. */
+const SESSION_TTL_MS = 8 * 3600_000;
+/** The oldest sessions are dropped beyond this many, so logins cannot grow memory without bound. */
+const MAX_SESSIONS = 1000;
+
+export interface ConsoleLogin {
+  user: string;
+  password: string;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+export function credentialsMatch(expected: ConsoleLogin, user: string, password: string): boolean {
+  // Both compared every time: a wrong user costs the same as a wrong password.
+  const u = timingSafeEqual(digest(expected.user), digest(user));
+  const p = timingSafeEqual(digest(expected.password), digest(password));
+  return u && p;
+}
+
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+export class ConsoleSessions {
+  private readonly sessions = new Map<string, number>();
+
+  constructor(readonly login: ConsoleLogin | undefined) {}
+
+  get required(): boolean {
+    return this.login !== undefined;
+  }
+
+  /** A new session token, or undefined when the credentials are wrong. */
+  open(user: string, password: string, now = Date.now()): string | undefined {
+    if (!this.login || !credentialsMatch(this.login, user, password)) return undefined;
+    const token = randomBytes(32).toString('base64url');
+    this.sessions.set(token, now + SESSION_TTL_MS);
+    if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+    return token;
+  }
+
+  valid(token: string | undefined, now = Date.now()): boolean {
+    if (!this.login) return true;
+    if (!token) return false;
+    const until = this.sessions.get(token);
+    if (until === undefined) return false;
+    if (until < now) {
+      this.sessions.delete(token);
+      return false;
+    }
+    return true;
+  }
+
+  close(token: string | undefined): void {
+    if (token) this.sessions.delete(token);
+  }
+
+  tokenOf(req: FastifyRequest): string | undefined {
+    return cookieValue(req.headers.cookie, SESSION_COOKIE);
+  }
+
+  setCookie(reply: FastifyReply, token: string): void {
+    void reply.header('set-cookie', `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}`);
+  }
+
+  clearCookie(reply: FastifyReply): void {
+    void reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+  }
+}
