@@ -142,10 +142,12 @@ export class BrokerController implements BrokerParts {
           storePathRootDir: config.storePathRootDir,
         },
         logger,
+        Date.now,
+        { mayWrite: () => this.mayWrite(), storeHost: () => this.storeHost, afterPut: (put) => this.replication.afterPut(put) },
       );
       this.messageRouter.addStage(this.timerService.routeStage);
     }
-    this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger);
+    this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger, Date.now, () => this.mayWrite());
     this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout });
     this.hooks = new BrokerHooks((err, hook) => logger.error({ err, hook }, 'a broker hook listener failed'));
     const parts = this.parts();
@@ -234,6 +236,8 @@ export class BrokerController implements BrokerParts {
     const haPort = await this.replication.start(port, this.brokerAddr, ip);
     if (haPort !== undefined) this.haAddr = `${ip}:${haPort}`;
     this.dispatchListeners.push(() => this.replication.notifyWritten());
+    // Every member keeps its timer store in step with the wheel queue of its log; masters deliver.
+    this.timerService?.startEnqueue();
     if (this.replication.role === 'MASTER') await this.startMasterServices();
     this.every(OFFSET_PERSIST_MS, () => this.consumerOffsetManager.persistIfDirty());
     this.every(CHANNEL_SCAN_MS, () => {
@@ -253,7 +257,8 @@ export class BrokerController implements BrokerParts {
 
   /**
    * What writes to the store on its own (delays, timers, transaction checks, pop revival) runs on
-   * the master only: a slave's log is the master's, byte for byte.
+   * the master only: a slave's log is the master's, byte for byte. Started at election and
+   * stopped when deposed, any number of times (issue 12).
    */
   private async startMasterServices(): Promise<void> {
     if (this.masterServices) return;
@@ -262,10 +267,7 @@ export class BrokerController implements BrokerParts {
     await this.transactionService.catchUpOps();
     this.transactionCheckService.start();
     this.services.pops.start();
-    if (this.timerService) {
-      this.timerService.start();
-      await this.timerService.enqueueNow();
-    }
+    await this.timerService?.startDelivery();
   }
 
   private async stopMasterServices(): Promise<void> {
@@ -273,7 +275,15 @@ export class BrokerController implements BrokerParts {
     this.masterServices = false;
     this.transactionCheckService.stop();
     this.services.pops.stop();
-    await this.scheduleMessageService.shutdown();
+    await Promise.all([this.scheduleMessageService.stop(), this.timerService?.stopDelivery()]);
+  }
+
+  /**
+   * Master-only writers check this before each write: between losing the role (a lease about to
+   * lapse) and the role change reaching them, a deposed master must not write.
+   */
+  private mayWrite(): boolean {
+    return this.replication.role === 'MASTER' && (this.replication.controller?.canActAsMaster() ?? true);
   }
 
   /** Controller mode: elected or deposed. Re-registers under the brokerId the new role has (0 for a master). */
@@ -376,6 +386,7 @@ export class BrokerController implements BrokerParts {
       producerManager: this.producerManager,
       lockManager: this.lockManager,
       scheduleMessageService: this.scheduleMessageService,
+      timerService: this.timerService,
       stats: this.stats,
       get brokerAddr() {
         return self.brokerAddr;

@@ -10,6 +10,7 @@ import type { ConsumerOffsetManager } from './consumer-offset-manager.js';
 import type { RebalanceLockManager } from './rebalance-lock-manager.js';
 import type { ScheduleMessageService } from './schedule/schedule-message-service.js';
 import type { SubscriptionGroupManager } from './subscription-group-manager.js';
+import type { TimerMessageService } from './timer/timer-message-service.js';
 import type { TopicConfigManager } from './topic-config-manager.js';
 
 export interface BrokerParts {
@@ -22,6 +23,8 @@ export interface BrokerParts {
   readonly producerManager: ProducerManager;
   readonly lockManager: RebalanceLockManager;
   readonly scheduleMessageService: ScheduleMessageService;
+  /** Absent when timerWheelEnable is false. */
+  readonly timerService: TimerMessageService | undefined;
   readonly stats: BrokerStats;
   /** "ip:port" clients reach the broker at (known once it listens). */
   readonly brokerAddr: string;

@@ -20,6 +20,7 @@ import { PullMessageProcessor, type PullProcessorDeps } from './pull-message-pro
 import { RecallMessageProcessor } from './recall-message-processor.js';
 import { SendBackProcessor } from './send-back-processor.js';
 import { SendMessageProcessor } from './send-message-processor.js';
+import { TimerCheckpointProcessor } from '../timer/timer-checkpoint-processor.js';
 
 export type DispatchTable = ReadonlyArray<readonly [code: number, handler: RequestProcessor]>;
 
@@ -88,6 +89,7 @@ export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: Pu
     [RequestCode.VIEW_MESSAGE_BY_ID, messages.viewMessageById],
     [GET_ALARM_LIST, new AlarmProcessor(parts).process],
     [RequestCode.GET_BROKER_HA_STATUS, ha.process],
+    [RequestCode.GET_TIMER_CHECK_POINT, new TimerCheckpointProcessor(parts).process],
   ];
   return { table, pull, pop };
 }

@@ -22,6 +22,8 @@ export class ScheduleMessageService {
   private readonly busy: boolean[];
   /** A message arrived while the level was being delivered (that pass may have missed it). */
   private readonly arrivedWhileBusy: boolean[];
+  /** Passes under way; stop() waits for them, so a deposed master writes nothing after it. */
+  private readonly passes = new Set<Promise<void>>();
 
   constructor(
     private readonly store: MessageStore,
@@ -29,6 +31,8 @@ export class ScheduleMessageService {
     configDir: string,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** false once this broker may no longer write (deposed, or its etcd lease is about to lapse). */
+    private readonly mayWrite: () => boolean = () => true,
   ) {
     this.offsets = delayLevelsMs.map(() => 0);
     this.timers = delayLevelsMs.map(() => undefined);
@@ -58,7 +62,9 @@ export class ScheduleMessageService {
     if (changed) this.persister.schedule();
   }
 
+  /** Master only; can follow stop() any number of times. */
   start(firstDelayMs = 1000): void {
+    if (this.running) return;
     this.running = true;
     for (let i = 0; i < this.delayLevelsMs.length; i++) this.schedule(i, firstDelayMs);
   }
@@ -75,7 +81,9 @@ export class ScheduleMessageService {
     if (this.timers[i]) clearTimeout(this.timers[i]);
     const t = setTimeout(() => {
       this.timers[i] = undefined;
-      void this.runLevel(i);
+      const pass = this.runLevel(i);
+      this.passes.add(pass);
+      void pass.finally(() => this.passes.delete(pass));
     }, Math.max(0, delayMs));
     t.unref();
     this.timers[i] = t;
@@ -106,6 +114,8 @@ export class ScheduleMessageService {
     const delay = this.delayLevelsMs[i];
     for (;;) {
       if (!this.running) return undefined;
+      // The role may come back at the same epoch (a late keep-alive) without a new start().
+      if (!this.mayWrite()) return RETRY_AFTER_FAILURE_MS;
       const r = await this.store.getMessage(TopicValidator.RMQ_SYS_SCHEDULE_TOPIC, i, this.offsets[i], BATCH);
       if (r.status === GetMessageStatus.OFFSET_TOO_SMALL || r.status === GetMessageStatus.OFFSET_OVERFLOW_BADLY) {
         this.offsets[i] = r.nextBeginOffset;
@@ -114,6 +124,10 @@ export class ScheduleMessageService {
       if (r.buffers.length === 0) return undefined;
       let delivered = 0;
       for (const rec of r.buffers) {
+        if (!this.running || !this.mayWrite()) {
+          if (delivered > 0) this.persister.schedule();
+          return RETRY_AFTER_FAILURE_MS;
+        }
         const m = decodeMessage(rec, 0, { checkCrc: false });
         const due = m.storeTimestamp + delay;
         const wait = due - this.now();
@@ -155,9 +169,18 @@ export class ScheduleMessageService {
     return this.offsets[level - 1] ?? 0;
   }
 
-  async shutdown(): Promise<void> {
+  /** Deposed: no delivery from here on; resolves once the passes under way have ended. */
+  async stop(): Promise<void> {
     this.running = false;
-    for (const t of this.timers) if (t) clearTimeout(t);
+    this.timers.forEach((t, i) => {
+      if (t) clearTimeout(t);
+      this.timers[i] = undefined;
+    });
+    await Promise.all([...this.passes]);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.stop();
     await this.persister.flush();
   }
 }

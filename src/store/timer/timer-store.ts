@@ -230,6 +230,28 @@ export class TimerStore {
     return out;
   }
 
+  /**
+   * A replica following its master: hands out and confirms every timer due at or before
+   * throughMs, and keeps pending (added again, due at once) those that delivered() says the
+   * master has not delivered yet. Returns how many were dropped.
+   */
+  dropDelivered(throughMs: number, delivered: (t: DueTimer) => boolean): number {
+    this.assertOpen();
+    const keep: DueTimer[] = [];
+    let dropped = 0;
+    for (;;) {
+      const due = this.pollDue(throughMs, DEFAULT_POLL_MAX);
+      for (const t of due) {
+        if (delivered(t)) dropped++;
+        else keep.push(t);
+      }
+      if (due.length < DEFAULT_POLL_MAX) break;
+    }
+    this.commit();
+    for (const t of keep) this.add({ deliverAtMs: t.deliverAtMs, commitLogOffset: t.commitLogOffset, size: t.size, key: t.key });
+    return dropped;
+  }
+
   /** Confirms every timer handed out so far and persists the checkpoint. */
   commit(): void {
     this.assertOpen();
