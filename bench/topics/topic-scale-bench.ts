@@ -2,7 +2,10 @@
 // as `apogee admin updateTopic` does, and prints the creation rate per slice, the broker's RSS, the
 // time topicList and clusterList take at the end, and how long it took the name server to route the
 // last topic created. Usage: node --import tsx bench/topics/topic-scale-bench.ts [--topics 10000]
-// [--queues 8] [--slice 1000] [--concurrency 1].
+// [--queues 8] [--slice 1000] [--concurrency 1] [--produce SECONDS --rounds N]. With --produce, it
+// then compares send throughput over one topic of that broker with a fresh broker holding one
+// topic (`apogee bench producer`, 1 KiB, window 256, binary headers), alternating N rounds each.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +19,25 @@ const topics = args.num('topics', 10_000);
 const queues = args.num('queues', 8);
 const slice = args.num('slice', 1000);
 const concurrency = args.num('concurrency', 1);
+const produceSec = args.num('produce', 0);
+const rounds = args.num('rounds', 3);
+
+/** Send throughput (msg/s) over one topic for produceSec seconds, with `apogee bench producer`. */
+function produce(namesrv: string, topic: string): { tps: number; p99: number } {
+  const r = spawnSync(
+    process.execPath,
+    ['bin/apogee.js', 'bench', 'producer', '-n', namesrv, '-t', topic, '-s', '1024', '-w', '256', '--headers', 'binary', '--duration', String(produceSec), '--interval', String(produceSec)],
+    { encoding: 'utf8', timeout: (produceSec + 60) * 1000 },
+  );
+  const line = r.stdout.split('\n').find((l) => l.includes('summary:'));
+  if (!line) throw new Error(`no summary from bench producer:\n${r.stdout.slice(-1000)}${r.stderr.slice(-1000)}`);
+  const num = (k: string): number => Number(new RegExp(`${k}=([\\d.]+)`).exec(line)?.[1] ?? NaN);
+  return { tps: num('tps'), p99: num('p99') };
+}
+
+async function createTopicOn(api: AdminApi, broker: string, topic: string): Promise<void> {
+  await api.brokerOk(broker, RequestCode.UPDATE_AND_CREATE_TOPIC, { topic, defaultTopic: 'TBW102', readQueueNums: queues, writeQueueNums: queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false });
+}
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -27,7 +49,6 @@ const dir = mkdtempSync(join(tmpdir(), 'apogee-topic-scale-'));
 const broker = await spawnBenchBroker(dir);
 const api = new AdminApi(broker.namesrv, 30_000);
 try {
-  const header = (topic: string) => ({ topic, defaultTopic: 'TBW102', readQueueNums: queues, writeQueueNums: queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false });
   console.log(`creating ${topics} topics x ${queues} queues, ${concurrency} at a time; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const t0 = performance.now();
   let sliceStart = t0;
@@ -36,7 +57,7 @@ try {
   const worker = async (): Promise<void> => {
     while (next < topics) {
       const i = next++;
-      await api.brokerOk(broker.broker, RequestCode.UPDATE_AND_CREATE_TOPIC, header(`ScaleTopic_${i}`));
+      await createTopicOn(api, broker.broker, `ScaleTopic_${i}`);
       done++;
       if (done % slice === 0) {
         const now = performance.now();
@@ -66,6 +87,30 @@ try {
     `created ${topics} in ${(created / 1000).toFixed(1)} s (${Math.round((topics * 1000) / created)}/s); last routed +${routed.toFixed(0)} ms; ` +
       `topicList ${topicListMs.toFixed(0)} ms (${list.body?.length ?? 0} bytes); clusterList ${clusterListMs.toFixed(0)} ms; broker RSS ${rssMiB(broker.child.pid!).toFixed(0)} MiB`,
   );
+  if (produceSec > 0) {
+    const many: number[] = [];
+    const one: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const m = produce(broker.namesrv, 'ScaleTopic_0');
+      many.push(m.tps);
+      const dir1 = mkdtempSync(join(tmpdir(), 'apogee-topic-one-'));
+      const b1 = await spawnBenchBroker(dir1);
+      const api1 = new AdminApi(b1.namesrv, 30_000);
+      try {
+        await createTopicOn(api1, b1.broker, 'OnlyTopic');
+        await new Promise((r) => setTimeout(r, 500));
+        const o = produce(b1.namesrv, 'OnlyTopic');
+        one.push(o.tps);
+        console.log(`round ${round + 1}: ${topics} topics ${Math.round(m.tps)} msg/s (p99 ${m.p99} ms); one topic ${Math.round(o.tps)} msg/s (p99 ${o.p99} ms); load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`);
+      } finally {
+        await api1.close();
+        await b1.stop();
+        rmSync(dir1, { recursive: true, force: true });
+      }
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`median send throughput: ${topics} topics ${Math.round(med(many))} msg/s, one topic ${Math.round(med(one))} msg/s (${((med(many) / med(one)) * 100).toFixed(0)} %)`);
+  }
 } finally {
   await api.close();
   await broker.stop();
