@@ -159,7 +159,13 @@ export class MessageView {
   async byId(id: string, topic?: string): Promise<MessageExt> {
     if (topic) {
       await this.cluster.routeOrNotFound(topic);
-      const hits = (await this.cluster.admin.queryMessage(topic, id, 32, 0, Date.now(), true)).filter((m) => m.msgId === id);
+      let hits: MessageExt[] = [];
+      try {
+        hits = (await this.cluster.admin.queryMessage(topic, id, 32, 0, Date.now(), true)).filter((m) => m.msgId === id);
+      } catch (err) {
+        // Not a unique key of this topic: it may still be an offsetMsgId (ali-ons reports those as msgId).
+        if (!(err instanceof MQBrokerError && err.code === ResponseCode.QUERY_NOT_FOUND)) throw err;
+      }
       if (hits.length > 0) return hits.sort((a, b) => a.storeTimestamp - b.storeTimestamp)[0];
     }
     const known = new Map((await this.cluster.allBrokers()).map((b) => [b.addr, b.brokerName]));

@@ -211,7 +211,7 @@ async function pageTopics(_arg, q) {
 function topicForm(box, t) {
   box.hidden = false;
   box.innerHTML = `<form class="inline panel" id="topic-form">
-    <label>Topic <input name="topic" required pattern="[%|a-zA-Z0-9_-]{1,127}" value="${esc(t?.topicName || '')}" ${t ? 'readonly' : ''}></label>
+    <label>Topic <input name="topic" required pattern="[%\\|a-zA-Z0-9_\\-]{1,127}" value="${esc(t?.topicName || '')}" ${t ? 'readonly' : ''}></label>
     <label>Read queues <input name="readQueueNums" type="number" min="1" max="1024" value="${t?.readQueueNums ?? 8}"></label>
     <label>Write queues <input name="writeQueueNums" type="number" min="1" max="1024" value="${t?.writeQueueNums ?? 8}"></label>
     <label>Permission <select name="perm">${[[6, 'read + write'], [4, 'read only'], [2, 'write only']].map(([v, l]) => `<option value="${v}" ${t && t.perm === v ? 'selected' : ''}>${l}</option>`).join('')}</select></label>
@@ -302,7 +302,7 @@ async function pageGroups(_arg, q) {
 function groupForm(box, g) {
   box.hidden = false;
   box.innerHTML = `<form class="inline panel" id="group-form">
-    <label>Group <input name="group" required pattern="[%|a-zA-Z0-9_-]{1,255}" value="${esc(g?.group || '')}" ${g ? 'readonly' : ''}></label>
+    <label>Group <input name="group" required pattern="[%\\|a-zA-Z0-9_\\-]{1,255}" value="${esc(g?.group || '')}" ${g ? 'readonly' : ''}></label>
     <label>Retry max times <input name="retryMaxTimes" type="number" min="0" max="16" value="${g?.retryMaxTimes ?? 16}"></label>
     <label><span>Orderly</span><input name="orderly" type="checkbox" ${g?.orderly ? 'checked' : ''}></label>
     <label><span>Consume enabled</span><input name="consumeEnable" type="checkbox" ${g === undefined || g.consumeEnable ? 'checked' : ''}></label>
