@@ -12,6 +12,7 @@ import { AdminStatsProcessor } from './admin-stats-processor.js';
 import { AlarmProcessor } from './alarm-processor.js';
 import { ClientManageProcessor } from './client-manage-processor.js';
 import { ConsumerManageProcessor } from './consumer-manage-processor.js';
+import { DlqResendProcessor, GET_DLQ_RESEND_LOG, RESEND_DLQ_MESSAGES } from './dlq-resend-processor.js';
 import { EndTransactionProcessor } from './end-transaction-processor.js';
 import { HaStatusProcessor } from './ha-status-processor.js';
 import { LockProcessor } from './lock-processor.js';
@@ -44,6 +45,7 @@ export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: Pu
   const admin = new AdminBrokerProcessor(parts);
   const stats = new AdminStatsProcessor(parts);
   const messages = new AdminMessageProcessor(parts);
+  const dlq = new DlqResendProcessor(parts);
   const ha = new HaStatusProcessor(replication, parts.store, parts.config.brokerName, parts.config.brokerId);
   const table: DispatchTable = [
     [RequestCode.SEND_MESSAGE, send.process],
@@ -89,6 +91,8 @@ export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: Pu
     [RequestCode.VIEW_MESSAGE_BY_ID, messages.viewMessageById],
     [GET_ALARM_LIST, new AlarmProcessor(parts).process],
     [RequestCode.GET_BROKER_HA_STATUS, ha.process],
+    [RESEND_DLQ_MESSAGES, dlq.resend],
+    [GET_DLQ_RESEND_LOG, dlq.resendLog],
     [RequestCode.GET_TIMER_CHECK_POINT, new TimerCheckpointProcessor(parts).process],
   ];
   return { table, pull, pop };

@@ -6,6 +6,7 @@ import { responseCodeName } from '../../remoting/index.js';
 import { AdminApi, AdminLookupError, AdminRequestError } from './admin-api.js';
 import { alarmList } from './alarm-commands.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
+import { registerDlqCommands } from './dlq-commands.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { registerMessageCommands } from './message-commands.js';
 import { brokerStatus, clusterList, getSyncStateSet } from './status-commands.js';
@@ -81,6 +82,7 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
     .option('-c, --clusterName <cluster>', 'every broker of this cluster');
   // Further families of commands register themselves here, one line each.
   registerMessageCommands(sub);
+  registerDlqCommands(sub);
 }
 
 async function runAdmin(name: string, io: AdminIO, opts: Record<string, string | undefined>, handler: Handler): Promise<number> {
