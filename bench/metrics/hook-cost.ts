@@ -1,6 +1,7 @@
 // What counting costs per message, apart from the broker: the `stored` listener (with the event object
 // the send service builds for it), the `delivered` listener for a pull, and the remoting response
-// hook through RequestHooks (before + after, as the server runs them), each against an empty loop.
+// hook through RequestHooks (before + after, as the server runs them), each against an empty loop;
+// and RequestHooks alone with a no-op hook taking elapsedNs (`after`) or elapsedMs (`afterMs`).
 // Usage: node --import tsx bench/metrics/hook-cost.ts [--iterations 2000000] [--rounds 5]
 import { Registry } from 'prom-client';
 import type { DeliveredEvent, StoredEvent } from '../../src/observability/broker-events.js';
@@ -80,6 +81,12 @@ const framework = measure('remoting request, a no-op hook (RequestHooks alone)',
   noop.before(req, channel);
   noop.after(req, resp);
 });
+const noopMs = new RequestHooks(silentLogger);
+noopMs.add({ afterMs: () => undefined });
+const frameworkMs = measure('remoting request, a no-op afterMs hook', () => {
+  noopMs.before(req, channel);
+  noopMs.after(req, resp);
+});
 const hooks = new RequestHooks(silentLogger);
 hooks.add(metrics.rpc.remotingHook());
 const rpc = measure('remoting request through RequestHooks (before + after)', () => {
@@ -89,6 +96,7 @@ const rpc = measure('remoting request through RequestHooks (before + after)', ()
 
 console.log(
   `per send with metrics on: about ${(stored + rpc - 2 * empty).toFixed(0)} ns (stored listener + response hook), ` +
-    `of which ${(framework - empty).toFixed(0)} ns is RequestHooks itself; per pull of 32: ${(delivered + rpc - 2 * empty).toFixed(0)} ns`,
+    `of which ${(frameworkMs - empty).toFixed(0)} ns is RequestHooks itself (${(framework - empty).toFixed(0)} ns for a hook taking elapsedNs); ` +
+    `per pull of 32: ${(delivered + rpc - 2 * empty).toFixed(0)} ns`,
 );
 if (sink < 0) console.log(sink);

@@ -22,6 +22,8 @@
 // - `afterMs` is `after` with the elapsed time as a number of milliseconds (no BigInt made for a hook
 //   that only needs a duration, such as metrics); `startNs` is computed only when read.
 // - With no hook registered the interceptor hands grpc-js the call unchanged: no wrapper at all.
+// The module's own reference: the global `performance` is a lazy getter run on every access.
+import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
 import { BrokerError } from '../remoting/index.js';

@@ -21,6 +21,8 @@
 //
 // Cost (the remoting send path is budgeted per request): one small context object and one
 // `performance.now()` per request; `startNs` and `elapsedNs` are made only when a hook reads them.
+// The module's own reference: the global `performance` is a lazy getter run on every access.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/logger.js';
 import { BrokerError } from './broker-error.js';
 import { requestCodeName } from './request-code.js';
