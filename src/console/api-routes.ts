@@ -216,7 +216,7 @@ function registerMessageRoutes(api: FastifyInstance, d: ApiDeps): void {
     { schema: { params: { type: 'object', required: ['id'], properties: { id: MSG_ID } }, querystring: { type: 'object', properties: { topic: TOPIC } } } },
     async (req: Req<{ id: string }, { topic?: string }>) => {
       const m = await d.messages.byId(req.params.id, req.query.topic);
-      const trace = await d.messages.trace(m.msgId);
+      const trace = await d.messages.trace(m);
       return {
         message: { ...summary(m), originTopic: originTopicOf(m), properties: m.properties, bornHost: m.bornHost, storeHost: m.storeHost, commitLogOffset: m.commitLogOffset, sysFlag: m.sysFlag },
         body: bodyPreview(m.body),

@@ -5,6 +5,8 @@ import { decodeMessages } from '../common/message-codec.js';
 import { MessageConst, MixAll } from '../common/message-const.js';
 import { decodeMessageId } from '../common/msg-id.js';
 import { TopicValidator } from '../common/index.js';
+import { queueTraceKey } from '../observability/trace/broker-trace-writer.js';
+import { decodeTraceData, rangesContain, type TraceRecord } from '../observability/trace/trace-codec.js';
 import { MQBrokerError, Producer, type MessageExt } from '../client/index.js';
 import { toMessageExt } from '../client/message.js';
 import { PullSysFlag } from '../client/mq-client-api.js';
@@ -76,42 +78,60 @@ export interface TraceEvent {
   detail: Record<string, string>;
 }
 
+/** The message a trace is asked for: ids and where it is stored. */
+export type TracedMessage = Pick<MessageExt, 'msgId' | 'offsetMsgId' | 'topic' | 'queueId' | 'queueOffset'>;
+
 /**
- * Trace records of one message from trace-topic bodies (TraceDataEncoder's layout: fields split
- * by \u0001, records ended by \u0002). Records of other messages batched in the same body are dropped.
+ * The records of one trace-topic body that concern message m, as timeline events. Client records
+ * (RocketMQ's TraceDataEncoder layout) match by msgId; Apogee's broker records of deliveries and
+ * consumption cover queue offset ranges, so they match by topic, queue and offset.
  */
-export function decodeTraceRecords(body: string, msgId: string, clientHost: string): TraceEvent[] {
+export function traceEventsOf(body: string, m: TracedMessage, traceHost: string): TraceEvent[] {
   const out: TraceEvent[] = [];
-  for (const rec of body.split('\u0002')) {
-    const f = rec.split('\u0001');
-    const type = f[0]?.trim();
-    if (!type) continue;
-    switch (type) {
-      case 'Pub':
-        if (f[5] !== msgId) continue;
-        out.push({ type, timestamp: Number(f[1]), group: f[3], clientHost, costMs: Number(f[10]) || 0, success: f[13] !== 'false', detail: { topic: f[4], tags: f[6], keys: f[7], storeHost: f[8], bodyLength: f[9], offsetMsgId: f[12] ?? '' } });
-        break;
-      case 'SubBefore':
-        if (f[5] !== msgId) continue;
-        out.push({ type, timestamp: Number(f[1]), group: f[3], clientHost, costMs: 0, success: true, detail: { requestId: f[4], retryTimes: f[6] } });
-        break;
-      case 'SubAfter':
-        if (f[2] !== msgId) continue;
-        out.push({ type, timestamp: Number(f[8]) || 0, group: f[9] ?? '', clientHost, costMs: Number(f[3]) || 0, success: f[4] !== 'false', detail: { requestId: f[1], contextCode: f[6] } });
-        break;
-      case 'EndTransaction':
-        if (f[5] !== msgId) continue;
-        out.push({ type, timestamp: Number(f[1]), group: f[3], clientHost, costMs: 0, success: true, detail: { transactionId: f[10], transactionState: f[11], fromTransactionCheck: f[12] } });
-        break;
-      case 'Recall':
-        if (f[5] !== msgId) continue;
-        out.push({ type, timestamp: Number(f[1]), group: f[3], clientHost, costMs: 0, success: f[6] !== 'false', detail: { topic: f[4] } });
-        break;
-      default:
-        out.push({ type, timestamp: Number(f[1]) || 0, group: '', clientHost, costMs: 0, success: true, detail: { raw: rec.split('\u0001').join(' | ') } });
-    }
+  const ids = new Set([m.msgId, m.offsetMsgId]);
+  for (const r of decodeTraceData(body).records) {
+    const ev = eventOf(r, m, ids, traceHost);
+    if (ev) out.push(ev);
   }
   return out;
+}
+
+function eventOf(r: TraceRecord, m: TracedMessage, ids: ReadonlySet<string>, host: string): TraceEvent | undefined {
+  const ev = (type: string, timestamp: number, group: string, detail: Record<string, string | number | boolean>, costMs = 0, success = true, clientHost = host): TraceEvent => ({
+    type,
+    timestamp,
+    group,
+    clientHost,
+    costMs,
+    success,
+    detail: Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, String(v)])),
+  });
+  const sameQueue = (topic: string, queueId: number): boolean => topic === m.topic && queueId === m.queueId;
+  switch (r.type) {
+    case 'Pub':
+      return ids.has(r.msgId) ? ev('Pub', r.timeStamp, r.groupName, { topic: r.topic, tags: r.tags, keys: r.keys, storeHost: r.storeHost, bodyLength: r.bodyLength }, r.costTime, r.success, r.clientHost ?? host) : undefined;
+    case 'SubBefore':
+      return ids.has(r.msgId) ? ev('SubBefore', r.timeStamp, r.groupName, { retryTimes: r.retryTimes, requestId: r.requestId }) : undefined;
+    case 'SubAfter':
+      return ids.has(r.msgId) ? ev('SubAfter', r.timeStamp ?? 0, r.groupName ?? '', { requestId: r.requestId, result: r.contextCode ?? '' }, r.costTime, r.success) : undefined;
+    case 'EndTransaction':
+      return ids.has(r.msgId) ? ev('EndTransaction', r.timeStamp, r.groupName, { state: r.transactionState, fromCheck: r.fromTransactionCheck }) : undefined;
+    case 'Recall':
+      return ids.has(r.msgId) ? ev('Recall', r.timeStamp, r.groupName, { topic: r.topic }, 0, r.success) : undefined;
+    case 'BrokerStored':
+      return ids.has(r.msgId) || ids.has(r.offsetMsgId)
+        ? ev('Stored', r.timeStamp, r.producerGroup, { topic: r.topic, storedTopic: r.storedTopic, queue: `${r.queueId}@${r.queueOffset}`, protocol: r.protocol }, 0, true, r.clientHost)
+        : undefined;
+    case 'BrokerDelivered':
+      return sameQueue(r.topic, r.queueId) && rangesContain(r.offsets, m.queueOffset) ? ev('Delivered', r.timeStamp, r.group, { kind: r.kind, protocol: r.protocol }, 0, true, r.clientHost) : undefined;
+    case 'BrokerConsumed':
+      return sameQueue(r.topic, r.queueId) && m.queueOffset >= r.fromOffset && m.queueOffset < r.toOffset ? ev('Consumed', r.timeStamp, r.group, { kind: r.kind }) : undefined;
+    case 'BrokerRetried':
+      return ids.has(r.msgId) ? ev('Retried', r.timeStamp, r.group, { retryTopic: r.retryTopic, reconsumeTimes: r.reconsumeTimes, nextDeliverTime: r.nextDeliverTime }, 0, false) : undefined;
+    case 'BrokerDeadLettered':
+      return ids.has(r.msgId) ? ev('DeadLettered', r.timeStamp, r.group, { dlqTopic: r.dlqTopic, reconsumeTimes: r.reconsumeTimes }, 0, false) : undefined;
+  }
+  return undefined;
 }
 
 export class MessageView {
@@ -239,20 +259,36 @@ export class MessageView {
   }
 
   /**
-   * Trace records of a message from RMQ_SYS_TRACE_TOPIC, found by key = msgId as mqadmin's
-   * queryMsgTraceById does; `available` is false while no broker has the trace topic.
+   * A message's trace from RMQ_SYS_TRACE_TOPIC: the records indexed under its ids (client records,
+   * the broker's stored/retried/dead-lettered ones) and under its queue (deliveries and commits,
+   * which cover offset ranges). No client setting is needed for the broker's part.
+   * `available` is false while no broker has the trace topic.
    */
-  async trace(msgId: string): Promise<{ available: boolean; topic: string; events: TraceEvent[] }> {
+  async trace(m: TracedMessage & { storeTimestamp: number }): Promise<{ available: boolean; topic: string; events: TraceEvent[] }> {
     const topic = TopicValidator.RMQ_SYS_TRACE_TOPIC;
-    let hits: MessageExt[];
     try {
       await this.cluster.admin.topicRoute(topic);
-      hits = await this.cluster.admin.queryMessage(topic, msgId, 64, 0, Date.now());
     } catch (err) {
-      this.logger.debug({ err }, 'trace lookup failed');
+      this.logger.debug({ err }, 'no trace topic');
       return { available: false, topic, events: [] };
     }
-    const events = hits.flatMap((m) => decodeTraceRecords(m.body.toString('utf8'), msgId, m.bornHost));
+    const keys = [...new Set([m.msgId, m.offsetMsgId, queueTraceKey(m.topic, m.queueId)])];
+    const seen = new Set<string>();
+    const events: TraceEvent[] = [];
+    for (const key of keys) {
+      let hits: MessageExt[];
+      try {
+        hits = await this.cluster.admin.queryMessage(topic, key, 64, Math.max(0, m.storeTimestamp - 60_000), Date.now() + 1000);
+      } catch (err) {
+        if (err instanceof MQBrokerError && err.code === ResponseCode.QUERY_NOT_FOUND) continue;
+        throw err;
+      }
+      for (const h of hits) {
+        if (seen.has(h.offsetMsgId)) continue;
+        seen.add(h.offsetMsgId);
+        events.push(...traceEventsOf(h.body.toString('utf8'), m, h.bornHost));
+      }
+    }
     events.sort((a, b) => a.timestamp - b.timestamp);
     return { available: true, topic, events };
   }

@@ -154,8 +154,19 @@ void describe('console api', () => {
     assert.deepEqual(detail.body.body.json, { order: 42 });
     assert.equal(detail.body.message.tags, 'TagM');
     assert.equal(detail.body.message.properties.KEYS, 'order-42');
-    assert.equal(typeof detail.body.trace.available, 'boolean');
-    assert.ok(Array.isArray(detail.body.trace.events));
+    assert.equal(detail.body.trace.available, true, 'the broker keeps a trace topic by default');
+    // A message trace without any client setting: the broker's own records of it.
+    const seen: string[] = [];
+    await h.consumer({ consumerGroup: 'GID_console_msg_c' }, 'ConsoleMsgTopic', '*', async (m: OnsMessage) => void seen.push(m.body.toString()));
+    const trace = await checkFor(15_000, 200, async () => {
+      const t = (await api.get(`/messages/${byKey.msgId}?topic=ConsoleMsgTopic`)).body.trace;
+      return t.events.some((e: any) => e.type === 'Consumed') ? t : undefined;
+    }, 'stored, delivered and consumed in the trace');
+    const kinds = trace.events.map((e: any) => `${e.type}:${e.group}`);
+    assert.ok(kinds.includes('Stored:GID_console_msg_p'), kinds.join(' '));
+    assert.ok(kinds.includes('Delivered:GID_console_msg_c'), kinds.join(' '));
+    assert.ok(kinds.includes('Consumed:GID_console_msg_c'), kinds.join(' '));
+    assert.deepEqual(seen, [JSON.stringify({ order: 42 })]);
     const resent = await api.post(`/messages/${byKey.offsetMsgId}/resend`, { topic: 'ConsoleMsgTopic' });
     assert.deepEqual(resent.body, { ok: true, resent: 1, failed: [] });
     await checkFor(10_000, 100, async () => (await api.get('/messages/by-key?topic=ConsoleMsgTopic&key=order-42')).body.items?.length === 2, 'the copy indexed');

@@ -77,7 +77,7 @@ void test('console scale - issue 16: with 10,000 topics and 2,000 groups every l
         await page.goto(`${s.base}/#/alarms`);
         await page.waitForSelector('body[data-ready="alarms"]');
         const t0 = performance.now();
-        await page.evaluate((h) => (location.hash = h), hash);
+        await page.evaluate((h) => ((globalThis as unknown as { location: { hash: string } }).location.hash = h), hash);
         await page.waitForSelector(`body[data-ready="${ready}"]`, { timeout: 10_000 });
         timings[`page ${hash}`] = Math.round(performance.now() - t0);
       }

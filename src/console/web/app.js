@@ -444,19 +444,23 @@ async function pageMessage(id, q) {
   };
 }
 
-// The trace as a timeline: one row per event, its bar from when it started to start + cost.
+// The trace as a timeline: one row per event, its bar from when it happened to that + its cost.
+// The message's own born and store times frame it when the trace has no record of them.
+const TRACE_CLASS = { Pub: 'pub', Stored: 'pub', SubBefore: 'before', Delivered: 'before' };
 function drawTrace(box, trace, m) {
-  if (!trace.available) { box.innerHTML = `<div class="notice">No trace topic (${esc(trace.topic)}) on this cluster yet: message traces are not available on this broker yet.</div>`; return; }
-  const stored = { type: 'Stored', timestamp: m.storeTimestamp, costMs: 0, group: m.brokerName, success: true, clientHost: m.storeHost };
-  const events = [{ type: 'Born', timestamp: m.bornTimestamp, costMs: 0, group: '', success: true, clientHost: m.bornHost }, stored, ...trace.events].filter((e) => e.timestamp > 0).sort((a, b) => a.timestamp - b.timestamp);
+  if (!trace.available) { box.innerHTML = `<div class="notice">No trace topic (${esc(trace.topic)}) on this cluster: message traces are not available on this broker yet.</div>`; return; }
+  const own = [{ type: 'Born', timestamp: m.bornTimestamp, costMs: 0, group: '', success: true, clientHost: m.bornHost, detail: {} }];
+  if (!trace.events.some((e) => e.type === 'Stored')) own.push({ type: 'Stored', timestamp: m.storeTimestamp, costMs: 0, group: m.brokerName, success: true, clientHost: m.storeHost, detail: {} });
+  const events = [...own, ...trace.events].filter((e) => e.timestamp > 0).sort((a, b) => a.timestamp - b.timestamp);
   const t0 = events[0].timestamp;
   const t1 = Math.max(...events.map((e) => e.timestamp + e.costMs), t0 + 1);
   const span = t1 - t0;
   const pct = (t) => ((t - t0) / span) * 100;
-  box.innerHTML = `<div class="timeline">${events.map((e) => `<div class="tl-row"><div class="tl-label" title="${esc(e.clientHost)}">${esc(e.type)} ${esc(e.group)}</div>
-    <div class="tl-track"><div class="tl-bar ${e.success ? '' : 'fail'} ${e.type === 'Pub' ? 'pub' : ''} ${e.type === 'SubBefore' ? 'before' : ''}" style="left:${pct(e.timestamp).toFixed(2)}%;width:${Math.max(0.5, (e.costMs / span) * 100).toFixed(2)}%" title="${esc(fmtTime(e.timestamp))} · ${e.costMs} ms"></div></div></div>`).join('')}</div>
+  const title = (e) => [fmtTime(e.timestamp), `${e.costMs} ms`, e.clientHost, ...Object.entries(e.detail || {}).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(' · ');
+  box.innerHTML = `<div class="timeline">${events.map((e) => `<div class="tl-row"><div class="tl-label" title="${esc(title(e))}">${esc(e.type)} <span class="muted">${esc(e.group)}</span></div>
+    <div class="tl-track"><div class="tl-bar ${e.success ? TRACE_CLASS[e.type] || '' : 'fail'}" style="left:${Math.min(99, pct(e.timestamp)).toFixed(2)}%;width:${Math.max(0.6, (e.costMs / span) * 100).toFixed(2)}%" title="${esc(title(e))}"></div></div></div>`).join('')}</div>
     <div class="tl-axis"><span>${fmtTime(t0)}</span><span>+${span} ms</span></div>
-    ${trace.events.length === 0 ? '<div class="muted">No trace record of this message yet (the trace topic holds none for it).</div>' : ''}`;
+    ${trace.events.length === 0 ? '<div class="muted">No trace record of this message yet: the broker writes its records every few seconds.</div>' : ''}`;
 }
 
 // ---- Dead letters ----
