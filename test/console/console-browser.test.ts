@@ -44,6 +44,8 @@ async function visit(w: Watched, base: string, hash: string, ready: string): Pro
 }
 
 async function shot(page: Page, name: string): Promise<void> {
+  // A notice left from the previous step would cover the corner of every picture.
+  await page.evaluate(() => ((globalThis as unknown as { document: { getElementById(id: string): { innerHTML: string } } }).document.getElementById('toast').innerHTML = ''));
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
