@@ -17,6 +17,7 @@ import { GetMessageStatus, PutMessageStatus, type MessageStore } from '../../sto
 import { isMatchedByTagsCode, type SubscriptionData } from '../clients/subscription-data.js';
 import type { ConsumerOffsetManager } from '../consumer-offset-manager.js';
 import type { BrokerHooks } from '../service/broker-hooks.js';
+import { offsetResetsOf } from '../service/offset-reset-service.js';
 import type { RetryService } from '../service/retry-service.js';
 import type { TopicConfigManager } from '../topic-config-manager.js';
 import { isReadable } from '../topic-config.js';
@@ -216,6 +217,13 @@ export class PopService {
     s.busy = new Promise<void>((r) => (release = r));
     try {
       this.initCursor(s);
+      // An operator reset the group's offset (resetOffsetByTime): start over from there.
+      const reset = offsetResetsOf(this.d.store).takePop(s.group, s.topic, s.queueId);
+      if (reset !== undefined) {
+        s.cursor = reset;
+        s.inflight.clear();
+        s.fifoAttempts.clear();
+      }
       const want = req.maxNums - out.length;
       const filter = req.sub.subAll || req.sub.sql ? undefined : (code: number) => isMatchedByTagsCode(req.sub, code);
       const r = await this.d.store.getMessage(s.topic, s.queueId, s.cursor, want, undefined, filter);

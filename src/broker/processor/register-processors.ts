@@ -11,11 +11,13 @@ import { AdminMessageProcessor } from './admin-message-processor.js';
 import { AdminStatsProcessor } from './admin-stats-processor.js';
 import { AlarmProcessor } from './alarm-processor.js';
 import { ClientManageProcessor } from './client-manage-processor.js';
+import { ConsumeDirectlyProcessor } from './consume-directly-processor.js';
 import { ConsumerManageProcessor } from './consumer-manage-processor.js';
 import { DlqResendProcessor, GET_DLQ_RESEND_LOG, RESEND_DLQ_MESSAGES } from './dlq-resend-processor.js';
 import { EndTransactionProcessor } from './end-transaction-processor.js';
 import { HaStatusProcessor } from './ha-status-processor.js';
 import { LockProcessor } from './lock-processor.js';
+import { OffsetResetProcessor } from './offset-reset-processor.js';
 import { PopMessageProcessor } from './pop-message-processor.js';
 import { PullMessageProcessor, type PullProcessorDeps } from './pull-message-processor.js';
 import { RecallMessageProcessor } from './recall-message-processor.js';
@@ -93,6 +95,8 @@ export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: Pu
     [RequestCode.GET_BROKER_HA_STATUS, ha.process],
     [RESEND_DLQ_MESSAGES, dlq.resend],
     [GET_DLQ_RESEND_LOG, dlq.resendLog],
+    [RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, new OffsetResetProcessor(parts).resetOffset],
+    [RequestCode.CONSUME_MESSAGE_DIRECTLY, new ConsumeDirectlyProcessor(parts).process],
     [RequestCode.GET_TIMER_CHECK_POINT, new TimerCheckpointProcessor(parts).process],
   ];
   return { table, pull, pop };

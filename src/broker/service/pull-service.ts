@@ -14,6 +14,7 @@ import type { SubscriptionGroupManager } from '../subscription-group-manager.js'
 import type { TopicConfigManager } from '../topic-config-manager.js';
 import { isReadable, type TopicConfig } from '../topic-config.js';
 import type { BrokerHooks, Protocol } from './broker-hooks.js';
+import { offsetResetsOf } from './offset-reset-service.js';
 
 /** Pull caps (RocketMQ: 32 messages / 256 KiB from memory; a client may ask for fewer). */
 export const MAX_PULL_MSGS = 32;
@@ -97,6 +98,12 @@ export class PullService {
   async read(q: PullQuery, tc: TopicConfig): Promise<PullOutcome> {
     const d = this.d;
     const sub = q.sub;
+    // An operator reset the group's offset (resetOffsetByTime): move this consumer there.
+    const reset = offsetResetsOf(d.store).takePull(q.group, q.topic, q.queueId);
+    if (reset !== undefined) {
+      const [minOffset, maxOffset] = [d.store.getMinOffsetInQueue(q.topic, q.queueId), d.store.getMaxOffsetInQueue(q.topic, q.queueId)];
+      return { kind: 'OFFSET_MOVED', buffers: [], nextBeginOffset: reset, minOffset, maxOffset, remark: `the group's offset was reset to ${reset}`, topicSysFlag: tc.topicSysFlag };
+    }
     const maxNums = Math.max(1, Math.min(q.maxNums, MAX_PULL_MSGS));
     const filter = sub.subAll && !sub.sql ? undefined : (tagsCode: number) => isMatchedByTagsCode(sub, tagsCode);
     const r = await d.store.getMessage(q.topic, q.queueId, q.offset, maxNums, MAX_PULL_BYTES, filter);

@@ -6,9 +6,11 @@ import { responseCodeName } from '../../remoting/index.js';
 import { AdminApi, AdminLookupError, AdminRequestError } from './admin-api.js';
 import { alarmList } from './alarm-commands.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
+import { registerConnectionCommands } from './connection-commands.js';
 import { registerDlqCommands } from './dlq-commands.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { registerMessageCommands } from './message-commands.js';
+import { registerOffsetCommands } from './offset-commands.js';
 import { brokerStatus, clusterList, getSyncStateSet } from './status-commands.js';
 import { deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 
@@ -83,6 +85,8 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
   // Further families of commands register themselves here, one line each.
   registerMessageCommands(sub);
   registerDlqCommands(sub);
+  registerOffsetCommands(sub);
+  registerConnectionCommands(sub);
 }
 
 async function runAdmin(name: string, io: AdminIO, opts: Record<string, string | undefined>, handler: Handler): Promise<number> {
