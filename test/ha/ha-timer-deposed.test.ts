@@ -11,11 +11,11 @@ import { checkFor } from '../helpers/check-for.js';
 import { startEtcd, startTcpProxy, type TcpProxy } from '../helpers/etcd.js';
 import type { Standalone } from '../helpers/standalone.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { ons, OnsHarness, type OnsMessage } from '../compat/helpers/ali-ons.js';
+import { ons, OnsHarness, type OnsOutgoingMessage } from '../compat/helpers/ali-ons.js';
 import { pullAll } from '../broker/fixtures/wire.js';
 
 const TOPIC = 'HaTimerDeposed';
-type TimedMessage = OnsMessage & { setStartDeliverTime(ms: number): void };
+type TimedMessage = OnsOutgoingMessage & { setStartDeliverTime(ms: number): void };
 
 function bodies(records: { body: Buffer }[]): string[] {
   return records.map((r) => r.body.toString()).sort();

@@ -14,11 +14,12 @@ import { checkFor } from '../helpers/check-for.js';
 import { startEtcd } from '../helpers/etcd.js';
 import type { Standalone } from '../helpers/standalone.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { ons, OnsHarness, type OnsMessage } from '../compat/helpers/ali-ons.js';
+import { ons, OnsHarness, type OnsMessage, type OnsOutgoingMessage } from '../compat/helpers/ali-ons.js';
 import { pullAll, sendOk } from '../broker/fixtures/wire.js';
 
 const TOPIC = 'HaTimerTopic';
-type TimedMessage = OnsMessage & { setStartDeliverTime(ms: number): void };
+type TimedMessage = OnsOutgoingMessage & { setStartDeliverTime(ms: number): void };
+type DelayedMessage = OnsOutgoingMessage & { delayTimeLevel: number };
 
 async function timerCheckpoint(group: BrokerGroup, m: Member): Promise<{ lastReadTimeMs: number }> {
   const resp = await group.rc.invoke(m.addr, createRequest(RequestCode.GET_TIMER_CHECK_POINT, {}), 3000);
@@ -27,7 +28,14 @@ async function timerCheckpoint(group: BrokerGroup, m: Member): Promise<{ lastRea
   return JSON.parse(body.toString()) as { lastReadTimeMs: number };
 }
 
-void test('ha timer - issue 12: after a SIGKILL of the master, the new master delivers every pending timer, never a recalled one, and not again those delivered before', async () => {
+async function delayCursor(group: BrokerGroup, m: Member, level: number): Promise<number> {
+  const resp = await group.rc.invoke(m.addr, createRequest(RequestCode.GET_ALL_DELAY_OFFSET, {}), 3000);
+  assert.equal(resp.code, ResponseCode.SUCCESS, resp.remark);
+  const body = Array.isArray(resp.body) ? Buffer.concat(resp.body) : resp.body!;
+  return (JSON.parse(body.toString()) as { offsetTable: Record<string, number> }).offsetTable[String(level)] ?? 0;
+}
+
+void test('ha timer - issue 12: after a SIGKILL of the master, the new master delivers every pending timer, never a recalled one, and not again those delivered before; delay levels too', async () => {
   using dir = tempDir('apogee-ha-timer-');
   await using etcd = await startEtcd();
   const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1' } }));
@@ -54,16 +62,25 @@ void test('ha timer - issue 12: after a SIGKILL of the master, the new master de
       assert.equal((await producer.send(msg)).sendStatus, 'SEND_OK');
     };
 
-    // Delivered by the first master before the kill.
+    const sendDelayed = async (body: string, level: number): Promise<void> => {
+      const msg = new ons.Message(TOPIC, 'D', body) as DelayedMessage;
+      msg.delayTimeLevel = level;
+      assert.equal((await producer.send(msg)).sendStatus, 'SEND_OK');
+    };
+
+    // Delivered by the first master before the kill: timers and delay level 1 (1 s).
     const earlyAt = Date.now() + 1000;
     const early = ['early-0', 'early-1', 'early-2'];
     for (const b of early) await send(b, earlyAt);
-    await checkFor(10_000, 50, async () => (await pullAll(group.rc, first.addr, TOPIC)).length === early.length, 'the early timers delivered by the first master');
-    // The slaves hold the re-puts and have taken the checkpoint that counts them.
+    const earlyDelayed = ['early-delay-0', 'early-delay-1'];
+    for (const b of earlyDelayed) await sendDelayed(b, 1);
+    const before = early.length + earlyDelayed.length;
+    await checkFor(10_000, 50, async () => (await pullAll(group.rc, first.addr, TOPIC)).length === before, 'the early messages delivered by the first master');
+    // The slaves hold the re-puts and have taken the timer checkpoint and delay cursor that count them.
     await checkFor(10_000, 50, async () => {
-      for (const s of slaves) if ((await timerCheckpoint(group, s)).lastReadTimeMs < earlyAt) return false;
+      for (const s of slaves) if ((await timerCheckpoint(group, s)).lastReadTimeMs < earlyAt || (await delayCursor(group, s, 1)) < earlyDelayed.length) return false;
       return true;
-    }, 'both slaves took a timer checkpoint past the early timers');
+    }, 'both slaves took a timer checkpoint and delay cursor past the early messages');
 
     // Pending at the kill: due 3-8 s from now. The first is sent as 4.x Java clients send (with a
     // UNIQ_KEY, which ali-ons does not set) so that it has a recall handle, and is recalled.
@@ -79,6 +96,9 @@ void test('ha timer - issue 12: after a SIGKILL of the master, the new master de
     const handle = sent.extFields.recallHandle;
     assert.ok(handle, 'the send answer carries a recall handle');
     for (const p of pending.slice(1)) await send(p.body, p.at);
+    // Delay level 2 (5 s): due after the failover.
+    const pendingDelayed = ['pending-delay-0', 'pending-delay-1'];
+    for (const b of pendingDelayed) await sendDelayed(b, 2);
     const recall = await group.rc.invoke(first.addr, createRequest(RequestCode.RECALL_MESSAGE, { producerGroup: 'GID_ha_timer_p', topic: TOPIC, recallHandle: handle }));
     assert.equal(recall.code, ResponseCode.SUCCESS, recall.remark);
     assert.ok(Date.now() < doomed.at, 'the recall was made before the message was due');
@@ -93,7 +113,7 @@ void test('ha timer - issue 12: after a SIGKILL of the master, the new master de
     await h.consumer({ consumerGroup: 'GID_ha_timer_reader' }, TOPIC, '*', async (m: OnsMessage) => {
       seen.set(m.body.toString(), (seen.get(m.body.toString()) ?? 0) + 1);
     });
-    const kept = pending.slice(1).map((p) => p.body);
+    const kept = [...pending.slice(1).map((p) => p.body), ...pendingDelayed];
     await checkFor(20_000, 100, () => kept.every((b) => seen.has(b)), `every kept timer delivered (${[...seen.keys()].join(',')})`);
     // Everything the new master holds in the topic has reached the consumer: nothing more is to come.
     const stored = await pullAll(group.rc, second.addr, TOPIC);
@@ -101,14 +121,14 @@ void test('ha timer - issue 12: after a SIGKILL of the master, the new master de
 
     assert.equal(seen.get(doomed.body), undefined, 'the recalled timer is never delivered');
     assert.equal(stored.filter((r) => r.body.toString() === doomed.body).length, 0, 'the recalled timer is not in the topic');
-    for (const b of early) assert.equal(stored.filter((r) => r.body.toString() === b).length, 1, `${b} is stored once: the new master did not deliver it again`);
+    for (const b of [...early, ...earlyDelayed]) assert.equal(stored.filter((r) => r.body.toString() === b).length, 1, `${b} is stored once: the new master did not deliver it again`);
     for (const b of kept) assert.equal(stored.filter((r) => r.body.toString() === b).length, 1, `${b} is stored once`);
     for (const p of pending.slice(1)) {
       const rec = stored.find((r) => r.body.toString() === p.body)!;
       assert.ok(rec.storeTimestamp >= p.at, `${p.body} was not delivered early (${rec.storeTimestamp - p.at} ms)`);
     }
     const dupes = [...seen.values()].filter((n) => n > 1).length;
-    console.log(`ha timer: elected ${electedAfterMs} ms after the kill; ${kept.length} kept timers delivered, recalled 0, early re-delivered 0, consumer duplicates ${dupes}`);
+    console.log(`ha timer: elected ${electedAfterMs} ms after the kill; ${kept.length} pending timers and delays delivered once, recalled 0, ${before} early ones re-delivered 0, consumer duplicates ${dupes}`);
   } finally {
     await group.close();
     await ns.close();

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/common/logger.js';
+import { decodeMessage } from '../../src/common/message-codec.js';
 import { ConsumerOffsetManager } from '../../src/broker/consumer-offset-manager.js';
 import { ScheduleMessageService } from '../../src/broker/schedule/schedule-message-service.js';
 import { TimerMessageService } from '../../src/broker/timer/timer-message-service.js';
@@ -124,6 +125,45 @@ void test('ha timer roles - issue 12: delay levels stop when deposed and start a
     await checkFor(5000, 20, async () => (await topicCount(store)) === before + 1, 'delivered once the broker may write again');
   } finally {
     await schedule.shutdown();
+    await store.shutdown();
+  }
+});
+
+void test('ha timer roles - issue 12: a slave drops only what its master delivered by the copied checkpoint, and takes in a cut and refilled wheel queue again', async () => {
+  using dir = tempDir('apogee-timer-follow-');
+  const { store, timers } = await openTimers(dir.path, () => true);
+  try {
+    timers.startEnqueue(20);
+    const now = Date.now();
+    const put = async (body: string, at: number): Promise<number> => {
+      const phy = store.getMaxPhyOffset();
+      await putTimer(store, timers, body, at);
+      return phy;
+    };
+    await put('delivered-by-master', now + 100);
+    const phyLate = await put('enqueued-after-checkpoint', now + 100);
+    const phyCut = await put('cut-from-the-log', now + 600);
+    await timers.enqueueNow();
+
+    // Not applied while this member's log lacks the master's re-puts it counts.
+    const ahead = { lastReadTimeMs: now + 200, lastEnqueuedPhyOffset: phyLate, lastTimerQueueOffset: 1, commitLogMaxOffset: store.getMaxPhyOffset() + 1 };
+    assert.equal(timers.followMaster(ahead), 0);
+    // Covered: the first timer is dropped; the second, which the master had not taken in, stays.
+    assert.equal(timers.followMaster({ ...ahead, lastReadTimeMs: now + 201, commitLogMaxOffset: store.getMaxPhyOffset() }), 1);
+
+    // The log is cut under the third timer and refilled at the same queue offset (a new master's records).
+    await store.truncateTo(phyCut);
+    await put('written-by-the-new-master', now + 300);
+    await timers.enqueueNow();
+
+    await timers.startDelivery(20);
+    await checkFor(5000, 20, () => Date.now() > now + 900, 'past every due time');
+    await checkFor(5000, 20, async () => (await topicCount(store)) >= 2, 'two delivered');
+    const r = await store.getMessage(TOPIC, 0, 0, 10);
+    const delivered = r.buffers.map((b) => decodeMessage(b, 0).body.toString()).sort();
+    assert.deepEqual(delivered, ['enqueued-after-checkpoint', 'written-by-the-new-master']);
+  } finally {
+    await timers.shutdown();
     await store.shutdown();
   }
 });

@@ -37,6 +37,8 @@ export class SlaveSync {
   rounds = 0;
   /** Delay cursors copied but not yet covered by this member's log. */
   private pendingDelays: PendingDelays | undefined;
+  /** The master the last round copied from. */
+  private copiedFrom: string | undefined;
 
   constructor(
     private readonly parts: SlaveSyncParts,
@@ -64,6 +66,13 @@ export class SlaveSync {
     const addr = this.masterAddr();
     if (!addr) return;
     const p = this.parts;
+    if (addr !== this.copiedFrom) {
+      // A new master's log may differ from the old one's past some offset: what the old one
+      // claimed there must not be taken once this member's log reaches it again.
+      this.pendingDelays = undefined;
+      p.timerService?.forgetCopied();
+      this.copiedFrom = addr;
+    }
     const topics = await this.fetch<{ topicConfigTable?: Record<string, TopicConfig> }>(addr, RequestCode.GET_ALL_TOPIC_CONFIG);
     if (topics.topicConfigTable) p.topicConfigManager.replaceFromMaster(topics.topicConfigTable);
     const groups = await this.fetch<{ subscriptionGroupTable?: Record<string, SubscriptionGroupConfig> }>(addr, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG);

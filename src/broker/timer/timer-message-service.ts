@@ -85,6 +85,8 @@ export class TimerMessageService {
   private stopped = false;
   /** Delivery and recall run only while this broker is master. */
   private master = false;
+  /** Recalls this member made whose markers its enqueue loop has not read yet ("uniqKey NUL deliverMs"). */
+  private readonly ownRecalls = new Set<string>();
   /** Checkpoints copied from the master, oldest first, not yet covered by this member's log. */
   private copied: TimerCheckpointView[] = [];
   private checkpoint: TimerCheckpointView = { lastReadTimeMs: -1, lastEnqueuedPhyOffset: 0, lastTimerQueueOffset: 0, commitLogMaxOffset: 0 };
@@ -214,6 +216,11 @@ export class TimerMessageService {
     return this.applyCopied();
   }
 
+  /** The master changed: checkpoints of the old one not yet applied are dropped. */
+  forgetCopied(): void {
+    this.copied = [];
+  }
+
   private applyCopied(): number {
     const held = this.store.getMaxPhyOffset();
     let i = this.copied.length - 1;
@@ -244,6 +251,9 @@ export class TimerMessageService {
 
   private async enqueue(): Promise<void> {
     let moved = await this.rewindIfTruncated();
+    // Whether the timer log took anything: a pass over this member's own recall markers only
+    // (cancelled and fsynced by recall() already) moves the cursor without an fsync.
+    let changed = moved;
     while (!this.stopped) {
       const r = await this.store.getMessage(WHEEL, 0, this.enqueueCursor, 256);
       if (r.status === GetMessageStatus.OFFSET_TOO_SMALL || r.status === GetMessageStatus.OFFSET_OVERFLOW_BADLY) {
@@ -256,12 +266,16 @@ export class TimerMessageService {
         const deliverAtMs = Number(getPropertyFromString(m.properties, MessageConst.PROPERTY_TIMER_OUT_MS) ?? 0);
         const recalled = getPropertyFromString(m.properties, MessageConst.PROPERTY_TIMER_DEL_UNIQKEY);
         if (recalled !== undefined) {
-          // A recall made on the master (this member's own, or the one it copies): cancelling again is harmless.
-          this.timerStore.cancel(recalled, deliverAtMs);
+          // A recall made on the master this member copies (or by itself before a restart).
+          if (!this.ownRecalls.delete(`${recalled}\u0000${deliverAtMs}`)) {
+            this.timerStore.cancel(recalled, deliverAtMs);
+            changed = true;
+          }
         } else {
           const key = getPropertyFromString(m.properties, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX) ?? String(m.commitLogOffset);
           if (m.queueOffset < this.replayEnd && !this.replayed.has(m.commitLogOffset)) this.replayed.set(m.commitLogOffset, false);
           this.timerStore.add({ deliverAtMs, commitLogOffset: m.commitLogOffset, size: m.totalSize, key });
+          changed = true;
         }
         this.enqueueCursor = m.queueOffset + 1;
         this.enqueuedPhy = m.commitLogOffset + m.totalSize;
@@ -270,11 +284,14 @@ export class TimerMessageService {
       }
       moved = true;
     }
-    if (moved) {
+    if (changed) {
       // The cursor may pass these messages only once the timer log holding them is on disk.
       await this.timerStore.flush();
       this.offsets.commitOffset(CURSOR_GROUP, WHEEL, 0, this.enqueueCursor);
       await this.offsets.flush();
+    } else if (moved) {
+      // Own recall markers only: after a crash they are read again and cancel again, harmlessly.
+      this.offsets.commitOffset(CURSOR_GROUP, WHEEL, 0, this.enqueueCursor);
     }
   }
 
@@ -397,7 +414,14 @@ export class TimerMessageService {
     const ok = this.timerStore.cancel(uniqKey, deliverMs);
     await this.timerStore.flush();
     if (!ok) return false;
-    await this.writeRecallMarker(uniqKey, deliverMs);
+    const own = `${uniqKey}\u0000${deliverMs}`;
+    this.ownRecalls.add(own);
+    try {
+      await this.writeRecallMarker(uniqKey, deliverMs);
+    } catch (err) {
+      this.ownRecalls.delete(own);
+      throw err;
+    }
     this.recalled++;
     return true;
   }
