@@ -11,7 +11,7 @@ import { MQBrokerError, Producer, type MessageExt } from '../client/index.js';
 import { toMessageExt } from '../client/message.js';
 import { PullSysFlag } from '../client/mq-client-api.js';
 import type { Logger } from '../common/logger.js';
-import { ResponseCode } from '../remoting/index.js';
+import { bodyOf, createRequest, ResponseCode } from '../remoting/index.js';
 import { badRequest, notFound } from './console-error.js';
 import type { ClusterView, Page } from './cluster-view.js';
 
@@ -19,6 +19,9 @@ import type { ClusterView, Page } from './cluster-view.js';
 const TOOLS_GROUP = 'TOOLS_CONSUMER';
 /** Upper bound of one listing, whatever the time range: the page is a view, not an export. */
 const MAX_SCAN = 2000;
+/** Apogee's request for resending dead letters (src/broker/processor/dlq-resend-processor.ts; not imported, so the console role loads no broker code). */
+export const RESEND_DLQ_MESSAGES = 880101;
+const MAX_BROKER_RESEND_BATCH = 1024;
 /** Upper bound of a dead-letter export or "resend all" (per request). */
 export const MAX_DLQ_BATCH = 10_000;
 
@@ -348,7 +351,41 @@ export class MessageView {
     const all = await this.dlqMessages(group, MAX_DLQ_BATCH);
     const pick = ids ? all.filter((m) => ids.includes(m.offsetMsgId) || ids.includes(m.msgId)) : all;
     if (ids && pick.length === 0) throw notFound(`none of the ${ids.length} ids is a dead letter of ${group}`);
-    return this.resendAll(pick, MixAll.RETRY_GROUP_TOPIC_PREFIX + group);
+    const masters = new Map((await this.cluster.masters()).map((m) => [m.brokerName, m.addr]));
+    const out = { resent: 0, failed: [] as { msgId: string; error: string }[] };
+    const byBroker = new Map<string, MessageExt[]>();
+    for (const m of pick) byBroker.set(m.brokerName, [...(byBroker.get(m.brokerName) ?? []), m]);
+    for (const [brokerName, msgs] of byBroker) {
+      const addr = masters.get(brokerName);
+      const done = addr ? await this.resendAtBroker(addr, group, msgs) : undefined;
+      // A broker without RESEND_DLQ_MESSAGES (or without a master now): the console sends the copies itself.
+      const r = done ?? (await this.resendAll(msgs, MixAll.RETRY_GROUP_TOPIC_PREFIX + group));
+      out.resent += r.resent;
+      out.failed.push(...r.failed);
+    }
+    return out;
+  }
+
+  /**
+   * RESEND_DLQ_MESSAGES at the broker holding the dead letters: it copies them to the retry topic
+   * and keeps a resend log (what `apogee admin resendDLQ` uses). undefined when the broker lacks it.
+   */
+  private async resendAtBroker(addr: string, group: string, msgs: MessageExt[]): Promise<{ resent: number; failed: { msgId: string; error: string }[] } | undefined> {
+    const out = { resent: 0, failed: [] as { msgId: string; error: string }[] };
+    const byOffset = new Map(msgs.map((m) => [m.commitLogOffset, m]));
+    const offsets = [...byOffset.keys()];
+    for (let i = 0; i < offsets.length; i += MAX_BROKER_RESEND_BATCH) {
+      const body = Buffer.from(JSON.stringify({ offsets: offsets.slice(i, i + MAX_BROKER_RESEND_BATCH) }));
+      const r = await this.cluster.admin.api.remoting.invoke(addr, createRequest(RESEND_DLQ_MESSAGES, { consumerGroup: group }, body), 15_000);
+      if (r.code === ResponseCode.REQUEST_CODE_NOT_SUPPORTED && i === 0) return undefined;
+      if (r.code !== ResponseCode.SUCCESS) throw new MQBrokerError(r.code, r.remark ?? '', addr);
+      const { results } = JSON.parse(bodyOf(r).toString('utf8')) as { results: { commitLogOffset: number; status: string; remark?: string }[] };
+      for (const x of results) {
+        if (x.status === 'OK') out.resent++;
+        else out.failed.push({ msgId: byOffset.get(x.commitLogOffset)?.msgId ?? String(x.commitLogOffset), error: `${x.status}${x.remark ? `: ${x.remark}` : ''}` });
+      }
+    }
+    return out;
   }
 
   /** A stored message sent again: to the group's retry topic when a group is named, else to its topic. */
