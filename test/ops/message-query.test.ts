@@ -106,6 +106,9 @@ describe('ops message queries', () => {
     assert.equal(tagged.messages.length, N / 2);
     assert.ok(tagged.messages.every((m) => m.tags === 'TagA'));
 
+    const relative = await adminJson<{ count: number }>(s.namesrvAddr, 'printMsg', '-t', TOPIC, '-b', '-1h', '-e', 'now');
+    assert.equal(relative.count, N);
+
     const before = await admin(s.namesrvAddr, 'printMsg', '-t', TOPIC, '-b', String(sentAt - 60_000), '-e', String(sentAt - 1));
     assert.equal(before.code, 1);
     assert.match(before.stderr, /no message of topic OpsQueryTopic was stored between/);
@@ -117,11 +120,12 @@ describe('ops message queries', () => {
     // The same port: an offsetMsgId names the broker's address, as in a real deployment.
     await s.restartBroker({ listenPort: port });
     await s.controller.registerBrokerAll();
-    const [byKey, byId, byUniq] = await Promise.all([
+    const [byKey, byId, byUniq, byOffset] = await Promise.all([
       adminJson<Msg[]>(s.namesrvAddr, 'queryMsgByKey', '-t', TOPIC, '-k', 'qk-11'),
       adminJson<Msg[]>(s.namesrvAddr, 'queryMsgById', '-i', m.offsetMsgId),
       adminJson<Msg[]>(s.namesrvAddr, 'queryMsgByUniqueKey', '-t', TOPIC, '-i', m.msgId),
+      adminJson<Msg[]>(s.namesrvAddr, 'queryMsgByOffset', '-t', TOPIC, '-b', m.brokerName, '-i', String(m.queueId), '-o', String(m.queueOffset)),
     ]);
-    for (const list of [byKey, byId, byUniq]) assert.deepEqual(list.map((x) => [x.offsetMsgId, x.body]), [[m.offsetMsgId, m.body]]);
+    for (const list of [byKey, byId, byUniq, byOffset]) assert.deepEqual(list.map((x) => [x.offsetMsgId, x.body]), [[m.offsetMsgId, m.body]]);
   });
 });

@@ -206,7 +206,7 @@ export class MessageLookup {
   async rangeOf(q: QueueRef, begin?: number, end?: number): Promise<{ from: number; to: number }> {
     const b = await this.queueBounds(q);
     const from = begin === undefined ? b.min : Math.max(b.min, await this.offsetByTime(q, begin));
-    const to = end === undefined ? b.max : Math.min(b.max, (await this.offsetByTime(q, end + 1)) || b.max);
+    const to = end === undefined ? b.max : Math.min(b.max, await this.offsetByTime(q, end + 1));
     return { from, to: Math.max(from, to) };
   }
 
