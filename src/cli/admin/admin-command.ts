@@ -6,6 +6,7 @@ import { responseCodeName } from '../../remoting/index.js';
 import { AdminApi, AdminLookupError, AdminRequestError } from './admin-api.js';
 import { alarmList } from './alarm-commands.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
+import { registerTraceAndDiagnoseCommands } from './diagnose-command.js';
 import { registerConnectionCommands } from './connection-commands.js';
 import { registerDlqCommands } from './dlq-commands.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
@@ -83,6 +84,7 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
     .option('-b, --brokerAddr <addr>', 'this broker only')
     .option('-c, --clusterName <cluster>', 'every broker of this cluster');
   // Further families of commands register themselves here, one line each.
+  registerTraceAndDiagnoseCommands(sub);
   registerMessageCommands(sub);
   registerDlqCommands(sub);
   registerOffsetCommands(sub);

@@ -327,7 +327,7 @@ const join = (fields: readonly (string | number | boolean | undefined)[]): strin
 export function encodeTraceRecord(r: TraceRecord): string {
   switch (r.type) {
     case 'Pub': {
-      const f = [r.type, r.timeStamp, r.regionId, r.groupName, r.topic, r.msgId, r.tags, r.keys, r.storeHost, r.bodyLength, r.costTime, r.msgType];
+      const f: (string | number | boolean)[] = [r.type, r.timeStamp, r.regionId, r.groupName, r.topic, r.msgId, r.tags, r.keys, r.storeHost, r.bodyLength, r.costTime, r.msgType];
       if (r.offsetMsgId !== undefined) f.push(r.offsetMsgId);
       f.push(r.success);
       if (r.clientHost !== undefined) f.push(r.clientHost);
@@ -336,7 +336,7 @@ export function encodeTraceRecord(r: TraceRecord): string {
     case 'SubBefore':
       return join([r.type, r.timeStamp, r.regionId, r.groupName, r.requestId, r.msgId, r.retryTimes, r.keys]);
     case 'SubAfter': {
-      const f = [r.type, r.requestId, r.msgId, r.costTime, r.success, r.keys, r.contextCode];
+      const f: (string | number | boolean | undefined)[] = [r.type, r.requestId, r.msgId, r.costTime, r.success, r.keys, r.contextCode];
       if (r.timeStamp !== undefined) f.push(r.timeStamp, r.groupName);
       return join(f);
     }
