@@ -81,7 +81,7 @@ void test('ops offsets - resetOffsetByTime with the group offline commits the of
   assert.match(badTime.stderr, /option -s timestamp: expected epoch milliseconds, "now", a relative time like -1h/);
 });
 
-void test('ops offsets - an online 5.x simple consumer receives again after resetOffsetByTime', async () => {
+void test('ops offsets - what a 5.x producer sent is found by id and key; an online 5.x simple consumer receives again after resetOffsetByTime', async () => {
   await using h = await GrpcHarness.start();
   const topic = 'OpsResetGrpc';
   const group = 'GID_ops_reset_grpc';
@@ -91,9 +91,18 @@ void test('ops offsets - an online 5.x simple consumer receives again after rese
   const c = await h.simpleConsumer(group, { [topic]: '*' });
   const p = await h.producer(topic);
   const t0 = Date.now();
-  for (let i = 0; i < 6; i++) await p.send({ topic, body: Buffer.from(`g-${i}`) });
+  const receipts = [];
+  for (let i = 0; i < 6; i++) receipts.push(await p.send({ topic, body: Buffer.from(`g-${i}`), keys: [`gk-${i}`], tag: 'five' }));
   const first = await receiveN(c, 6, 15_000);
   assert.equal(first.length, 6);
+
+  // The queries find what a 5.x producer sent: its messageId is the unique key.
+  const [byId] = await adminJson<{ msgId: string; keys: string[]; body: string }[]>(h.s.namesrvAddr, 'queryMsgById', '-i', receipts[2].messageId);
+  assert.equal(byId.msgId, receipts[2].messageId);
+  assert.deepEqual(byId.keys, ['gk-2']);
+  assert.equal(Buffer.from(byId.body, 'base64').toString(), 'g-2');
+  const byKey = await adminJson<{ msgId: string }[]>(h.s.namesrvAddr, 'queryMsgByKey', '-t', topic, '-k', 'gk-4');
+  assert.deepEqual(byKey.map((m) => m.msgId), [receipts[4].messageId]);
   const r = await adminJson<ResetJson>(h.s.namesrvAddr, 'resetOffsetByTime', '-g', group, '-t', topic, '-s', String(t0 - 1));
   assert.deepEqual(r.offsets.map((o) => o.offset), [0, 0]);
   const again = await receiveN(c, 6, 15_000);
