@@ -344,6 +344,8 @@ export class TimerMessageService {
           const m = await this.wheelRecord(t);
           if (!m) continue;
           await this.putReal(m);
+          // Marked only once delivered: a hand-out that failed or was cut short comes again.
+          if (this.replayed.has(t.commitLogOffset)) this.replayed.set(t.commitLogOffset, true);
           this.delivered++;
         }
       } finally {
@@ -374,16 +376,11 @@ export class TimerMessageService {
     return m;
   }
 
-  /** true for the second hand-out of a record the startup catch-up may have added again. */
+  /** true for a hand-out of a record the startup catch-up may have added again, once it was delivered. */
   private isReplayedTwice(commitLogOffset: number): boolean {
-    const delivered = this.replayed.get(commitLogOffset);
-    if (delivered === undefined) return false;
-    if (delivered) {
-      this.replayed.delete(commitLogOffset);
-      return true;
-    }
-    this.replayed.set(commitLogOffset, true);
-    return false;
+    if (this.replayed.get(commitLogOffset) !== true) return false;
+    this.replayed.delete(commitLogOffset);
+    return true;
   }
 
   private async putReal(m: MessageRecord): Promise<void> {
