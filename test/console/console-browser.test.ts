@@ -154,7 +154,7 @@ void describe('console browser', { skip }, () => {
     await w.page.close();
   });
 
-  void test('console browser - a dead letter is resent from the page and consumed again', async () => {
+  void test('console browser - dead letters resent from the page (one selected, then all) are consumed again', async () => {
     const topic = 'PageDlqTopic';
     const group = 'GID_page_dlq';
     await api.post('/topics', { topic, readQueueNums: 1, writeQueueNums: 1 });
@@ -181,6 +181,12 @@ void describe('console browser', { skip }, () => {
     assert.match(await w.page.textContent('#result') ?? '', /Resent 1 to %RETRY%GID_page_dlq/);
     await checkFor(20_000, 50, () => seen.length > before, 'the resent dead letter consumed again');
     assert.equal(seen.length - before, 1);
+    // "Resend all" goes page by page with a progress bar; both come back once more.
+    w.page.once('dialog', (d) => void d.accept());
+    await w.page.click('#resend-all');
+    await w.page.waitForFunction(() => /Resent 2 to %RETRY%GID_page_dlq\./.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('result').textContent));
+    await checkFor(20_000, 50, () => seen.length >= before + 3, 'both consumed again');
+    assert.deepEqual(seen.slice(before + 1).sort(), ['page-dead-0', 'page-dead-1']);
     assert.deepEqual(w.errors, []);
     await w.page.close();
   });

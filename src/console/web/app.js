@@ -165,6 +165,12 @@ async function pageCluster() {
   refreshTimer = setInterval(() => void drawTps().catch(() => {}), 5000);
 }
 
+// A chart with one reading (or none) still spans minutes, not years.
+function xRange(u, min, max) {
+  if (min === null || max === null || !Number.isFinite(min)) { const now = Date.now() / 1000; return [now - 300, now]; }
+  return max - min < 60 ? [max - 60, max + 1] : [min, max];
+}
+
 async function drawTps() {
   const el = document.getElementById('tps');
   if (!el) return;
@@ -179,7 +185,7 @@ async function drawTps() {
     width, height: 220,
     series: [{}, { label: 'in (put)', stroke: '#2f6fde', width: 2, fill: 'rgba(47,111,222,.08)' }, { label: 'out (get)', stroke: '#1f9d55', width: 2 }],
     axes: [{}, { label: 'msg/s', size: 60 }],
-    scales: { y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+    scales: { x: { time: true, range: xRange }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
   }, data, el);
 }
 
@@ -328,6 +334,7 @@ async function pageGroup(name) {
       <div class="card"><div class="k">Dead letters</div><div class="v">${g.dlqMessages ? `<a href="#/dlq/${encodeURIComponent(name)}">${fmtNum(g.dlqMessages)}</a>` : 0}</div></div>
       <div class="card"><div class="k">Retry max / orderly</div><div class="v">${esc(g.retryMaxTimes)} / ${g.orderly ? 'yes' : 'no'}</div></div>
     </div>
+    <div class="panel"><h2>Lag while this page is open</h2><div id="lag-chart" class="chart"></div><div class="muted" id="lag-note"></div></div>
     <div class="panel"><h2>Online clients</h2>${table(['Client id', 'Address / host', 'Protocol', 'Type', 'Language', 'Version'], g.clients.map((c) => [
       td(`<code>${esc(c.clientId)}</code>`), td(esc(c.addr)), td(`<span class="badge ${c.protocol === 'grpc' ? 'warn' : ''}">${c.protocol === 'grpc' ? '5.x gRPC' : '4.x remoting'}</span>`), td(esc(c.clientType || 'consumer')), td(esc(c.language)), td(esc(c.version)),
     ]), 'No client of this group is online.')}</div>
@@ -354,10 +361,37 @@ async function pageGroup(name) {
     } catch (err) { document.getElementById('reset-result').innerHTML = errorBox(err); }
   };
   document.getElementById('edit').onclick = () => groupForm(document.getElementById('edit-box'), g);
+  startLagChart(name, g.totalLag);
   document.getElementById('delete').onclick = async () => {
     if (!window.confirm(`Delete group ${name}?`)) return;
     try { await api('DELETE', `/groups/${encodeURIComponent(name)}`); toast(`Group ${name} deleted`); go('#/groups'); } catch (err) { toast(err.message, true); }
   };
+}
+
+// The group's total lag, read every 5 s while its page is open (the brokers keep no history of it).
+function startLagChart(name, first) {
+  const el = document.getElementById('lag-chart');
+  const points = [[Date.now() / 1000], [first]];
+  const plot = new uPlot({
+    width: Math.max(300, el.clientWidth || 600), height: 180,
+    series: [{}, { label: 'total lag', stroke: '#d98b00', width: 2, fill: 'rgba(217,139,0,.08)' }],
+    axes: [{}, { label: 'messages', size: 70 }],
+    scales: { x: { time: true, range: xRange }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
+  }, points, el);
+  const note = () => { document.getElementById('lag-note').textContent = `${points[0].length} reading${points[0].length > 1 ? 's' : ''}, every 5 s`; };
+  note();
+  refreshTimer = setInterval(async () => {
+    try {
+      const g = await get(`/groups/${encodeURIComponent(name)}`);
+      points[0].push(Date.now() / 1000);
+      points[1].push(g.totalLag);
+      if (points[0].length > 360) { points[0].shift(); points[1].shift(); }
+      plot.setData(points);
+      document.getElementById('lag').textContent = fmtNum(g.totalLag);
+      document.getElementById('online').textContent = String(g.clients.length);
+      note();
+    } catch { /* the next reading may work; the page keeps what it has */ }
+  }, 5000);
 }
 
 // ---- Messages ----
@@ -432,7 +466,7 @@ async function pageMessage(id, q) {
   drawTrace(document.getElementById('trace'), d.trace, m);
   const diag = d.diagnosis;
   document.getElementById('diag').innerHTML = diag.available
-    ? `<div><span class="badge ${diag.ok ? 'ok' : 'warn'}">${esc(diag.verdict)}</span></div>${(diag.steps || []).map((s) => `<div>${s.ok ? '✔' : '✘'} ${esc(s.text)}</div>`).join('')}`
+    ? `<p>${esc(diag.verdict)}</p>${table(['Group', 'State', 'Why'], (diag.groups || []).map((g) => [td(`<a href="#/group/${encodeURIComponent(g.group)}">${esc(g.group)}</a>`), td(`<span class="badge ${DIAG_CLASS[g.state] || ''}">${esc(g.state)}</span>`), td(esc(g.reason))]), 'No group consumes this topic.')}`
     : `<div class="notice">${esc(diag.reason)}</div>`;
   document.getElementById('resend').onsubmit = async (e) => {
     e.preventDefault();
@@ -443,6 +477,9 @@ async function pageMessage(id, q) {
     } catch (err) { document.getElementById('resend-result').innerHTML = errorBox(err); }
   };
 }
+
+// Diagnosis states as apogee admin diagnoseMsg names them.
+const DIAG_CLASS = { consumed: 'ok', pending: '', inflight: '', retrying: 'warn', dlq: 'bad', filtered: 'warn', noConsumer: 'bad' };
 
 // The trace as a timeline: one row per event, its bar from when it happened to that + its cost.
 // The message's own born and store times frame it when the trace has no record of them.
@@ -498,7 +535,31 @@ async function pageDlq(group, q) {
     if (ids.length === 0) { toast('Select dead letters first', true); return; }
     void resend({ ids });
   };
-  document.getElementById('resend-all').onclick = () => { if (window.confirm(`Resend every dead letter of ${group}?`)) void resend({ all: true }); };
+  document.getElementById('resend-all').onclick = () => { if (window.confirm(`Resend every dead letter of ${group}?`)) void resendAll(); };
+  // Page by page, so the bar shows how far it got and a failure leaves the rest untouched.
+  const resendAll = async () => {
+    const prog = document.getElementById('prog');
+    const result = document.getElementById('result');
+    prog.hidden = false;
+    let done = 0;
+    let failed = 0;
+    const size = 200;
+    try {
+      const first = await get(`/dlq/${encodeURIComponent(group)}`, { page: 1, size });
+      const total = first.total;
+      const pages = Math.max(1, Math.ceil(total / size));
+      for (let p = 1; p <= pages; p++) {
+        const pg = p === 1 ? first : await get(`/dlq/${encodeURIComponent(group)}`, { page: p, size });
+        if (pg.items.length === 0) break;
+        const res = await api('POST', `/dlq/${encodeURIComponent(group)}/resend`, { ids: pg.items.map((m) => m.offsetMsgId) });
+        done += res.resent;
+        failed += res.failed.length;
+        prog.firstChild.style.width = `${Math.round((Math.min(total, p * size) / total) * 100)}%`;
+        result.innerHTML = `<div class="notice">Resent ${done} of ${total} to %RETRY%${esc(group)}${failed ? `, ${failed} failed` : ''}…</div>`;
+      }
+      result.innerHTML = `<div class="notice">Resent ${done} to %RETRY%${esc(group)}${failed ? `, ${failed} failed` : ''}.</div>`;
+    } catch (err) { result.innerHTML = errorBox(err); } finally { setTimeout(() => { prog.hidden = true; }, 600); }
+  };
 }
 
 // ---- Alarms ----
