@@ -8,12 +8,18 @@
 // - grpc: the real 5.x client (rocketmq-client-nodejs, grpc-send-load.ts) for `--duration` s.
 // Settings alternate within a round and the first one alternates between rounds (on off, off on,
 // ...), so a drift in the machine's load spreads over both; medians and the median of the per-round
-// ratios (paired) are reported. The load average and the machine's busy share are printed with
+// ratios (paired) are reported. With --side-by-side both brokers run at the same time instead (each
+// loaded by its own process), which pairs them under the same interference from other jobs. The load average and the machine's busy share are printed with
 // every run, because other jobs on a shared box move these figures more than metrics do. A run
 // with metrics on checks that /metrics counted the messages; one with metrics off that it answers 404.
 //
 //   node --import tsx bench/metrics/metrics-bench.ts [--rounds 3] [--duration 10] [--window 64]
 //     [--rate 0] [--scenarios remoting,grpc] [--max-load 0] [--cpu-prof DIR] [--json FILE]
+//     [--broker-args "--traceBrokerEnable=false ..."] (more flags for both settings' broker)
+//     [--side-by-side] (both settings at once, each with its own load, instead of one after the other)
+//     [--control] (A/A: the "metrics on" slot runs with metrics off too, to show the method's bias)
+//     [--dir DIR] (where the data goes; a tmpfs such as /dev/shm keeps other jobs' disk writes out of
+//     the figures: on a shared disk the commit-log write() stalls under their writeback)
 //   --max-load L: before each run, wait (at most 10 minutes) for the 1-minute load average to be at most L.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -37,14 +43,24 @@ interface Args {
   maxLoad: number;
   cpuProf?: string;
   json?: string;
+  /** More flags for `apogee standalone` (e.g. "--traceBrokerEnable=false"), both settings alike. */
+  brokerArgs: string[];
+  sideBySide: boolean;
+  /** Where the brokers' data directories go (default: the system's temp dir). */
+  dir: string;
+  /** A/A control: the "on" broker runs with metrics off too, to see the method's own bias and noise. */
+  control: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 3, duration: 10, window: 64, rate: 0, scenarios: [...SCENARIOS], maxLoad: 0 };
+  const a: Args = { rounds: 3, duration: 10, window: 64, rate: 0, scenarios: [...SCENARIOS], maxLoad: 0, brokerArgs: [], sideBySide: false, dir: tmpdir(), control: false };
   for (let i = 0; i < argv.length; i += 2) {
     const v = argv[i + 1];
     const n = Number(v);
     switch (argv[i]) {
+      case '--side-by-side': a.sideBySide = true; i--; break;
+      case '--dir': a.dir = v ?? ''; break;
+      case '--control': a.control = true; i--; break;
       case '--rounds': a.rounds = n; break;
       case '--duration': a.duration = n; break;
       case '--window': a.window = n; break;
@@ -53,6 +69,7 @@ function parseArgs(argv: string[]): Args {
       case '--max-load': a.maxLoad = n; break;
       case '--cpu-prof': a.cpuProf = v; break;
       case '--json': a.json = v; break;
+      case '--broker-args': a.brokerArgs = (v ?? '').split(' ').filter(Boolean); break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
   }
@@ -142,58 +159,115 @@ async function waitForQuiet(maxLoad: number): Promise<void> {
 
 const rc = new RemotingClient();
 
-async function run(metrics: boolean, a: Args, round: number): Promise<RunResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'apogee-metrics-bench-'));
+interface Node {
+  metrics: boolean;
+  broker: Role;
+  dir: string;
+  /** Messages sent so far (what /metrics must have counted at least). */
+  sent: number;
+  bench(extra: string[]): ReturnType<typeof runTool>;
+}
+
+/** A fresh standalone broker with its topic, warmed up. */
+async function startNode(metrics: boolean, a: Args, round: number): Promise<Node> {
+  const dir = mkdtempSync(join(a.dir, 'apogee-metrics-bench-'));
+  let nodeArgs: string[] = [];
+  if (a.cpuProf) {
+    const pdir = join(a.cpuProf, `metrics-${metrics ? 'on' : 'off'}-round${round}`);
+    mkdirSync(pdir, { recursive: true });
+    nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${pdir}`];
+  }
   let broker: Role | undefined;
   try {
-    let nodeArgs: string[] = [];
-    if (a.cpuProf) {
-      const pdir = join(a.cpuProf, `metrics-${metrics ? 'on' : 'off'}-round${round}`);
-      mkdirSync(pdir, { recursive: true });
-      nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${pdir}`];
-    }
     broker = await startRole(
       [
         'standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--httpPort=0', '--host=127.0.0.1', '--brokerIP1=127.0.0.1',
-        '--storePathRootDir', dir, '--logLevel=warn', '--flushDiskType=ASYNC_FLUSH', `--metricsEnable=${metrics}`,
+        '--storePathRootDir', dir, '--logLevel=warn', '--flushDiskType=ASYNC_FLUSH', ...a.brokerArgs, `--metricsEnable=${metrics}`,
       ],
       nodeArgs,
     );
-    const { namesrv, broker: addr, grpc, http } = broker.addrs;
+    const { namesrv, broker: addr } = broker.addrs;
     const created = await rc.invoke(addr, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: TOPIC, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 }));
     if (created.code !== ResponseCode.SUCCESS) throw new Error(`create topic: ${created.code} ${created.remark ?? ''}`);
-    const pid = broker.child.pid;
     const bench = (extra: string[]) =>
       runTool(['bench', 'producer', '-n', namesrv, '-t', TOPIC, '-s', String(SIZE), '-w', String(a.window), '--headers', 'binary', '--interval', '5', ...extra], (a.duration + 60) * 1000);
     // Warm-up: JIT, the first segment and consume-queue files, the client's route and connection.
     const warm = await bench(['--count', '5000']);
     if (warm.code !== 0) throw new Error(`warm-up exited with ${warm.code}:\n${warm.stderr.slice(-2000)}`);
-    const r: RunResult = { metrics };
-    let sent = 5000;
-    if (a.scenarios.includes('remoting')) {
-      r.remoting = await measured(pid, () => bench(['--duration', String(a.duration)]));
-      sent += r.remoting.ok;
-      if (a.rate > 0) {
-        r.rate = await measured(pid, () => bench(['--duration', String(a.duration), '--rate', String(a.rate)]));
-        sent += r.rate.ok;
-      }
-    }
-    if (a.scenarios.includes('grpc')) {
-      r.grpc = await measured(pid, () => grpcLoad(grpc, a));
-      // The load script's own warm-up second is not in `ok`: the count check below allows for it.
-    }
-    // What was measured is what was meant: counting on, or no metrics at all.
-    const m = await httpGet(http, '/metrics');
-    if (metrics) {
-      const counted = messagesIn(m.text);
-      if (m.status !== 200 || !(counted >= sent)) throw new Error(`metrics on but /metrics says ${m.status}, ${counted} messages in (sent at least ${sent})`);
-    } else if (m.status !== 404) {
-      throw new Error(`metrics off but /metrics answered ${m.status}`);
-    }
-    return r;
-  } finally {
+    return { metrics, broker, dir, sent: 5000, bench };
+  } catch (err) {
     await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function stopNode(n: Node): Promise<void> {
+  await n.broker.stop();
+  rmSync(n.dir, { recursive: true, force: true });
+}
+
+/** What was measured is what was meant: counting on (every send counted), or no metrics at all. */
+async function checkNode(n: Node): Promise<void> {
+  const m = await httpGet(n.broker.addrs.http, '/metrics');
+  if (n.metrics) {
+    const counted = messagesIn(m.text);
+    if (m.status !== 200 || !(counted >= n.sent)) throw new Error(`metrics on but /metrics says ${m.status}, ${counted} messages in (sent at least ${n.sent})`);
+  } else if (m.status !== 404) {
+    throw new Error(`metrics off but /metrics answered ${m.status}`);
+  }
+}
+
+type PhaseName = 'remoting' | 'rate' | 'grpc';
+
+function phases(a: Args): PhaseName[] {
+  const out: PhaseName[] = [];
+  if (a.scenarios.includes('remoting')) out.push('remoting', ...(a.rate > 0 ? (['rate'] as const) : []));
+  if (a.scenarios.includes('grpc')) out.push('grpc');
+  return out;
+}
+
+/** One phase's load against one node, with its broker's CPU read around it. */
+async function phase(n: Node, k: PhaseName, a: Args): Promise<Phase> {
+  const pid = n.broker.child.pid;
+  let p: Phase;
+  if (k === 'remoting') p = await measured(pid, () => n.bench(['--duration', String(a.duration)]));
+  else if (k === 'rate') p = await measured(pid, () => n.bench(['--duration', String(a.duration), '--rate', String(a.rate)]));
+  // The gRPC load's own warm-up second is not in `ok`: the count check allows for it.
+  else p = await measured(pid, () => grpcLoad(n.broker.addrs.grpc, a));
+  if (k !== 'grpc') n.sent += p.ok;
+  return p;
+}
+
+async function run(metrics: boolean, a: Args, round: number): Promise<RunResult> {
+  const n = await startNode(metrics && !a.control, a, round);
+  try {
+    const r: RunResult = { metrics };
+    for (const k of phases(a)) r[k] = await phase(n, k, a);
+    await checkNode(n);
+    return r;
+  } finally {
+    await stopNode(n);
+  }
+}
+
+/**
+ * --side-by-side: both settings at once, each broker with its own load process, so that whatever
+ * else the machine does hits both alike; each phase's pair is one paired sample.
+ */
+async function runPair(a: Args, round: number): Promise<[RunResult, RunResult]> {
+  const started = await Promise.allSettled([startNode(!a.control, a, round), startNode(false, a, round)]);
+  const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  try {
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    const [on, off] = nodes;
+    const r: [RunResult, RunResult] = [{ metrics: true }, { metrics: false }];
+    for (const k of phases(a)) [r[0][k], r[1][k]] = await Promise.all([phase(on, k, a), phase(off, k, a)]);
+    await checkNode(on);
+    await checkNode(off);
+    return r;
+  } finally {
+    for (const n of nodes) await stopNode(n);
   }
 }
 
@@ -209,20 +283,31 @@ function fmtPhase(p: Phase): string {
 
 const a = parseArgs(process.argv.slice(2));
 console.log(
-  `metrics-bench: ${a.rounds} rounds × metrics on/off; ${a.scenarios.join(', ')}; ${a.duration} s per phase, 1 KiB, window ${a.window}` +
-    `${a.rate > 0 ? `, fixed rate ${a.rate} msg/s` : ''}; ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${new Date().toISOString()}`,
+  `metrics-bench: ${a.rounds} rounds × metrics on/off${a.sideBySide ? ' side by side' : ''}${a.control ? ' (CONTROL: "on" runs with metrics off)' : ''}; ${a.scenarios.join(', ')}; ${a.duration} s per phase, 1 KiB, window ${a.window}` +
+    `${a.rate > 0 ? `, fixed rate ${a.rate} msg/s` : ''}${a.brokerArgs.length ? `; broker ${a.brokerArgs.join(' ')}` : ''}; ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${new Date().toISOString()}`,
 );
 const results: RunResult[] = [];
 try {
   for (let round = 1; round <= a.rounds; round++) {
+    const print = (r: RunResult, l0: number): void => {
+      console.log(`round ${round} metrics ${r.metrics ? 'on ' : 'off'} (load at start ${l0.toFixed(2)})`);
+      for (const k of ['remoting', 'rate', 'grpc'] as const) if (r[k]) console.log(`  ${k.padEnd(8)} ${fmtPhase(r[k]!)}`);
+    };
+    if (a.sideBySide) {
+      await waitForQuiet(a.maxLoad);
+      const l0 = loadavg()[0];
+      const pair = await runPair(a, round);
+      results.push(...pair);
+      for (const r of pair) print(r, l0);
+      continue;
+    }
     const order = round % 2 === 1 ? [true, false] : [false, true];
     for (const on of order) {
       await waitForQuiet(a.maxLoad);
       const l0 = loadavg()[0];
       const r = await run(on, a, round);
       results.push(r);
-      console.log(`round ${round} metrics ${on ? 'on ' : 'off'} (load at start ${l0.toFixed(2)})`);
-      for (const k of ['remoting', 'rate', 'grpc'] as const) if (r[k]) console.log(`  ${k.padEnd(8)} ${fmtPhase(r[k]!)}`);
+      print(r, l0);
     }
   }
 } finally {
