@@ -98,9 +98,11 @@ export class PullService {
   async read(q: PullQuery, tc: TopicConfig): Promise<PullOutcome> {
     const d = this.d;
     const sub = q.sub;
-    // An operator reset the group's offset (resetOffsetByTime): move this consumer there.
+    // An operator reset the group's offset (resetOffsetByTime): move this consumer there, unless it
+    // already pulls from there (a Java client that applied RESET_CONSUMER_CLIENT_OFFSET would
+    // otherwise drop the queue until its next rebalance).
     const reset = offsetResetsOf(d.store).takePull(q.group, q.topic, q.queueId);
-    if (reset !== undefined) {
+    if (reset !== undefined && reset !== q.offset) {
       const [minOffset, maxOffset] = [d.store.getMinOffsetInQueue(q.topic, q.queueId), d.store.getMaxOffsetInQueue(q.topic, q.queueId)];
       return { kind: 'OFFSET_MOVED', buffers: [], nextBeginOffset: reset, minOffset, maxOffset, remark: `the group's offset was reset to ${reset}`, topicSysFlag: tc.topicSysFlag };
     }
