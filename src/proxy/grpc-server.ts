@@ -16,6 +16,7 @@ import { sendMessage } from './send-activity.js';
 import { responseBatchInterceptor } from './response-batch.js';
 import { recoverOrphanedTransaction, telemetry } from './telemetry-activity.js';
 import { endTransaction } from './transaction-activity.js';
+import { closeLite, liteClientGone, syncLiteSubscription } from './lite-activity.js';
 
 export interface GrpcProxyOptions {
   host?: string;
@@ -83,7 +84,10 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
         const t = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => {
           clearTimeout(t);
-          resolve();
+          closeLite(ctx).then(resolve, (err: unknown) => {
+            ctx.logger.error({ err }, 'lite state save failed at close');
+            resolve();
+          });
         });
       }),
   };
@@ -117,6 +121,7 @@ function handlers(ctx: ProxyContext): grpc.UntypedServiceImplementation {
     Telemetry: telemetry(ctx),
     NotifyClientTermination: unary(ctx, 'NotifyClientTermination', (_req: unknown, clientId) => {
       ctx.clients.remove(clientId);
+      liteClientGone(ctx, clientId);
       return { status: OK_STATUS };
     }),
     ChangeInvisibleDuration: unary(ctx, 'ChangeInvisibleDuration', (req: any) => changeInvisibleDuration(ctx, req) as any),
@@ -124,8 +129,6 @@ function handlers(ctx: ProxyContext): grpc.UntypedServiceImplementation {
       const messageId = await ctx.backend.recallMessage(req.topic?.name ?? '', req.recallHandle ?? '');
       return { status: OK_STATUS, messageId };
     }),
-    SyncLiteSubscription: unary(ctx, 'SyncLiteSubscription', () => {
-      throw new ProxyError(Code.NOT_IMPLEMENTED, 'lite topics are not supported by this broker');
-    }),
+    SyncLiteSubscription: unary(ctx, 'SyncLiteSubscription', (req: any, clientId) => syncLiteSubscription(ctx, req, clientId) as any),
   };
 }

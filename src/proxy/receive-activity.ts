@@ -10,7 +10,8 @@ import { encodeDelivery } from './delivery-encoder.js';
 import { convertForDelivery, fromDuration, toTimestamp, type PbDuration } from './message-converter.js';
 import type { ProxyContext } from './proxy-context.js';
 import { ResponseBatch } from './response-batch.js';
-import { requireTopic } from './route-activity.js';
+import { requireTopic, topicMessageType } from './route-activity.js';
+import { isLiteHandle, liteAck, liteChangeInvisible, liteForwardToDeadLetter, receiveLite } from './lite-activity.js';
 
 const FilterType = { TAG: 1, SQL: 2 } as const;
 const MAX_INVISIBLE_MS = 12 * 3600_000;
@@ -75,7 +76,8 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
         const req = call.request;
         const clientId = clientIdOf(call);
         ctx.clients.touch(clientId);
-        const topic = (await requireTopic(ctx, req.messageQueue?.topic?.name)).topicName;
+        const tc = await requireTopic(ctx, req.messageQueue?.topic?.name);
+        const topic = tc.topicName;
         const group = await requireGroup(ctx, req.group?.name);
         const filter = filterOf(ctx, req.filterExpression);
         const invisibleMs = fromDuration(req.invisibleDuration);
@@ -93,6 +95,16 @@ export function receiveMessage(ctx: ProxyContext): grpc.handleServerStreamingCal
         if (batch <= 0) throw new ProxyError(Code.BAD_REQUEST, `batch_size must be positive, got ${batch}`);
         const maxPoll = ctx.maxLongPollingTimeoutMs;
         const poll = Math.min(Math.max(0, fromDuration(req.longPollingTimeout) ?? maxPoll), maxPoll);
+        if (topicMessageType(tc) === 'LITE') {
+          const lite = { clientId, group: group.name, parent: topic, maxNums: Math.min(batch, MAX_BATCH), invisibleMs: invisibleMs ?? 0, autoRenew, pollMs: poll };
+          const msgs = await receiveLite(ctx, { ...lite, maxAttempts: group.maxAttempts }, abort.signal);
+          if (call.cancelled) return;
+          if (msgs.length === 0) return end(status(Code.MESSAGE_NOT_FOUND, 'no new message'));
+          call.write(new ResponseBatch([{ status: OK_STATUS }, ...msgs, { deliveryTimestamp: toTimestamp(Date.now()) }]));
+          finished = true;
+          call.end();
+          return;
+        }
         const popped = await ctx.backend.pop(
           {
             group: group.name,
@@ -145,7 +157,7 @@ export async function ackMessage(
     (req.entries ?? []).map(async (e) => ({
       messageId: e.messageId ?? '',
       receiptHandle: e.receiptHandle ?? '',
-      status: handleStatus(await ctx.backend.ack(group.name, topic, e.receiptHandle ?? '')),
+      status: handleStatus(isLiteHandle(e.receiptHandle) ? await liteAck(ctx, group.name, topic, e.receiptHandle!) : await ctx.backend.ack(group.name, topic, e.receiptHandle ?? '')),
     })),
   );
   if (entries.length === 0) throw new ProxyError(Code.BAD_REQUEST, 'AckMessage carries no entry');
@@ -161,7 +173,8 @@ export async function changeInvisibleDuration(
   const topic = (await requireTopic(ctx, req.topic?.name)).topicName;
   const ms = fromDuration(req.invisibleDuration) ?? 0;
   if (ms < 0 || ms > MAX_INVISIBLE_MS) throw new ProxyError(Code.ILLEGAL_INVISIBLE_TIME, `invisible duration ${ms} ms is out of range [0, ${MAX_INVISIBLE_MS}] ms`);
-  const r = await ctx.backend.changeInvisibleTime(group.name, topic, req.receiptHandle ?? '', ms);
+  const h = req.receiptHandle ?? '';
+  const r = isLiteHandle(h) ? await liteChangeInvisible(ctx, group.name, topic, h, ms) : await ctx.backend.changeInvisibleTime(group.name, topic, h, ms);
   if (typeof r === 'string') return { status: handleStatus(r) };
   return { status: OK_STATUS, receiptHandle: r.handle };
 }
@@ -172,5 +185,6 @@ export async function forwardToDeadLetterQueue(
 ): Promise<unknown> {
   const group = await requireGroup(ctx, req.group?.name);
   const topic = (await requireTopic(ctx, req.topic?.name)).topicName;
-  return { status: handleStatus(await ctx.backend.forwardToDeadLetter(group.name, topic, req.receiptHandle ?? '')) };
+  const h = req.receiptHandle ?? '';
+  return { status: handleStatus(isLiteHandle(h) ? await liteForwardToDeadLetter(ctx, group.name, topic, h) : await ctx.backend.forwardToDeadLetter(group.name, topic, h)) };
 }

@@ -5,6 +5,7 @@ import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
 import { MessageType } from './message-converter.js';
 import type { TopicBroker } from './backend/proxy-backend.js';
 import type { ProxyContext } from './proxy-context.js';
+import { LITE_MESSAGE_TYPE } from './lite-activity.js';
 
 const Permission = { NONE: 1, READ: 2, WRITE: 3, READ_WRITE: 4 } as const;
 
@@ -26,6 +27,8 @@ export function acceptedTypes(tc: TopicConfig): number[] {
       return [MessageType.DELAY];
     case 'TRANSACTION':
       return [MessageType.TRANSACTION];
+    case 'LITE':
+      return [LITE_MESSAGE_TYPE];
     case 'MIXED':
       return [MessageType.NORMAL, MessageType.FIFO, MessageType.DELAY, MessageType.TRANSACTION];
     default:
@@ -101,6 +104,8 @@ export async function queryAssignment(
       acceptMessageTypes: acceptedTypes(tc),
     },
   });
-  const assignments = readable.flatMap((b) => (sg.consumeMessageOrderly ? Array.from({ length: b.readQueueNums }, (_, i) => mq(b, i)) : [mq(b, -1)]));
+  // A lite parent is ordered per lite topic by the broker, so one receive stream per group suffices.
+  const perQueue = sg.consumeMessageOrderly && topicMessageType(tc) !== 'LITE';
+  const assignments = readable.flatMap((b) => (perQueue ? Array.from({ length: b.readQueueNums }, (_, i) => mq(b, i)) : [mq(b, -1)]));
   return { status: OK_STATUS, assignments };
 }

@@ -8,6 +8,7 @@ import { convertForSend, fromTimestamp, MessageType, type PbMessage } from './me
 import { TRANSACTION_HANDLE_TTL_MS, type ProxyContext } from './proxy-context.js';
 import { acceptedTypes, requireTopic, topicMessageType } from './route-activity.js';
 import { errorStatus } from './grpc-handler.js';
+import { LITE_MESSAGE_TYPE, sendLite } from './lite-activity.js';
 
 interface SendEntry {
   status: Status;
@@ -17,7 +18,7 @@ interface SendEntry {
   recallHandle: string;
 }
 
-const TYPE_NAMES: Record<number, string> = { 1: 'NORMAL', 2: 'FIFO', 3: 'DELAY', 4: 'TRANSACTION' };
+const TYPE_NAMES: Record<number, string> = { 1: 'NORMAL', 2: 'FIFO', 3: 'DELAY', 4: 'TRANSACTION', 5: 'LITE' };
 
 export async function sendMessage(ctx: ProxyContext, req: { messages?: PbMessage[] }, peer: string): Promise<unknown> {
   const messages = req.messages ?? [];
@@ -46,6 +47,7 @@ async function sendOne(ctx: ProxyContext, m: PbMessage, peer: string): Promise<S
       `current message type not match with topic accept message types: topic ${c.topic} is ${topicMessageType(tc)}, message is ${TYPE_NAMES[c.messageType] ?? c.messageType}`,
     );
   }
+  if (c.messageType === LITE_MESSAGE_TYPE) return sendLite(ctx, m, c, peer);
   if (c.messageType === MessageType.DELAY) {
     const at = fromTimestamp(m.systemProperties?.deliveryTimestamp);
     if (at === undefined) throw new ProxyError(Code.ILLEGAL_DELIVERY_TIME, 'a DELAY message needs a delivery_timestamp');

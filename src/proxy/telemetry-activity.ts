@@ -11,6 +11,7 @@ import { clientIdOf, errorStatus } from './grpc-handler.js';
 import type { SubscriptionGroupConfig } from './backend/proxy-backend.js';
 import { convertForDelivery, toDuration } from './message-converter.js';
 import { TRANSACTION_HANDLE_TTL_MS, type ProxyContext } from './proxy-context.js';
+import { LiteClientType, liteSettings } from './lite-activity.js';
 
 /** The ladder of delay levels 3.. (10 s, 30 s, 1 min ... 2 h), RocketMQ's customized policy. */
 function ladder(ctx: ProxyContext): unknown[] {
@@ -36,6 +37,8 @@ export async function settingsReply(ctx: ProxyContext, c: GrpcClient, s: PbSetti
   }
   const group = s.subscription?.group?.name ?? c.group;
   const sg = group ? await ctx.backend.getGroupConfig(group) : undefined;
+  const isLite = s.clientType === LiteClientType.LITE_PUSH_CONSUMER || s.clientType === LiteClientType.LITE_SIMPLE_CONSUMER;
+  const lite = isLite ? await liteSettings(ctx, s.subscription?.subscriptions?.[0]?.topic?.name) : {};
   return {
     ...base,
     backoffPolicy: consumerBackoff(ctx, sg),
@@ -45,6 +48,7 @@ export async function settingsReply(ctx: ProxyContext, c: GrpcClient, s: PbSetti
       fifo: sg?.consumeMessageOrderly ?? false,
       receiveBatchSize: 32,
       longPollingTimeout: toDuration(ctx.maxLongPollingTimeoutMs),
+      ...lite,
     },
   };
 }

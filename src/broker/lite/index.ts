@@ -1,0 +1,28 @@
+// Lite topics (issue 18): one LiteService per broker, made on first use by the broker's gRPC
+// endpoint (the only protocol that speaks lite topics) and closed with it.
+import { LiteService, type LiteHost } from './lite-service.js';
+
+export { LiteService, LiteAction, type LiteHost, type LiteDelivery, type LiteOffsetOption, type LiteReceiveRequest, type LiteAckResult } from './lite-service.js';
+export { LiteError, isLiteParent, validateLiteTopicName, liteLimitsOf, PROPERTY_LITE_TOPIC, PROPERTY_LITE_TAG, MAX_LITE_TOPIC_LENGTH, LITE_HANDLE_PREFIX, type LiteLimits, type LiteErrorKind } from './lite-names.js';
+export { LiteTable, liteKey, type LiteTopic, type LiteProgress } from './lite-table.js';
+
+const services = new WeakMap<LiteHost, Promise<LiteService>>();
+
+/** The broker's lite service, started (state loaded, sweeps running) on the first call. */
+export function liteServiceOf(host: LiteHost): Promise<LiteService> {
+  let s = services.get(host);
+  if (!s) {
+    const svc = new LiteService(host);
+    s = svc.start().then(() => svc);
+    services.set(host, s);
+  }
+  return s;
+}
+
+/** Saves and stops the broker's lite service if it was started; the next liteServiceOf starts a new one. */
+export async function closeLiteService(host: LiteHost): Promise<void> {
+  const s = services.get(host);
+  if (!s) return;
+  services.delete(host);
+  await (await s).close();
+}
