@@ -7,9 +7,10 @@ import { silentLogger, type Logger } from '../common/logger.js';
 import type { HostPort } from '../common/message-host.js';
 import { TopicValidator } from '../common/message-const.js';
 import { pickBrokerIP1, type BrokerConfig } from '../config/index.js';
-import { createRequest, RemotingClient, RemotingServer, RequestCode, type RemotingChannel } from '../remoting/index.js';
+import { createRequest, RemotingClient, RemotingServer, RequestCode, type RemotingChannel, type RequestHook } from '../remoting/index.js';
 import { CONSUMER_GROUP_HEADER, encodeHeader } from '../remoting/protocol/index.js';
 import { MessageStore, type DispatchRequest } from '../store/index.js';
+import { innerClientSigner } from './acl/inner-client-signer.js';
 import { BrokerOuterAPI, type BrokerIdentity } from './broker-outer-api.js';
 import { BrokerStats } from './broker-stats.js';
 import { ConsumerManager } from './clients/consumer-manager.js';
@@ -37,6 +38,8 @@ export interface BrokerStartOptions {
   logger?: Logger;
   /** Overrides for tests (e.g. a short first delay-scan). */
   scheduleFirstScanMs?: number;
+  /** Remoting request hooks present from the first request on (ACL must not miss one). */
+  requestHooks?: readonly RequestHook[];
 }
 
 const OFFSET_PERSIST_MS = 5000;
@@ -90,6 +93,7 @@ export class BrokerController implements BrokerParts {
     readonly config: BrokerConfig,
     store: MessageStore,
     logger: Logger,
+    requestHooks: readonly RequestHook[] = [],
   ) {
     this.logger = logger;
     this.store = store;
@@ -148,10 +152,10 @@ export class BrokerController implements BrokerParts {
       this.messageRouter.addStage(this.timerService.routeStage);
     }
     this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger, Date.now, () => this.mayWrite());
-    this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout });
+    this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout, hooks: requestHooks });
     this.hooks = new BrokerHooks((err, hook) => logger.error({ err, hook }, 'a broker hook listener failed'));
     const parts = this.parts();
-    this.outerClient = new RemotingClient({ logger });
+    this.outerClient = new RemotingClient({ logger, rpcHook: innerClientSigner(config.innerClientAuthenticationCredentials) });
     const namesrvs = config.namesrvAddr
       .split(';')
       .map((s) => s.trim())
@@ -212,7 +216,7 @@ export class BrokerController implements BrokerParts {
       { logger, onDispatch: (d) => controller?.onDispatch(d) },
     );
     try {
-      controller = new BrokerController(config, store, logger);
+      controller = new BrokerController(config, store, logger, opts.requestHooks);
       await controller.init(opts);
     } catch (err) {
       await store.shutdown();

@@ -1,5 +1,6 @@
 import { silentLogger, type Logger } from '../common/logger.js';
-import { aclUnavailable, type BrokerConfig, type RoleHandle } from '../config/index.js';
+import { aclEnabled, defaultAclConfigFile, type BrokerConfig, type RoleHandle } from '../config/index.js';
+import { AclService } from './acl/index.js';
 import { loadAlarmRules, startBrokerAlarms } from './alarm-view.js';
 import { BrokerController } from './broker-controller.js';
 import { attachAlarmStatus } from './processor/alarm-processor.js';
@@ -10,14 +11,28 @@ export * from './topic-config.js';
 export { hostPortOf, decodeRecord } from './record-view.js';
 export { newSubscriptionGroupConfig, type SubscriptionGroupConfig } from './subscription-group-manager.js';
 
+const aclServices = new WeakMap<BrokerController, AclService>();
+
+/** The ACL of a broker started with aclEnable (its gRPC endpoint checks with it too), else undefined. */
+export function aclServiceOf(controller: BrokerController): AclService | undefined {
+  return aclServices.get(controller);
+}
+
 /** Starts a broker; its RoleHandle names the remoting listener as `broker`. */
 export async function startBroker(config: BrokerConfig, opts: { logger?: Logger } = {}): Promise<RoleHandle & { controller: BrokerController }> {
-  // loadConfig refuses these already; this covers configurations built by hand (issue 11).
-  const acl = config.aclEnable ? 'aclEnable' : config.enableAcl ? 'enableAcl' : undefined;
-  if (acl) throw new Error(aclUnavailable(acl));
+  const logger = opts.logger ?? silentLogger;
+  // A missing or malformed plain_acl.yml refuses the start (file, line, cause) before anything opens.
+  const acl = aclEnabled(config)
+    ? AclService.open({ file: config.aclConfigFile || defaultAclConfigFile(undefined), logger, brokerName: config.brokerName, clusterName: config.brokerClusterName })
+    : undefined;
   // A bad alarm rules file refuses the start (ConfigError: file, line, cause) before anything opens.
   const rules = loadAlarmRules(config);
-  const controller = await BrokerController.start(config, opts);
+  const controller = await BrokerController.start(config, { ...opts, requestHooks: acl ? [acl.remotingHook()] : [] });
+  if (acl) {
+    acl.registerProcessors(controller.remotingServer, () => controller.brokerAddr);
+    acl.watch();
+    aclServices.set(controller, acl);
+  }
   const alarms = rules && startBrokerAlarms(controller, rules, opts.logger ?? silentLogger);
   if (alarms) attachAlarmStatus(controller.store, alarms.engine);
   const shutdown = async (): Promise<void> => {
@@ -26,6 +41,7 @@ export async function startBroker(config: BrokerConfig, opts: { logger?: Logger 
       await alarms.stop();
     }
     await controller.shutdown();
+    acl?.close();
   };
   let closing: Promise<void> | undefined;
   return {

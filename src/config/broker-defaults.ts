@@ -10,6 +10,18 @@ function checkEtcdEndpoints(value: string): string | undefined {
 
 const PORT = { type: 'int', min: 0, max: 65535 } as const;
 
+/** innerClientAuthenticationCredentials: empty, or JSON with non-empty accessKey and secretKey strings. */
+function checkCredentials(value: string): string | undefined {
+  if (value === '') return undefined;
+  try {
+    const v = JSON.parse(value) as { accessKey?: unknown; secretKey?: unknown };
+    if (typeof v.accessKey === 'string' && v.accessKey !== '' && typeof v.secretKey === 'string' && v.secretKey !== '') return undefined;
+  } catch {
+    // falls through to the expected form
+  }
+  return 'JSON {"accessKey":"...","secretKey":"..."}';
+}
+
 /**
  * Broker keys. RocketMQ reads BrokerConfig, MessageStoreConfig and NettyServerConfig from one
  * broker.conf, so they share this one flat table with RocketMQ's key names.
@@ -143,9 +155,20 @@ export const BROKER_DEFAULTS = {
   traceBrokerEnable: { type: 'bool', default: true, doc: 'the broker records stored, delivered, consumed, retried and dead-lettered events into the trace topic' },
   traceFlushIntervalMs: { type: 'int', default: 200, min: 10, max: 60000, doc: 'ms between broker trace batch writes; longer = fewer, larger trace messages' },
 
-  // access control: not available yet; true refuses to start rather than run open (see acl.ts)
-  aclEnable: { type: 'bool', default: false, doc: "RocketMQ's ACL switch; ACL is not available yet, so true refuses to start" },
-  enableAcl: { type: 'bool', default: false, doc: 'same as aclEnable (an older spelling); true refuses to start' },
+  // access control (docs/SECURITY.md): ACL 1.0 accounts of plain_acl.yml on both protocols
+  aclEnable: { type: 'bool', default: false, doc: "RocketMQ's ACL switch: every remoting and gRPC request is signed and checked against aclConfigFile" },
+  enableAcl: { type: 'bool', default: false, doc: 'same as aclEnable (an older spelling)' },
+  aclConfigFile: {
+    type: 'string',
+    default: '',
+    doc: 'plain_acl.yml (RocketMQ ACL 1.0 format), reloaded when it changes; empty = plain_acl.yml beside the -c file, else in the working directory',
+  },
+  innerClientAuthenticationCredentials: {
+    type: 'string',
+    default: '',
+    check: checkCredentials,
+    doc: 'JSON {"accessKey":"..","secretKey":".."} this broker signs its own requests to other brokers and name servers with; empty = unsigned',
+  },
 } as const satisfies ConfigSchema;
 
 export type BrokerConfig = ConfigOf<typeof BROKER_DEFAULTS>;

@@ -29,5 +29,5 @@ export {
   type Role,
 } from './load-config.js';
 export { pickBrokerIP1 } from './broker-ip.js';
-export { ACL_KEYS, aclUnavailable } from './acl.js';
+export { ACL_KEYS, ACL_FILE_NAME, aclEnabled, aclFileProblem, defaultAclConfigFile } from './acl.js';
 export type { RoleHandle } from './role-handle.js';

@@ -1,6 +1,6 @@
 // defaults ← file ← environment ← flags, with every problem collected into one ConfigError.
 import { readFileSync } from 'node:fs';
-import { ACL_KEYS, aclUnavailable } from './acl.js';
+import { ACL_KEYS, aclFileProblem, defaultAclConfigFile } from './acl.js';
 import { BROKER_DEFAULTS } from './broker-defaults.js';
 import { CONSOLE_DEFAULTS, consoleLoginProblem } from './console-defaults.js';
 import { NAMESRV_DEFAULTS } from './namesrv-defaults.js';
@@ -138,11 +138,14 @@ class Collector {
   }
 }
 
-/** Features asked for that do not exist yet: refused rather than silently ignored. */
-function checkUnavailable(col: Collector): void {
+/** Features asked for that cannot work as configured: refused rather than silently ignored. */
+function checkUnavailable(col: Collector, file: string | undefined): void {
+  // The ACL accounts file defaults to plain_acl.yml beside the -c file, as RocketMQ's conf/.
+  if (col.values.aclConfigFile === '') col.values.aclConfigFile = defaultAclConfigFile(file);
   for (const key of ACL_KEYS) {
     const place = col.places.get(key);
-    if (col.values[key] === true && place) col.problem(place, key, `${describe(place, key)}: ${aclUnavailable(key)}`);
+    const problem = col.values[key] === true && place ? aclFileProblem(key, String(col.values.aclConfigFile)) : undefined;
+    if (problem && place) col.problem(place, key, `${describe(place, key)}: ${problem}`);
   }
   if ('consoleUser' in col.values) {
     const login = consoleLoginProblem(col.values as { consoleUser: string; consolePassword: string });
@@ -181,7 +184,7 @@ export function loadConfig<R extends Role>(role: R, opts: LoadOptions = {}): Con
   if (opts.file !== undefined) applyFile(col, opts.file);
   if (opts.env) applyEnv(col, schema, opts.env);
   for (const [key, value] of Object.entries(opts.flags ?? {})) col.set({ source: 'flag' }, key, value);
-  checkUnavailable(col);
+  checkUnavailable(col, opts.file);
   if (col.problems.length > 0) throw new ConfigError(col.problems);
   return Object.freeze(col.values) as unknown as ConfigFor<R>;
 }

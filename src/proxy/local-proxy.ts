@@ -1,9 +1,13 @@
 // The gRPC endpoint inside a broker process ("local" mode). The one proxy module, with
 // backend/local-backend.ts, that loads the broker: `apogee proxy` (cluster-proxy.ts) must not.
-import type { BrokerController } from '../broker/index.js';
+import { aclServiceOf, type BrokerController } from '../broker/index.js';
 import { LocalBackend } from './backend/local-backend.js';
+import { grpcAclHook } from './grpc-acl-hook.js';
 import { startGrpcServer, type GrpcProxyHandle, type GrpcProxyOptions } from './grpc-server.js';
 
 export function startGrpcProxy(broker: BrokerController, opts: GrpcProxyOptions): Promise<GrpcProxyHandle> {
-  return startGrpcServer(new LocalBackend(broker), opts);
+  // A broker with ACL checks its 5.x clients with the same accounts, before any other hook.
+  const acl = aclServiceOf(broker);
+  const hooks = acl ? [grpcAclHook(acl), ...(opts.hooks ?? [])] : opts.hooks;
+  return startGrpcServer(new LocalBackend(broker), { ...opts, hooks });
 }
