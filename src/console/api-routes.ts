@@ -78,8 +78,12 @@ function registerSessionRoutes(api: FastifyInstance, d: ApiDeps): void {
     },
     async (req: Req<unknown, unknown, { user: string; password: string }>, reply) => {
       if (!d.sessions.required) return reply.code(400).send({ error: 'this console has no login configured (consoleUser/consolePassword)' });
+      if (d.sessions.throttled(req.ip)) return reply.code(429).send({ error: 'too many wrong logins from this address: try again in a minute' });
       const token = d.sessions.open(req.body.user, req.body.password);
-      if (!token) return reply.code(401).send({ error: 'wrong user or password' });
+      if (!token) {
+        d.sessions.failed(req.ip);
+        return reply.code(401).send({ error: 'wrong user or password' });
+      }
       d.sessions.setCookie(reply, token);
       return { ok: true };
     },

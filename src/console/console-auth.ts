@@ -33,8 +33,13 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
+/** Wrong logins from one address within a minute before it is refused (429) for the rest of it. */
+const MAX_FAILURES_PER_MINUTE = 10;
+
 export class ConsoleSessions {
   private readonly sessions = new Map<string, number>();
+  /** Per client address: wrong logins in the current minute window. */
+  private readonly failures = new Map<string, { since: number; count: number }>();
 
   constructor(readonly login: ConsoleLogin | undefined) {}
 
@@ -49,6 +54,19 @@ export class ConsoleSessions {
     this.sessions.set(token, now + SESSION_TTL_MS);
     if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
     return token;
+  }
+
+  /** Guessing passwords costs a minute per ten tries and address. */
+  throttled(addr: string, now = Date.now()): boolean {
+    const f = this.failures.get(addr);
+    return f !== undefined && now - f.since < 60_000 && f.count >= MAX_FAILURES_PER_MINUTE;
+  }
+
+  failed(addr: string, now = Date.now()): void {
+    const f = this.failures.get(addr);
+    if (!f || now - f.since >= 60_000) this.failures.set(addr, { since: now, count: 1 });
+    else f.count++;
+    if (this.failures.size > MAX_SESSIONS) this.failures.delete(this.failures.keys().next().value!);
   }
 
   valid(token: string | undefined, now = Date.now()): boolean {

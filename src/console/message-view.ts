@@ -121,11 +121,15 @@ function eventOf(r: TraceRecord, m: TracedMessage, ids: ReadonlySet<string>, hos
       return ids.has(r.msgId) ? ev('EndTransaction', r.timeStamp, r.groupName, { state: r.transactionState, fromCheck: r.fromTransactionCheck }) : undefined;
     case 'Recall':
       return ids.has(r.msgId) ? ev('Recall', r.timeStamp, r.groupName, { topic: r.topic }, 0, r.success) : undefined;
-    case 'BrokerStored':
-      return ids.has(r.msgId) || ids.has(r.offsetMsgId)
-        ? ev('Stored', r.timeStamp, r.producerGroup, { topic: r.topic, storedTopic: r.storedTopic, queue: `${r.queueId}@${r.queueOffset}`, protocol: r.protocol }, 0, true, r.clientHost)
-        : undefined;
+    case 'BrokerStored': {
+      // One record per message (ids), or per queue and batch with the offsets as ranges: either form matches.
+      const st = r as unknown as { msgId?: string; offsetMsgId?: string; offsets?: string; storedTopic: string; queueId: number };
+      const mine = (st.msgId !== undefined && ids.has(st.msgId)) || (st.offsetMsgId !== undefined && ids.has(st.offsetMsgId)) || (st.offsets !== undefined && sameQueue(st.storedTopic, st.queueId) && rangesContain(st.offsets, m.queueOffset));
+      return mine ? ev('Stored', r.timeStamp, r.producerGroup, { topic: r.topic, storedTopic: r.storedTopic, queue: `${r.queueId}@${m.queueOffset}`, protocol: r.protocol }, 0, true, r.clientHost) : undefined;
+    }
     case 'BrokerDelivered':
+      // The console's own reads (browsing, dead letters) are not deliveries to anyone.
+      if (r.group === TOOLS_GROUP) return undefined;
       return sameQueue(r.topic, r.queueId) && rangesContain(r.offsets, m.queueOffset) ? ev('Delivered', r.timeStamp, r.group, { kind: r.kind, protocol: r.protocol }, 0, true, r.clientHost) : undefined;
     case 'BrokerConsumed':
       return sameQueue(r.topic, r.queueId) && m.queueOffset >= r.fromOffset && m.queueOffset < r.toOffset ? ev('Consumed', r.timeStamp, r.group, { kind: r.kind }) : undefined;

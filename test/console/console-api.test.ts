@@ -317,6 +317,9 @@ void describe('console login', () => {
     await api.post('/logout');
     api.cookie = ok.headers.get('set-cookie')!.split(';')[0];
     assertRefused(await api.get('/cluster'), 401, /login required/);
+    // Guessing: after ten wrong logins within a minute even the right one waits.
+    for (let i = 0; i < 8; i++) assert.equal((await api.post('/login', { user: 'admin', password: `guess-${i}` })).status, 401);
+    assertRefused(await api.post('/login', { user: 'admin', password: 's3cret' }), 429, /too many wrong logins from this address/);
     // The page itself loads (it shows the login form); only data needs the session.
     assert.equal((await fetch(`${s.base}/`)).status, 200);
   });

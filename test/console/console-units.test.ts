@@ -96,12 +96,13 @@ void test('console tps - rates are differences of totals over time; a failed rea
   ]);
 });
 
-void test('console trace - records of one message: client ones by id, broker deliveries and commits by queue offset', () => {
+void test('console trace - records of one message: client ones by id, broker deliveries and commits by queue offset, not the console’s own reads', () => {
   const m = { msgId: 'UNIQ1', offsetMsgId: 'OFF1', topic: 'T', queueId: 2, queueOffset: 7 };
   const body = [
     encodeTraceRecord({ type: 'Pub', timeStamp: 1, regionId: 'r', groupName: 'P', topic: 'T', msgId: 'UNIQ1', tags: 'a', keys: 'k', storeHost: 'h', bodyLength: 3, costTime: 4, msgType: 0, offsetMsgId: 'OFF1', success: true }),
     encodeTraceRecord({ type: 'Pub', timeStamp: 1, regionId: 'r', groupName: 'P', topic: 'T', msgId: 'OTHER', tags: 'a', keys: 'k', storeHost: 'h', bodyLength: 3, costTime: 4, msgType: 0, offsetMsgId: 'OFF2', success: true }),
     encodeTraceRecord({ type: 'BrokerDelivered', timeStamp: 5, group: 'G', topic: 'T', queueId: 2, offsets: '5-9', clientHost: 'c', kind: 'pull', protocol: 'remoting' }),
+    encodeTraceRecord({ type: 'BrokerDelivered', timeStamp: 5, group: 'TOOLS_CONSUMER', topic: 'T', queueId: 2, offsets: '7', clientHost: 'console', kind: 'pull', protocol: 'remoting' }),
     encodeTraceRecord({ type: 'BrokerDelivered', timeStamp: 5, group: 'G2', topic: 'T', queueId: 2, offsets: '8-9', clientHost: 'c', kind: 'pull', protocol: 'remoting' }),
     encodeTraceRecord({ type: 'BrokerDelivered', timeStamp: 5, group: 'G3', topic: 'T', queueId: 3, offsets: '7', clientHost: 'c', kind: 'pop', protocol: 'grpc' }),
     encodeTraceRecord({ type: 'BrokerConsumed', timeStamp: 6, group: 'G', topic: 'T', queueId: 2, fromOffset: 7, toOffset: 8, kind: 'offset' }),
@@ -139,4 +140,15 @@ void test('console topics - kinds: retry, DLQ, system (including cluster and bro
   assert.equal(topicKind('TBW102', names), 'system');
   assert.equal(topicKind('broker-a', names), 'system');
   assert.equal(topicKind('Orders', names), 'normal');
+});
+
+void test('console auth - ten wrong logins from one address within a minute refuse it for the rest of the minute', () => {
+  const s = new ConsoleSessions({ user: 'ops', password: 'pa55' });
+  const t0 = 5_000_000;
+  for (let i = 0; i < 9; i++) s.failed('10.0.0.9', t0 + i);
+  assert.equal(s.throttled('10.0.0.9', t0 + 100), false);
+  s.failed('10.0.0.9', t0 + 100);
+  assert.equal(s.throttled('10.0.0.9', t0 + 100), true);
+  assert.equal(s.throttled('10.0.0.8', t0 + 100), false, 'another address is not');
+  assert.equal(s.throttled('10.0.0.9', t0 + 60_001), false, 'a minute later');
 });
