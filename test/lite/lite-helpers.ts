@@ -2,8 +2,9 @@
 // attributes, and the real client's LitePushConsumer opened through the harness.
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { checkFor } from '../helpers/check-for.js';
-import type { Standalone } from '../helpers/standalone.js';
-import { quietClientLogger, rmq, type GrpcHarness, type MessageView, type Producer } from '../compat/helpers/grpc.js';
+import { startGrpcProxy, type GrpcProxyHandle } from '../../src/proxy/index.js';
+import { startStandalone, type Standalone as StandaloneT } from '../helpers/standalone.js';
+import { GrpcClients, quietClientLogger, rmq, type MessageView, type Producer } from '../compat/helpers/grpc.js';
 
 export const { ConsumeResult, LitePushConsumerBuilder, OffsetOption } = rmq as unknown as {
   ConsumeResult: typeof rmq.ConsumeResult;
@@ -34,7 +35,7 @@ export interface ParentOptions {
   liteSubscriptionQuota?: number;
 }
 
-export async function createLiteParent(s: Standalone, topic: string, o: ParentOptions = {}): Promise<void> {
+export async function createLiteParent(s: StandaloneT, topic: string, o: ParentOptions = {}): Promise<void> {
   const attrs = ['+message.type=LITE'];
   if (o.liteTopicExpiration !== undefined) attrs.push(`+liteTopicExpiration=${o.liteTopicExpiration}`);
   if (o.maxLiteTopicNum !== undefined) attrs.push(`+maxLiteTopicNum=${o.maxLiteTopicNum}`);
@@ -52,7 +53,7 @@ export async function createLiteParent(s: Standalone, topic: string, o: ParentOp
 
 /** A started LitePushConsumer, shut down with the harness; logs go to `log` when given. */
 export async function litePushConsumer(
-  h: GrpcHarness,
+  h: LiteHarness,
   group: string,
   parent: string,
   consume: (m: MessageView) => Promise<unknown>,
@@ -74,4 +75,49 @@ export async function litePushConsumer(
 /** Sends body to parent's lite topic through the real producer. */
 export function sendLite(p: Producer, parent: string, liteTopic: string, body: string, tag?: string): Promise<{ messageId: string }> {
   return p.send({ topic: parent, liteTopic, body: Buffer.from(body), ...(tag ? { tag } : {}) } as Parameters<Producer['send']>[0]);
+}
+
+/** A standalone with its gRPC endpoint, optionally over a kept data directory (restart tests). */
+export class LiteHarness {
+  readonly clients: GrpcClients;
+
+  private constructor(
+    readonly s: StandaloneT,
+    readonly g: GrpcProxyHandle,
+  ) {
+    this.clients = new GrpcClients(g.address);
+  }
+
+  static async start(dataDir?: string): Promise<LiteHarness> {
+    const s = await startStandalone({}, dataDir);
+    try {
+      const g = await startGrpcProxy(s.controller, { host: '127.0.0.1', port: 0, minInvisibleTimeMsForReceive: 1000, maxLongPollingTimeoutMs: 1000 });
+      return new LiteHarness(s, g);
+    } catch (err) {
+      await s.close();
+      throw err;
+    }
+  }
+
+  get endpoints(): string {
+    return this.g.address;
+  }
+
+  producer(topic: string): Promise<Producer> {
+    return this.clients.producer(topic);
+  }
+
+  shutdown(c: { shutdown(): Promise<void> }): Promise<void> {
+    return this.clients.shutdown(c);
+  }
+
+  async close(): Promise<void> {
+    await this.clients.close();
+    await this.g.close();
+    await this.s.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
