@@ -6,23 +6,25 @@ export { LiteService, LiteAction, type LiteHost, type LiteDelivery, type LiteOff
 export { LiteError, isLiteParent, validateLiteTopicName, liteLimitsOf, PROPERTY_LITE_TOPIC, PROPERTY_LITE_TAG, MAX_LITE_TOPIC_LENGTH, LITE_HANDLE_PREFIX, type LiteLimits, type LiteErrorKind } from './lite-names.js';
 export { LiteTable, liteKey, type LiteTopic, type LiteProgress } from './lite-table.js';
 
-const services = new WeakMap<LiteHost, Promise<LiteService>>();
+// Keyed by the store: the gRPC endpoint and the remoting admin processor see the broker through
+// different objects, but one store has one lite state.
+const services = new WeakMap<object, Promise<LiteService>>();
 
 /** The broker's lite service, started (state loaded, sweeps running) on the first call. */
 export function liteServiceOf(host: LiteHost): Promise<LiteService> {
-  let s = services.get(host);
+  let s = services.get(host.store);
   if (!s) {
     const svc = new LiteService(host);
     s = svc.start().then(() => svc);
-    services.set(host, s);
+    services.set(host.store, s);
   }
   return s;
 }
 
 /** Saves and stops the broker's lite service if it was started; the next liteServiceOf starts a new one. */
 export async function closeLiteService(host: LiteHost): Promise<void> {
-  const s = services.get(host);
+  const s = services.get(host.store);
   if (!s) return;
-  services.delete(host);
+  services.delete(host.store);
   await (await s).close();
 }
