@@ -1,7 +1,7 @@
 // The requests `apogee admin` sends, over one RemotingClient: name-server lookups (cluster info,
 // routes, topic list) and broker admin codes. A non-success answer becomes AdminRequestError,
 // which the command prints with the broker's code and remark.
-import { bodyOf, createRequest, RemotingClient, RequestCode, responseCodeName, ResponseCode, type ExtInput, type RemotingCommand } from '../../remoting/index.js';
+import { bodyOf, createRequest, RemotingClient, RequestCode, responseCodeName, ResponseCode, signRequest, type ExtInput, type RemotingCommand } from '../../remoting/index.js';
 
 import type { ClusterInfo, TopicRouteData } from '../../remoting/protocol/route.js';
 
@@ -25,13 +25,19 @@ export class AdminLookupError extends Error {
 }
 
 export class AdminApi {
-  private readonly client = new RemotingClient({ connectTimeoutMs: 3000 });
+  private readonly client: RemotingClient;
   private readonly namesrvs: string[];
 
+  /** With credentials every request is signed (brokers with aclEnable; admin codes need an admin account). */
   constructor(
     namesrvAddr: string,
     private readonly timeoutMs = 5000,
+    credentials?: { accessKey: string; secretKey: string },
   ) {
+    const rpcHook = credentials
+      ? (cmd: RemotingCommand) => signRequest(cmd.extFields, Buffer.isBuffer(cmd.body) ? cmd.body : undefined, credentials.accessKey, credentials.secretKey)
+      : undefined;
+    this.client = new RemotingClient({ connectTimeoutMs: 3000, rpcHook });
     this.namesrvs = namesrvAddr
       .split(';')
       .map((s) => s.trim())

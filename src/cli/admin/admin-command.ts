@@ -7,6 +7,7 @@ import { AdminApi, AdminLookupError, AdminRequestError } from './admin-api.js';
 import { alarmList } from './alarm-commands.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
 import { registerTraceAndDiagnoseCommands } from './diagnose-command.js';
+import { registerAclCommands } from './acl-commands.js';
 import { registerConnectionCommands } from './connection-commands.js';
 import { registerDlqCommands } from './dlq-commands.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
@@ -35,7 +36,9 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
     const cmd = admin
       .command(name)
       .description(description)
-      .option('-n, --namesrvAddr <addr>', 'name servers "host:port;host:port" (default: $NAMESRV_ADDR)');
+      .option('-n, --namesrvAddr <addr>', 'name servers "host:port;host:port" (default: $NAMESRV_ADDR)')
+      .option('--accessKey <ak>', 'sign requests as this ACL account (default: $APOGEE_ACCESS_KEY)')
+      .option('--secretKey <sk>', 'its secret key (default: $APOGEE_SECRET_KEY)');
     cmd.action(async (opts: Record<string, string | undefined>) => done(await runAdmin(name, io, opts, handler)));
     return cmd;
   };
@@ -89,6 +92,7 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
   registerDlqCommands(sub);
   registerOffsetCommands(sub);
   registerConnectionCommands(sub);
+  registerAclCommands(sub);
 }
 
 async function runAdmin(name: string, io: AdminIO, opts: Record<string, string | undefined>, handler: Handler): Promise<number> {
@@ -98,7 +102,7 @@ async function runAdmin(name: string, io: AdminIO, opts: Record<string, string |
     io.stderr(`${prefix}: no name server: give -n host:port or set NAMESRV_ADDR\n`);
     return EXIT_USAGE;
   }
-  const api = new AdminApi(namesrv);
+  const api = new AdminApi(namesrv, undefined, credentialsOf(opts, io.env));
   try {
     await handler({ api, out: io.stdout }, opts);
     return 0;
@@ -120,4 +124,11 @@ async function runAdmin(name: string, io: AdminIO, opts: Record<string, string |
   } finally {
     await api.close();
   }
+}
+
+/** The signing account from --accessKey/--secretKey, else APOGEE_ACCESS_KEY/APOGEE_SECRET_KEY; none = unsigned. */
+function credentialsOf(opts: Record<string, string | undefined>, env: AdminIO['env']): { accessKey: string; secretKey: string } | undefined {
+  const accessKey = opts.accessKey ?? env.APOGEE_ACCESS_KEY;
+  const secretKey = opts.secretKey ?? env.APOGEE_SECRET_KEY;
+  return accessKey && secretKey ? { accessKey, secretKey } : undefined;
 }
