@@ -98,11 +98,19 @@ void test('ops dlq - real dead letters from ali-ons are exported, one is resent,
   assert.equal(marked.resent.length, 1);
   assert.equal(marked.resent[0].retryOffsetMsgId, resend.results[0].retryOffsetMsgId);
 
+  // --all resends every dead letter of the group (the one resent before again).
+  const before2 = deliveries.length;
+  const all = await adminJson<{ resent: number; failed: number }>(s.namesrvAddr, 'resendDLQ', '-g', group, '--all');
+  assert.deepEqual([all.resent, all.failed], [3, 0]);
+  await checkFor(20_000, 100, () => deliveries.length >= before2 + 3, 'the 3 dead letters consumed again');
+  assert.deepEqual(deliveries.slice(before2).map((m) => m.body.toString()).sort(), ['dead-0', 'dead-1', 'dead-2']);
+
   // The resend log survives a restart.
   await s.restartBroker();
   await s.controller.registerBrokerAll();
   const exp3 = await adminJson<{ resentBefore: number }>(s.namesrvAddr, 'exportDLQ', '-g', group, '-f', file);
-  assert.equal(exp3.resentBefore, 1);
+  assert.equal(exp3.resentBefore, 3);
+  assert.equal(readLines(file).find((l) => l.offsetMsgId === pick.offsetMsgId)!.resent.length, 2);
 });
 
 void test('ops dlq - 10,000 dead letters export byte-exact; some are resent and an ali-ons consumer of the group gets them', async () => {
