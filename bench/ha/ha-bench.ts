@@ -9,6 +9,10 @@
 //   node --import tsx bench/ha/ha-bench.ts [--rounds 3] [--duration 10] [--window 64]
 //     [--cases single-sync,single-async,async-master,sync-master] [--json FILE]
 //     [--cpu-prof DIR] (profiles every broker of every run with node's --cpu-prof; files named by pid)
+//     [--broker-args "--key=value ..."] (added to every broker, e.g. --traceBrokerEnable=false)
+//     [--compare DIR] (also runs every case with the brokers of the checkout at DIR, e.g. an
+//       extracted `git archive` of an older commit with node_modules linked in, interleaved with
+//       this checkout's runs and reported as "<case>@base": before/after on the same machine load)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,10 +57,12 @@ interface Args {
   cases: string[];
   json?: string;
   cpuProf?: string;
+  brokerArgs: string[];
+  compare?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { rounds: 3, duration: 10, window: 64, cases: ['single-sync', 'single-async', 'async-master', 'sync-master'] };
+  const a: Args = { rounds: 3, duration: 10, window: 64, cases: ['single-sync', 'single-async', 'async-master', 'sync-master'], brokerArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     const n = Number(v);
@@ -67,6 +73,8 @@ function parseArgs(argv: string[]): Args {
       case '--cases': a.cases = (v ?? '').split(','); break;
       case '--json': a.json = v; break;
       case '--cpu-prof': a.cpuProf = v; break;
+      case '--broker-args': a.brokerArgs = (v ?? '').split(/\s+/).filter((x) => x !== ''); break;
+      case '--compare': a.compare = v; break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
     i++;
@@ -121,7 +129,12 @@ function parseSummary(out: string): Omit<RunResult, 'masterCpuPerK' | 'slaveCpuP
   return { ok: num('ok'), tps: num('tps'), p50: num('p50'), p99: num('p99'), p999: num('p999'), failed: num('failed') };
 }
 
-async function runCase(key: string, a: Args, round: number): Promise<RunResult> {
+const BASE = '@base';
+
+async function runCase(run: string, a: Args, round: number): Promise<RunResult> {
+  const base = run.endsWith(BASE);
+  const key = base ? run.slice(0, -BASE.length) : run;
+  const root = base ? a.compare : undefined;
   const c = CASES[key];
   const dir = mkdtempSync(join(tmpdir(), 'apogee-ha-bench-'));
   const roles: Role[] = [];
@@ -134,13 +147,15 @@ async function runCase(key: string, a: Args, round: number): Promise<RunResult> 
         [
           'broker', '--listenPort=0', '--haListenPort=0', '--grpcServerPort=0', '--httpPort=0', '--host=127.0.0.1', '--brokerIP1=127.0.0.1',
           `--namesrvAddr=${namesrv}`, '--brokerName=ha-bench', `--brokerId=${id}`, '--storePathRootDir', join(dir, `member-${id}`), '--logLevel=warn',
-          ...c.common, ...flags,
+          ...c.common, ...a.brokerArgs, ...flags,
         ],
         nodeArgs,
+        60_000,
+        root,
       );
     let prof: string[] = [];
     if (a.cpuProf) {
-      const pdir = join(a.cpuProf, `${key}-round${round}`);
+      const pdir = join(a.cpuProf, `${run}-round${round}`);
       mkdirSync(pdir, { recursive: true });
       prof = ['--cpu-prof', `--cpu-prof-dir=${pdir}`];
     }
@@ -196,12 +211,13 @@ const median = (xs: number[]): number => {
 };
 
 const a = parseArgs(process.argv.slice(2));
-const results: Record<string, RunResult[]> = Object.fromEntries(a.cases.map((c) => [c, []]));
+const runs = a.compare ? a.cases.flatMap((c) => [c, c + BASE]) : a.cases;
+const results: Record<string, RunResult[]> = Object.fromEntries(runs.map((c) => [c, []]));
 console.log(`ha-bench: ${a.rounds} rounds of ${a.cases.join(', ')}; ${a.duration} s each, 1 KiB, window ${a.window}, binary headers`);
 try {
   for (let round = 1; round <= a.rounds; round++) {
     // Rotate the order so no case always runs first (right after the previous case's processes exit).
-    const order = a.cases.map((_, i) => a.cases[(i + round - 1) % a.cases.length]);
+    const order = runs.map((_, i) => runs[(i + round - 1) % runs.length]);
     for (const key of order) {
       const r = await runCase(key, a, round);
       results[key].push(r);
@@ -219,17 +235,20 @@ console.log('');
 console.log('| case | send msg/s (median; runs) | p99 ms (median; runs) | CPU ms / 1000 msgs, master; slaves | machine busy |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 const med: Record<string, number> = {};
-for (const key of a.cases) {
+for (const key of runs) {
   const rs = results[key];
   med[key] = median(rs.map((r) => r.tps));
   const slaveCpu = rs[0].slaveCpuPerK.length ? `; ${median(rs.flatMap((r) => r.slaveCpuPerK)).toFixed(0)}` : '';
   console.log(
-    `| ${CASES[key].name} | ${Math.round(med[key])} (${rs.map((r) => Math.round(r.tps)).join(', ')}) | ${median(rs.map((r) => r.p99))} (${rs.map((r) => r.p99).join(', ')}) | ${median(rs.map((r) => r.masterCpuPerK)).toFixed(0)}${slaveCpu} | ${(median(rs.map((r) => r.machineBusy)) * 100).toFixed(0)} % |`,
+    `| ${CASES[key.replace(BASE, '')].name}${key.endsWith(BASE) ? ' (base)' : ''} | ${Math.round(med[key])} (${rs.map((r) => Math.round(r.tps)).join(', ')}) | ${median(rs.map((r) => r.p99))} (${rs.map((r) => r.p99).join(', ')}) | ${median(rs.map((r) => r.masterCpuPerK)).toFixed(0)}${slaveCpu} | ${(median(rs.map((r) => r.machineBusy)) * 100).toFixed(0)} % |`,
   );
 }
 if (med['sync-master'] !== undefined && med['single-sync'] !== undefined) {
   const ratio = med['sync-master'] / med['single-sync'];
   console.log(`\nSYNC_MASTER / single SYNC_FLUSH = ${(ratio * 100).toFixed(0)} % (goal: at least 70 %): ${ratio >= 0.7 ? 'met' : 'NOT met'}`);
+}
+if (med['sync-master' + BASE] !== undefined && med['single-sync' + BASE] !== undefined) {
+  console.log(`base: SYNC_MASTER / single SYNC_FLUSH = ${((med['sync-master' + BASE] / med['single-sync' + BASE]) * 100).toFixed(0)} %`);
 }
 if (a.json) writeFileSync(a.json, JSON.stringify({ args: a, results }, null, 2));
 process.exit(0);

@@ -30,9 +30,12 @@ export interface Role {
   stop(): Promise<void>;
 }
 
-/** Starts `apogee <args>` (nodeArgs go to its node, e.g. --cpu-prof) and resolves at its ready line. */
-export async function startRole(args: readonly string[], nodeArgs: readonly string[] = [], timeoutMs = 60_000): Promise<Role> {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `apogee <args>` (nodeArgs go to its node, e.g. --cpu-prof) from the checkout at root (this
+ * one by default) and resolves at its ready line.
+ */
+export async function startRole(args: readonly string[], nodeArgs: readonly string[] = [], timeoutMs = 60_000, root = ROOT): Promise<Role> {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'apogee.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let err = '';

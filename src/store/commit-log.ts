@@ -338,6 +338,7 @@ export class CommitLog {
    */
   async truncate(offset: number): Promise<void> {
     await this.waitWritten();
+    await this.flushSettled();
     if (offset > this.maxOffset) throw new Error(`cannot truncate the commit log to ${offset}: it ends at ${this.maxOffset}`);
     if (offset < this.minOffset) throw new Error(`cannot truncate the commit log to ${offset}: it starts at ${this.minOffset}`);
     const res: CommitLogRecoveryResult = { scannedFrom: offset, validEnd: offset, truncatedBytes: 0, removedSegments: [], records: 0 };
@@ -355,6 +356,7 @@ export class CommitLog {
    */
   async resetTo(offset: number): Promise<void> {
     await this.waitWritten();
+    await this.flushSettled();
     if (offset % this.segSize !== 0) throw new Error(`cannot start the commit log at ${offset}: not a multiple of mappedFileSizeCommitLog ${this.segSize}`);
     for (const s of this.segs) {
       fs.closeSync(s.fd);
@@ -495,6 +497,15 @@ export class CommitLog {
     this.answer(this.flushWaiters, this.flushedOffset, PutMessageStatus.PUT_OK);
   }
 
+  /**
+   * Resolves once no fsync is in flight. A segment closed while the thread pool fsyncs its fd
+   * fails that fsync (EBADF), which would fail the log: callers that close segments wait here,
+   * then close them before yielding again.
+   */
+  private async flushSettled(): Promise<void> {
+    while (this.flushPromise) await this.flushPromise;
+  }
+
   /** Waits for every reserved byte to be written, then fsyncs them. */
   async flush(): Promise<void> {
     await this.waitWritten();
@@ -626,7 +637,8 @@ export class CommitLog {
     if (offset >= fileEnd) return last ? null : Buffer.alloc(Math.min(maxBytes, segEnd - offset));
     const size = Math.min(maxBytes, fileEnd - offset, segEnd - offset);
     const buf = Buffer.allocUnsafe(size);
-    const n = await readFull(seg.fd, buf, 0, size, offset - seg.start);
+    // A slave in step reads what was just written: from the page cache, without a thread-pool hop.
+    const n = this.writtenOffset - offset <= HOT_READ_BYTES ? readFullSync(seg.fd, buf, 0, size, offset - seg.start) : await readFull(seg.fd, buf, 0, size, offset - seg.start);
     return n === size ? buf : null;
   }
 

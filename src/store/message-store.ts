@@ -60,6 +60,7 @@ export interface RecoverySummary {
 /** Largest gap between two records still read in one call, and the largest single read. */
 const MAX_READ_GAP = 64 * 1024;
 const MAX_READ_SPAN = 4 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export class MessageStore {
   readonly config: MessageStoreConfig;
@@ -616,38 +617,74 @@ export class MessageStore {
     );
   }
 
-  /** Finds the records data completes (after the held partial one), checks each, and builds their dispatch. */
+  /**
+   * Finds the records data completes (after the held partial one), checks each, and builds their
+   * dispatch. The held partial record is completed with just the bytes it lacks: joining it to
+   * the whole frame would copy every replicated byte once more (GC work on every slave).
+   */
   private parseReplicated(data: Buffer): DispatchRequest[] {
     const end = this.commitLog.maxOffset;
-    // buf holds the log from base: the held partial record, then data. A boundary past the end
-    // means the rest of a segment's blank padding is still to come: skip into data.
-    const skipping = this.replicaParse > end;
-    const buf = !skipping && this.replicaTail.length ? Buffer.concat([this.replicaTail, data]) : data;
-    const base = skipping ? end : this.replicaParse;
-    let pos = skipping ? this.replicaParse - end : 0;
     const out: DispatchRequest[] = [];
-    const segSize = this.commitLog.segSize;
-    while (pos + 8 <= buf.length) {
-      const phy = base + pos;
-      const size = buf.readInt32BE(pos);
-      const magic = buf.readInt32BE(pos + 4);
+    if (this.replicaParse < end) {
+      const tail = this.replicaTail;
+      const phy = this.replicaParse;
+      const headBytes = Math.max(0, 8 - tail.length);
+      if (data.length < headBytes) {
+        this.replicaTail = Buffer.concat([tail, data]);
+        return out;
+      }
+      const head = headBytes > 0 ? Buffer.concat([tail, data.subarray(0, headBytes)]) : tail;
+      const size = head.readInt32BE(0);
+      const magic = head.readInt32BE(4);
       if (magic === BLANK_MAGIC_CODE) {
-        const toSegEnd = segSize - (phy % segSize);
-        if (size !== toSegEnd) throw new Error(`replicated blank record at ${phy} has size ${size}, the segment ends ${toSegEnd} bytes later`);
+        this.checkReplicatedBlank(phy, size);
+      } else {
+        this.checkReplicatedHead(phy, size, magic);
+        const take = size - tail.length;
+        if (data.length < take) {
+          this.replicaTail = Buffer.concat([tail, data]);
+          return out;
+        }
+        const rec = Buffer.concat([tail, data.subarray(0, take)], size);
+        const why = checkRecord(rec, 0, size, phy);
+        if (why) throw new Error(`replicated record at ${phy}: ${why}`);
+        out.push(this.replicaDispatch(rec, 0, phy));
+      }
+      this.replicaParse = phy + size;
+      this.replicaTail = EMPTY;
+    }
+    // Past data's end while the rest of a segment's blank padding is still to come.
+    let pos = this.replicaParse - end;
+    while (pos + 8 <= data.length) {
+      const phy = end + pos;
+      const size = data.readInt32BE(pos);
+      const magic = data.readInt32BE(pos + 4);
+      if (magic === BLANK_MAGIC_CODE) {
+        this.checkReplicatedBlank(phy, size);
         pos += size;
         continue;
       }
-      if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) throw new Error(`replicated bytes at ${phy} are not a record (magic 0x${(magic >>> 0).toString(16)})`);
-      if (size < 91 || size > this.config.maxMessageSize + 64 * 1024) throw new Error(`replicated record at ${phy} has size ${size}`);
-      if (pos + size > buf.length) break;
-      const why = checkRecord(buf, pos, size, phy);
+      this.checkReplicatedHead(phy, size, magic);
+      if (pos + size > data.length) break;
+      const why = checkRecord(data, pos, size, phy);
       if (why) throw new Error(`replicated record at ${phy}: ${why}`);
-      out.push(this.replicaDispatch(buf, pos, phy));
+      out.push(this.replicaDispatch(data, pos, phy));
       pos += size;
     }
-    this.replicaParse = base + pos;
-    this.replicaTail = pos < buf.length ? Buffer.from(buf.subarray(pos)) : Buffer.alloc(0);
+    this.replicaParse = end + pos;
+    // A copy: a view would keep the whole frame's buffer alive.
+    this.replicaTail = pos < data.length ? Buffer.from(data.subarray(pos)) : EMPTY;
     return out;
+  }
+
+  private checkReplicatedBlank(phy: number, size: number): void {
+    const toSegEnd = this.commitLog.segSize - (phy % this.commitLog.segSize);
+    if (size !== toSegEnd) throw new Error(`replicated blank record at ${phy} has size ${size}, the segment ends ${toSegEnd} bytes later`);
+  }
+
+  private checkReplicatedHead(phy: number, size: number, magic: number): void {
+    if (magic !== MESSAGE_MAGIC_CODE_V1 && magic !== MESSAGE_MAGIC_CODE_V2) throw new Error(`replicated bytes at ${phy} are not a record (magic 0x${(magic >>> 0).toString(16)})`);
+    if (size < 91 || size > this.config.maxMessageSize + 64 * 1024) throw new Error(`replicated record at ${phy} has size ${size}`);
   }
 
   private replicaDispatch(buf: Buffer, pos: number, phy: number): DispatchRequest {

@@ -52,7 +52,7 @@ export interface HaMasterOptions {
   /** False until this member is master (controller mode starts every member standing by). */
   active?: boolean;
   /**
-   * The log below this offset is held as a SYNC_MASTER put requires (RocketMQ's confirmOffset);
+   * Every member of the in-sync set holds the log below this offset (RocketMQ's confirmOffset);
    * called each time it rises. With only the master in the in-sync set, everything written.
    */
   onConfirmed?: (offset: number) => void;
@@ -234,25 +234,32 @@ export class HaMaster {
 
   private confirmed = -1;
 
-  /** The highest offset held as SYNC_MASTER requires, reported when it rises. */
+  /**
+   * What every member of the in-sync set holds (RocketMQ 5's computeConfirmOffset: the smallest
+   * offset they acknowledged), reported when it rises. Controller mode: the set stored in etcd, so
+   * a stored member that is not connected holds it back until the set shrinks. With the master
+   * alone in the set: everything written.
+   */
   private updateConfirmed(now: number): void {
     if (!this.active) return;
     const written = this.log.writtenOffset();
     if (written <= this.confirmed) return;
-    let best = -1;
+    let held = written;
     const required = this.opts.ackSet?.();
     const self = this.opts.selfId ?? 0;
-    let alone = true;
     if (required) {
-      for (const id of required) if (id !== self) alone = false;
+      for (const id of required) {
+        if (id === self) continue;
+        let ack = -1;
+        for (const c of this.conns) if (c.brokerId === id && !c.closed && c.next >= 0 && c.ackOffset > ack) ack = c.ackOffset;
+        if (ack < held) held = ack;
+      }
     } else {
-      for (const c of this.conns) if (this.inSync(c, now)) alone = false;
+      for (const c of this.conns) if (this.inSync(c, now) && c.ackOffset < held) held = c.ackOffset;
     }
-    if (alone || this.replicated(written, now)) best = written;
-    else for (const c of this.conns) if (!c.closed && c.next >= 0 && c.ackOffset > best && c.ackOffset > this.confirmed && this.replicated(c.ackOffset, now)) best = c.ackOffset;
-    if (best > this.confirmed) {
-      this.confirmed = best;
-      this.opts.onConfirmed!(best);
+    if (held > this.confirmed) {
+      this.confirmed = held;
+      this.opts.onConfirmed!(held);
     }
   }
 

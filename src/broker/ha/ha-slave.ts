@@ -1,11 +1,11 @@
 // The slave's side of replication: connects to the master's HA address (learnt from the name
 // servers or the controller, never from config alone), says which log it holds, applies the
 // master's bytes at exactly the offset it holds, and reports its new end after each write and
-// once a second. A truncation order from the master (log written under an older epoch that no
+// once a second (a report never names bytes not yet written). A truncation order from the master (log written under an older epoch that no
 // one acknowledged) is carried out before anything else. Reconnects with backoff.
 import { connect, type Socket } from 'node:net';
 import type { Logger } from '../../common/logger.js';
-import { encodeHello, encodeReport, HaFrameReader, HaFrameType, type HaFrame } from './ha-frames.js';
+import { encodeHello, encodeReport, HaFrameReader, HaFrameType, type DataFrame, type HaFrame } from './ha-frames.js';
 
 export interface HaTargetLog {
   /** The end of what this slave holds. */
@@ -33,6 +33,8 @@ export interface HaSlaveOptions {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/** Replicated bytes appended but not yet written, past which reading from the master pauses. */
+const MAX_IN_FLIGHT = 16 * 1024 * 1024;
 
 export class HaSlave {
   private socket: Socket | undefined;
@@ -81,46 +83,88 @@ export class HaSlave {
     }
   }
 
-  /** One connection: resolves or rejects when it ends. */
+  /**
+   * One connection: resolves or rejects when it ends. Data frames are appended as they arrive
+   * (the store orders the writes) and each is reported once written, so the next frame is parsed
+   * while the previous one is still being written; reading pauses only while more than
+   * MAX_IN_FLIGHT bytes await their write. Any other frame waits until every append before it
+   * is written, with reading paused.
+   */
   private session(addr: string): Promise<void> {
     const [host, portText] = splitHostPort(addr);
+    const log = this.opts.log;
     return new Promise<void>((resolve, reject) => {
       const socket = connect({ host, port: Number(portText) });
       this.socket = socket;
       socket.setNoDelay(true);
       const reader = new HaFrameReader();
-      let chain = Promise.resolve();
+      let control: Promise<void> = Promise.resolve();
+      let controlBusy = false;
+      let lastAppend: Promise<void> = Promise.resolve();
+      let inFlight = 0;
+      /** Where the next data frame must start: the end of what was appended (written or not). */
+      let next = -1;
       let failed: Error | undefined;
       const fail = (err: Error): void => {
         failed ??= err;
         socket.destroy();
       };
       const report = (): void => {
-        if (!socket.destroyed) socket.write(encodeReport(this.opts.log.maxOffset()));
+        if (!socket.destroyed) socket.write(encodeReport(log.maxOffset()));
+      };
+      const resumeIfRoom = (): void => {
+        if (!controlBusy && inFlight <= MAX_IN_FLIGHT && !socket.destroyed) socket.resume();
+      };
+      const append = (f: DataFrame): void => {
+        if (f.offset !== next) throw new Error(`master sent offset ${f.offset}, this slave holds up to ${next}`);
+        const last = this.opts.lastEpoch();
+        if (f.epoch > last.epoch) this.opts.onEpoch(f.epoch, f.epochStart);
+        const n = f.data.length;
+        next += n;
+        inFlight += n;
+        lastAppend = log.append(f.offset, f.data).then(() => {
+          inFlight -= n;
+          this.applied += n;
+          report();
+          resumeIfRoom();
+        });
+        lastAppend.catch((err: unknown) => fail(err as Error));
+        if (inFlight > MAX_IN_FLIGHT) socket.pause();
+      };
+      const handle = (frames: HaFrame[], from: number): void => {
+        for (let i = from; i < frames.length; i++) {
+          const f = frames[i];
+          if (f.type === HaFrameType.DATA) {
+            append(f);
+            continue;
+          }
+          socket.pause();
+          controlBusy = true;
+          control = lastAppend
+            .then(() => this.apply(f, report))
+            .then(() => {
+              controlBusy = false;
+              next = log.maxOffset();
+              handle(frames, i + 1);
+              resumeIfRoom();
+            })
+            .catch((err: unknown) => fail(err as Error));
+          return;
+        }
       };
       const timer = setInterval(report, this.opts.reportIntervalMs ?? 1000);
       socket.once('connect', () => {
         this.connectedTo = addr;
+        next = log.maxOffset();
         const e = this.opts.lastEpoch();
-        socket.write(encodeHello({ brokerId: this.opts.brokerId, brokerName: this.opts.brokerName, maxOffset: this.opts.log.maxOffset(), epoch: e.epoch, epochStart: e.start }));
+        socket.write(encodeHello({ brokerId: this.opts.brokerId, brokerName: this.opts.brokerName, maxOffset: next, epoch: e.epoch, epochStart: e.start }));
       });
       socket.on('data', (chunk: Buffer) => {
-        let frames: HaFrame[];
         try {
-          frames = reader.push(chunk);
+          handle(reader.push(chunk), 0);
         } catch (err) {
           fail(err as Error);
-          return;
         }
-        if (frames.length === 0) return;
-        // Frames are applied one after the other; reading pauses meanwhile (back-pressure to the master).
-        socket.pause();
-        chain = chain
-          .then(async () => {
-            for (const f of frames) await this.apply(f, report);
-            if (!socket.destroyed) socket.resume();
-          })
-          .catch((err: unknown) => fail(err as Error));
       });
       socket.on('error', (err) => {
         failed ??= err;
@@ -129,24 +173,17 @@ export class HaSlave {
         clearInterval(timer);
         this.connectedTo = undefined;
         if (this.socket === socket) this.socket = undefined;
-        void chain.then(() => (failed ? reject(failed) : resolve()));
+        // The next session starts from what is written: wait for every append of this one.
+        const settled = (p: Promise<void>): Promise<void> => p.then(() => undefined, () => undefined);
+        void Promise.all([settled(lastAppend), settled(control)]).then(() => (failed ? reject(failed) : resolve()));
       });
     });
   }
 
+  /** A frame other than data, applied after every append before it was written. */
   private async apply(f: HaFrame, report: () => void): Promise<void> {
     const log = this.opts.log;
     switch (f.type) {
-      case HaFrameType.DATA: {
-        const at = log.maxOffset();
-        if (f.offset !== at) throw new Error(`master sent offset ${f.offset}, this slave holds up to ${at}`);
-        const last = this.opts.lastEpoch();
-        if (f.epoch > last.epoch) this.opts.onEpoch(f.epoch, f.epochStart);
-        await log.append(f.offset, f.data);
-        this.applied += f.data.length;
-        report();
-        return;
-      }
       case HaFrameType.TRUNCATE:
         this.opts.logger.warn({ from: log.maxOffset(), to: f.offset }, 'master ordered truncation of log it never acknowledged');
         await log.truncate(f.offset);
