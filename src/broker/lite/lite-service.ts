@@ -448,6 +448,7 @@ export class LiteService {
     const key = liteKey(g.parent, name);
     const p = this.table.getProgress(g.group, key) ?? { nextQ: t.firstOffset, nextIdx: 0 };
     let from = Math.max(p.nextQ, t.firstOffset);
+    if (from >= t.tailFrom) return this.readTail(g.parent, t, from, want);
     const code = liteTagsCode(name);
     for (let round = 0; round < SCAN_ROUNDS && from <= t.lastOffset; round++) {
       const res = await this.host.store.getMessage(g.parent, t.queueId, from, want, undefined, (tc) => tc === code);
@@ -469,6 +470,21 @@ export class LiteService {
       from = res.nextBeginOffset;
     }
     return [];
+  }
+
+  /** Reads the lite topic's messages at or after from straight from the offsets in its tail. */
+  private async readTail(parent: string, t: LiteTopic, from: number, want: number): Promise<{ m: MessageRecord; q: number }[]> {
+    const got: { m: MessageRecord; q: number }[] = [];
+    for (const q of t.tail) {
+      if (q < from) continue;
+      if (got.length >= want) break;
+      const res = await this.host.store.getMessage(parent, t.queueId, q, 1);
+      if (res.buffers.length === 0 || res.queueOffsets[0] !== q) break;
+      const m = decodeMessage(res.buffers[0], 0, { checkCrc: false, copyBody: true });
+      if (getPropertyFromString(m.properties, PROPERTY_LITE_TOPIC) !== t.name) break;
+      got.push({ m, q });
+    }
+    return got;
   }
 
   ack(group: string, parent: string, handle: string): LiteAckResult {

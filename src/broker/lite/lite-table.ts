@@ -16,7 +16,16 @@ export interface LiteTopic {
   /** Parent-queue offset of its newest message. */
   lastOffset: number;
   lastStoreTime: number;
+  /**
+   * Queue offsets of its newest messages (at most TAIL_MAX), so a consumer keeping up reads them
+   * directly instead of scanning the queue. Every message at or after tailFrom is in tail.
+   */
+  tail: number[];
+  tailFrom: number;
 }
+
+/** Newest offsets kept per lite topic; a consumer further behind scans the parent queue by tag hash. */
+export const TAIL_MAX = 16;
 
 /** Where a group stands in a lite topic: every message before parent-queue offset nextQ is done, nextIdx of them. */
 export interface LiteProgress {
@@ -60,12 +69,18 @@ export class LiteTable {
     this.dirty = true;
     let t = m.get(name);
     if (!t || t.queueId !== queueId) {
-      t = { parent, name, queueId, count: 1, firstOffset: queueOffset, lastOffset: queueOffset, lastStoreTime: storeTime };
+      t = { parent, name, queueId, count: 1, firstOffset: queueOffset, lastOffset: queueOffset, lastStoreTime: storeTime, tail: [queueOffset], tailFrom: queueOffset };
       m.set(name, t);
       return { topic: t, created: true };
     }
     t.count++;
     if (queueOffset > t.lastOffset) t.lastOffset = queueOffset;
+    if (queueOffset >= t.tailFrom) {
+      let i = t.tail.length;
+      while (i > 0 && t.tail[i - 1] > queueOffset) i--;
+      t.tail.splice(i, 0, queueOffset);
+      if (t.tail.length > TAIL_MAX) t.tailFrom = t.tail.shift()! + 1;
+    }
     if (storeTime > t.lastStoreTime) t.lastStoreTime = storeTime;
     // Keep the map in store-time order so expiry looks only at the oldest entries.
     m.delete(name);
@@ -148,7 +163,8 @@ export class LiteTable {
       if (f[0] === 'T' && f.length === 8) {
         let m = this.parents.get(f[1]);
         if (!m) this.parents.set(f[1], (m = new Map()));
-        m.set(f[2], { parent: f[1], name: f[2], queueId: n(3), count: n(4), firstOffset: n(5), lastOffset: n(6), lastStoreTime: n(7) });
+        // Offsets already stored are found by scanning; the tail tracks what comes next.
+        m.set(f[2], { parent: f[1], name: f[2], queueId: n(3), count: n(4), firstOffset: n(5), lastOffset: n(6), lastStoreTime: n(7), tail: [], tailFrom: n(6) + 1 });
       } else if (f[0] === 'O' && f.length === 6) {
         this.setProgress(f[1], liteKey(f[2], f[3]), { nextQ: n(4), nextIdx: n(5) });
       } else if (f[0] === 'I' && f.length === 4) {
