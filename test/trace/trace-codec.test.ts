@@ -55,8 +55,8 @@ const DECODE_CASES: [string, string, TraceRecord][] = [
   ['Recall', rec('Recall', 6, 'R', 'PG', 'T', 'U', true), { type: 'Recall', timeStamp: 6, regionId: 'R', groupName: 'PG', topic: 'T', msgId: 'U', success: true }],
   [
     'BrokerStored',
-    rec('BrokerStored', 7, 'PG', 'T', 'SCHEDULE_TOPIC_XXXX', 2, 41, 'U', 'OFF', 180, '127.0.0.1:5000', 'remoting'),
-    { type: 'BrokerStored', timeStamp: 7, producerGroup: 'PG', topic: 'T', storedTopic: 'SCHEDULE_TOPIC_XXXX', queueId: 2, queueOffset: 41, msgId: 'U', offsetMsgId: 'OFF', bytes: 180, clientHost: '127.0.0.1:5000', protocol: 'remoting' },
+    rec('BrokerStored', 7, 'PG', 'T', 'SCHEDULE_TOPIC_XXXX', 2, '41-43', 540, '127.0.0.1:5000', 'remoting'),
+    { type: 'BrokerStored', timeStamp: 7, producerGroup: 'PG', topic: 'T', storedTopic: 'SCHEDULE_TOPIC_XXXX', queueId: 2, offsets: '41-43', bytes: 540, clientHost: '127.0.0.1:5000', protocol: 'remoting' },
   ],
   [
     'BrokerDelivered',

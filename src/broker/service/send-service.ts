@@ -126,7 +126,7 @@ export class SendService {
     const put = await d.store.putMessage(msg);
     const replicated = d.replication?.afterPut(put);
     if (replicated) await replicated;
-    return this.finish(req, msg.topic, put, queueId, uniqKey, routed.recallHandle);
+    return this.finish(req, msg.topic, msg.queueId, put, queueId, uniqKey, routed.recallHandle);
   }
 
   /** SEND_BATCH_MESSAGE: the body holds the messages in RocketMQ's batch encoding. */
@@ -179,10 +179,11 @@ export class SendService {
     const put = await d.store.putMessages(msgs);
     const replicated = d.replication?.afterPut(put);
     if (replicated) await replicated;
-    return this.finish(req, req.topic, put, queueId, uniqKeys.join(','), undefined);
+    return this.finish(req, req.topic, queueId, put, queueId, uniqKeys.join(','), undefined);
   }
 
-  private finish(req: SendRequest, storedTopic: string, put: PutMessageResult, queueId: number, uniqKey: string, recallHandle: string | undefined): SendResult {
+  /** storedQueueId: the queue the offsets belong to (a delay or timer routes to another topic's queue). */
+  private finish(req: SendRequest, storedTopic: string, storedQueueId: number, put: PutMessageResult, queueId: number, uniqKey: string, recallHandle: string | undefined): SendResult {
     const d = this.d;
     d.stats.recordPut(req.topic, put);
     const mapped = putStatusToResponse(put);
@@ -193,7 +194,7 @@ export class SendService {
         producerGroup: req.producerGroup,
         topic: req.topic,
         storedTopic,
-        queueId,
+        queueId: storedQueueId,
         queueOffset: put.queueOffset,
         msgNum: put.msgNum,
         commitLogOffset: put.wroteOffset,

@@ -10,7 +10,7 @@ import { createMessageId, decodeMessageId } from '../../common/msg-id.js';
 import { gatherTrace, TraceNotFoundError, type StoredCopy, type TraceMessageBody, type TraceReport, type TraceSource } from '../../observability/trace/trace-timeline.js';
 import { bodyOf, RequestCode, ResponseCode } from '../../remoting/index.js';
 import { encodeHeader, QUERY_MESSAGE_HEADER, VIEW_MESSAGE_BY_ID_HEADER } from '../../remoting/protocol/index.js';
-import { AdminLookupError, AdminRequestError, type AdminApi } from './admin-api.js';
+import { AdminLookupError, AdminRequestError, jsonBody, type AdminApi } from './admin-api.js';
 import type { AddSubcommand } from './admin-command.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
 import { formatTable } from './table.js';
@@ -18,6 +18,8 @@ import { formatTable } from './table.js';
 /** Unique keys and offset ids are hex; clients may set their own unique keys, so a little more is allowed. */
 const ID_PATTERN = /^[0-9A-Za-z_.:-]{1,128}$/;
 const QUERY_MAX = 64;
+const MAX_TOPIC_SEARCH = 500;
+const SKIP_TOPIC = /^(%RETRY%|%DLQ%|rmq_sys_|RMQ_SYS_|SCHEDULE_TOPIC_XXXX$|TBW102$|SELF_TEST_TOPIC$|OFFSET_MOVED_EVENT$|TRANS_CHECK_MAX_TIME_TOPIC$)/;
 
 export function checkMessageId(raw: string | undefined): string {
   const id = (raw ?? '').trim();
@@ -75,16 +77,31 @@ export class RemoteTraceSource implements TraceSource {
     return found.map((f) => toCopy(f.rec, f.brokerName)).filter((c) => c.topic === topic && c.msgId === uniqKey);
   }
 
+  /** Searches the name servers' topics (system, retry and dead-letter ones left out), at most MAX_TOPIC_SEARCH. */
+  async findTopic(uniqKey: string): Promise<string | undefined> {
+    const r = jsonBody<{ topicList?: string[] }>(await this.api.namesrvOk(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER), 'topic list');
+    const topics = (r.topicList ?? []).filter((t) => !SKIP_TOPIC.test(t)).sort();
+    if (topics.length > MAX_TOPIC_SEARCH) throw new AdminLookupError(`no trace record names message ${uniqKey} and there are ${topics.length} topics to search: give its topic with -t`);
+    for (const t of topics) if ((await this.copies(t, uniqKey)).length > 0) return t;
+    return undefined;
+  }
+
   async byOffsetId(offsetMsgId: string): Promise<StoredCopy | undefined> {
     const id = decodeMessageId(offsetMsgId);
     const addr = id.address.includes(':') ? `[${id.address}]:${id.port}` : `${id.address}:${id.port}`;
-    // A unique key is hex of the same length: only ask an address that really is one of our brokers.
-    const b = (await this.brokers()).find((x) => x.addr === addr);
-    if (!b) return undefined;
-    const r = await this.api.invoke(addr, RequestCode.VIEW_MESSAGE_BY_ID, encodeHeader(VIEW_MESSAGE_BY_ID_HEADER, { offset: id.offset }));
-    if (r.code !== ResponseCode.SUCCESS) return undefined;
-    const recs = decodeMessages(bodyOf(r), { checkCrc: false, copyBody: true });
-    return recs.length > 0 ? toCopy(recs[0], b.brokerName) : undefined;
+    // The id names the broker's address when it stored the message; a restarted broker may listen
+    // elsewhere, so every master is asked (the named one first) and the answer must carry this id.
+    // Nothing is sent to an address that is not one of our brokers (a unique key looks alike).
+    const brokers = await this.brokers();
+    const order = [...brokers.filter((b) => b.addr === addr), ...brokers.filter((b) => b.addr !== addr)];
+    for (const b of order) {
+      const r = await this.api.invoke(b.addr, RequestCode.VIEW_MESSAGE_BY_ID, encodeHeader(VIEW_MESSAGE_BY_ID_HEADER, { offset: id.offset }));
+      if (r.code !== ResponseCode.SUCCESS) continue;
+      const recs = decodeMessages(bodyOf(r), { checkCrc: false, copyBody: true });
+      const c = recs.length > 0 ? toCopy(recs[0], b.brokerName) : undefined;
+      if (c && c.offsetMsgId.toUpperCase() === offsetMsgId.toUpperCase()) return c;
+    }
+    return undefined;
   }
 }
 

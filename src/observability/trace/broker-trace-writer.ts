@@ -33,6 +33,8 @@ export interface BrokerTraceWriterOptions {
 /** A batch is written early once it reaches either bound (properties hold at most 32767 bytes of keys). */
 const MAX_BATCH_KEY_CHARS = 16_000;
 const MAX_BATCH_BODY_CHARS = 256 * 1024;
+/** Distinct queue × producer × client entries of stores in one batch. */
+const MAX_STORE_ENTRIES = 512;
 
 /** The trace key of a queue: delivered and consumed ranges are found by it. */
 export function queueTraceKey(topic: string, queueId: number): string {
@@ -48,6 +50,8 @@ export class BrokerTraceWriter {
   private timer: NodeJS.Timeout | undefined;
   /** Last committed offset per group@topic@queue, so a commit that does not move is not recorded. */
   private readonly committed = new Map<string, number>();
+  /** Pending stores by queue, producer and client: offsets as [from, to, from, to, ...]. */
+  private readonly stores = new Map<string, { e: StoredEvent; t: number; ranges: number[]; bytes: number }>();
   private readonly now: () => number;
   /** Records written since start (for tests and the bench). */
   written = 0;
@@ -80,6 +84,7 @@ export class BrokerTraceWriter {
   /** Writes the pending batch, if any. */
   flush(): void {
     if (this.records === 0) return;
+    this.drainStores();
     const body = this.body;
     const keys = this.keys;
     this.body = '';
@@ -107,34 +112,39 @@ export class BrokerTraceWriter {
     this.keyChars += k.length + 1;
   }
 
+  /**
+   * Stores are the hot path: a store only extends an entry of its queue, producer and client (one
+   * map lookup); the entries become records when the batch is written.
+   */
   readonly onStored = (e: StoredEvent): void => {
-    const t = this.now();
-    if (e.msgNum <= 1) {
-      this.addStored(e, t, e.uniqKey, e.msgId, e.queueOffset, e.wroteBytes);
+    const k = `${e.storedTopic}@${e.queueId}\u0000${e.producerGroup}\u0000${e.client}\u0000${e.topic}\u0000${e.protocol}`;
+    const last = e.queueOffset + e.msgNum - 1;
+    const s = this.stores.get(k);
+    if (!s) {
+      this.stores.set(k, { e, t: this.now(), ranges: [e.queueOffset, last], bytes: e.wroteBytes });
+      this.records++;
+      if (this.stores.size > MAX_STORE_ENTRIES) this.flush();
       return;
     }
-    const uniq = e.uniqKey.split(',');
-    const ids = e.msgId.split(',');
-    const each = Math.round(e.wroteBytes / e.msgNum);
-    for (let i = 0; i < e.msgNum; i++) this.addStored(e, t, uniq[i] ?? '', ids[i] ?? '', e.queueOffset + i, each);
+    s.bytes += e.wroteBytes;
+    const r = s.ranges;
+    if (r[r.length - 1] + 1 === e.queueOffset) r[r.length - 1] = last;
+    else r.push(e.queueOffset, last);
   };
 
-  private addStored(e: StoredEvent, t: number, uniq: string, offsetId: string, queueOffset: number, bytes: number): void {
-    const rec = encodeTraceRecord({
-      type: 'BrokerStored',
-      timeStamp: t,
-      producerGroup: e.producerGroup,
-      topic: e.topic,
-      storedTopic: e.storedTopic,
-      queueId: e.queueId,
-      queueOffset,
-      msgId: uniq,
-      offsetMsgId: offsetId,
-      bytes,
-      clientHost: e.client,
-      protocol: e.protocol,
-    });
-    this.add(rec, uniq, offsetId);
+  private drainStores(): void {
+    for (const s of this.stores.values()) {
+      const e = s.e;
+      let offsets = '';
+      for (let i = 0; i < s.ranges.length; i += 2) {
+        const a = s.ranges[i];
+        const b = s.ranges[i + 1];
+        offsets += `${i === 0 ? '' : ','}${a === b ? a : `${a}-${b}`}`;
+      }
+      this.body += encodeTraceRecord({ type: 'BrokerStored', timeStamp: s.t, producerGroup: e.producerGroup, topic: e.topic, storedTopic: e.storedTopic, queueId: e.queueId, offsets, bytes: s.bytes, clientHost: e.client, protocol: e.protocol });
+      this.key(queueTraceKey(e.storedTopic, e.queueId));
+    }
+    this.stores.clear();
   }
 
   readonly onDelivered = (e: DeliveredEvent): void => {

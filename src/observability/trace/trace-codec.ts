@@ -86,7 +86,11 @@ export interface RecallRecord {
 // Apogee's broker-side records. Type names start with "Broker" so RocketMQ's decoder, which
 // matches the five names above, passes over them.
 
-/** A message stored (after the append was acknowledged). */
+/**
+ * Messages stored (after the append was acknowledged): one record per queue, producer and client
+ * in a batch, the queue offsets as ranges. The message's own stored record holds the rest (tags,
+ * keys, size, store time), so nothing is indexed per message.
+ */
 export interface BrokerStoredRecord {
   type: 'BrokerStored';
   timeStamp: number;
@@ -96,9 +100,9 @@ export interface BrokerStoredRecord {
   /** Where it went: differs for delay, timer and transaction half messages. */
   storedTopic: string;
   queueId: number;
-  queueOffset: number;
-  msgId: string;
-  offsetMsgId: string;
+  /** Offsets in storedTopic, "5-9,12". */
+  offsets: string;
+  /** Bytes stored, all messages of the record together. */
   bytes: number;
   clientHost: string;
   protocol: string;
@@ -248,7 +252,8 @@ const DECODERS: Record<string, (f: Fields) => TraceRecord> = {
     return { type: 'Recall', timeStamp: int(f[1]), regionId: f[2], groupName: f[3], topic: f[4], msgId: f[5], success: bool(f[6]) };
   },
   BrokerStored: (f) => {
-    need(f, 12);
+    need(f, 10);
+    parseOffsetRanges(f[6]);
     return {
       type: 'BrokerStored',
       timeStamp: int(f[1]),
@@ -256,12 +261,10 @@ const DECODERS: Record<string, (f: Fields) => TraceRecord> = {
       topic: f[3],
       storedTopic: f[4],
       queueId: int(f[5]),
-      queueOffset: int(f[6]),
-      msgId: f[7],
-      offsetMsgId: f[8],
-      bytes: int(f[9]),
-      clientHost: f[10],
-      protocol: f[11],
+      offsets: f[6],
+      bytes: int(f[7]),
+      clientHost: f[8],
+      protocol: f[9],
     };
   },
   BrokerDelivered: (f) => {
@@ -345,7 +348,7 @@ export function encodeTraceRecord(r: TraceRecord): string {
     case 'Recall':
       return join([r.type, r.timeStamp, r.regionId, r.groupName, r.topic, r.msgId, r.success]);
     case 'BrokerStored':
-      return join([r.type, r.timeStamp, r.producerGroup, r.topic, r.storedTopic, r.queueId, r.queueOffset, r.msgId, r.offsetMsgId, r.bytes, r.clientHost, r.protocol]);
+      return join([r.type, r.timeStamp, r.producerGroup, r.topic, r.storedTopic, r.queueId, r.offsets, r.bytes, r.clientHost, r.protocol]);
     case 'BrokerDelivered':
       return join([r.type, r.timeStamp, r.group, r.topic, r.queueId, r.offsets, r.clientHost, r.kind, r.protocol]);
     case 'BrokerConsumed':

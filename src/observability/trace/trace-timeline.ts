@@ -14,6 +14,7 @@ import {
   type BrokerRetriedRecord,
   type BrokerStoredRecord,
   type ClientTraceRecord,
+  type PubRecord,
   type SubBeforeRecord,
   type TraceRecord,
 } from './trace-codec.js';
@@ -53,6 +54,8 @@ export interface TraceSource {
   copies(topic: string, uniqKey: string): Promise<StoredCopy[]>;
   /** The message an offset message id points at, or undefined. */
   byOffsetId(offsetMsgId: string): Promise<StoredCopy | undefined>;
+  /** A topic holding a message with this unique key (searched when no topic is given), or undefined. */
+  findTopic?(uniqKey: string): Promise<string | undefined>;
   now(): number;
 }
 
@@ -136,17 +139,18 @@ class Gatherer {
   }
 
   /** Delivered and consumed records of the copy's queue from its store time on. */
-  async rangesOf(copy: StoredCopy): Promise<(BrokerDeliveredRecord | BrokerConsumedRecord)[]> {
+  async rangesOf(copy: StoredCopy): Promise<(BrokerDeliveredRecord | BrokerConsumedRecord | BrokerStoredRecord)[]> {
     const key = queueTraceKey(copy.topic, copy.queueId);
-    const out: (BrokerDeliveredRecord | BrokerConsumedRecord)[] = [];
+    const out: (BrokerDeliveredRecord | BrokerConsumedRecord | BrokerStoredRecord)[] = [];
     const seen = new Set<string>();
     let begin = copy.storeTimestamp - 1000;
     for (const w of WINDOWS_MS) {
       const end = w === Number.POSITIVE_INFINITY ? this.src.now() + 60_000 : copy.storeTimestamp + w;
       for (const r of await this.byKey(key, begin, end)) {
-        if (r.type !== 'BrokerDelivered' && r.type !== 'BrokerConsumed') continue;
-        if (r.topic !== copy.topic || r.queueId !== copy.queueId) continue;
-        const covers = r.type === 'BrokerDelivered' ? rangesContain(r.offsets, copy.queueOffset) : r.toOffset > copy.queueOffset && (r.fromOffset < 0 || r.fromOffset <= copy.queueOffset);
+        if (r.type !== 'BrokerDelivered' && r.type !== 'BrokerConsumed' && r.type !== 'BrokerStored') continue;
+        if ((r.type === 'BrokerStored' ? r.storedTopic : r.topic) !== copy.topic || r.queueId !== copy.queueId) continue;
+        const covers =
+          r.type === 'BrokerConsumed' ? r.toOffset > copy.queueOffset && (r.fromOffset < 0 || r.fromOffset <= copy.queueOffset) : rangesContain(r.offsets, copy.queueOffset);
         const k = JSON.stringify(r);
         if (covers && !seen.has(k)) {
           seen.add(k);
@@ -160,6 +164,13 @@ class Gatherer {
   }
 }
 
+/** Copies of the message in the schedule, timer and half topics that are bound for topic. */
+async function heldCopies(src: TraceSource, uniqKey: string, topic: string): Promise<StoredCopy[]> {
+  const out: StoredCopy[] = [];
+  for (const t of HELD_TOPICS) for (const c of await src.copies(t, uniqKey)) if (originTopicOf(c) === topic) out.push(c);
+  return out.sort((a, b) => a.storeTimestamp - b.storeTimestamp);
+}
+
 function originTopicOf(c: StoredCopy): string {
   return c.properties[MessageConst.PROPERTY_RETRY_TOPIC] ?? c.properties[MessageConst.PROPERTY_REAL_TOPIC] ?? c.topic;
 }
@@ -168,10 +179,9 @@ function originTopicOf(c: StoredCopy): string {
 export async function gatherTrace(src: TraceSource, id: string, topicHint?: string): Promise<TraceReport> {
   const g = new Gatherer(src);
   const first = await g.byKey(id);
-  let stored = first.find((r): r is BrokerStoredRecord & { bornHost: string } => r.type === 'BrokerStored' && (r.msgId === id || r.offsetMsgId === id));
-  const pub = first.find((r) => r.type === 'Pub' && r.msgId === id);
-  let uniqKey = stored?.msgId ?? (pub?.type === 'Pub' ? pub.msgId : undefined);
-  let topic = stored?.topic ?? (pub?.type === 'Pub' ? pub.topic : undefined) ?? topicHint;
+  const pub = first.find((r): r is PubRecord & { bornHost: string } => r.type === 'Pub' && (r.msgId === id || r.offsetMsgId === id));
+  let uniqKey = pub?.msgId;
+  let topic = pub?.topic ?? topicHint;
   let viewed: StoredCopy | undefined;
   if (!uniqKey && isOffsetMsgId(id)) {
     viewed = await src.byOffsetId(id).catch(() => undefined);
@@ -181,27 +191,32 @@ export async function gatherTrace(src: TraceSource, id: string, topicHint?: stri
     }
   }
   if (!uniqKey && topicHint) {
-    const c = await src.copies(topicHint, id);
-    if (c.length > 0) uniqKey = id;
+    if ((await src.copies(topicHint, id)).length > 0 || (await heldCopies(src, id, topicHint)).length > 0) uniqKey = id;
+  }
+  if (!uniqKey && !topicHint && src.findTopic) {
+    const t = await src.findTopic(id);
+    if (t) {
+      uniqKey = id;
+      topic = t;
+    }
   }
   if (!uniqKey || !topic) {
     throw new TraceNotFoundError(`no trace record and no stored message for id ${id}${topicHint ? ` in topic ${topicHint}` : ''} (give the unique message id or the offset message id; -t narrows to a topic)`);
   }
-  if (uniqKey !== id) {
-    const more = await g.byKey(uniqKey);
-    stored ??= more.find((r): r is BrokerStoredRecord & { bornHost: string } => r.type === 'BrokerStored' && r.msgId === uniqKey);
-  }
+  if (uniqKey !== id) await g.byKey(uniqKey);
   if (topicHint && topic !== topicHint && !topic.startsWith(MixAll.RETRY_GROUP_TOPIC_PREFIX)) {
     throw new TraceNotFoundError(`message ${id} belongs to topic ${topic}, not ${topicHint}`);
   }
 
   const own = (await src.copies(topic, uniqKey)).sort((a, b) => a.storeTimestamp - b.storeTimestamp);
   const message = own[0];
-  const held: StoredCopy[] = [];
-  if (!message && stored && stored.storedTopic !== stored.topic) held.push(...(await src.copies(stored.storedTopic, uniqKey)));
-  if (!message && !stored) {
-    for (const t of HELD_TOPICS) held.push(...(await src.copies(t, uniqKey)));
-  }
+  let stored: BrokerStoredRecord | undefined;
+  const storedIn = async (c: StoredCopy): Promise<BrokerStoredRecord | undefined> => (await g.rangesOf(c)).find((r): r is BrokerStoredRecord => r.type === 'BrokerStored');
+  if (message) stored = await storedIn(message);
+  // A delayed, timed or transactional message was stored in an internal topic first; that copy stays.
+  const inner = stored ? [] : await heldCopies(src, uniqKey, topic);
+  for (const c of inner) stored ??= await storedIn(c);
+  const held = message ? [] : inner;
   // Retry and dead-letter records are keyed by the original's offset message id (ORIGIN_MESSAGE_ID).
   if (message) await g.byKey(message.offsetMsgId, message.storeTimestamp - 1000);
 
@@ -212,6 +227,7 @@ export async function gatherTrace(src: TraceSource, id: string, topicHint?: stri
     return f;
   };
   const originIds = new Set([id, uniqKey, ...(message ? [message.offsetMsgId] : []), ...(viewed ? [viewed.offsetMsgId] : [])]);
+  for (const r of first) if (r.type === 'Pub' && r.offsetMsgId) originIds.add(r.offsetMsgId);
   for (const r of g.records.values()) {
     if (r.type === 'BrokerRetried' && originIds.has(r.msgId)) facts(r.group).retries.push(r);
     if (r.type === 'BrokerDeadLettered' && originIds.has(r.msgId)) facts(r.group).deadLettered = r;
@@ -227,7 +243,7 @@ export async function gatherTrace(src: TraceSource, id: string, topicHint?: stri
   for (const f of [...groups.values()]) for (const c of f.retryCopies) consumable.push({ copy: c, onlyGroup: f.group });
   for (const { copy, onlyGroup } of consumable) {
     for (const r of await g.rangesOf(copy)) {
-      if (onlyGroup && r.group !== onlyGroup) continue;
+      if (r.type === 'BrokerStored' || (onlyGroup && r.group !== onlyGroup)) continue;
       const f = facts(r.group);
       if (r.type === 'BrokerDelivered') {
         f.delivered.push({ time: r.timeStamp, client: r.clientHost, kind: r.kind, topic: copy.topic, queueOffset: copy.queueOffset, reconsumeTimes: copy.reconsumeTimes });
@@ -266,18 +282,20 @@ function buildSteps(r: TraceReport): TraceStep[] {
     steps.push({ time, step, source, group, client, detail });
   };
   const s = r.stored;
-  if (s) {
-    const where = s.storedTopic === s.topic ? `${s.topic} queue ${s.queueId} offset ${s.queueOffset}` : `held in ${s.storedTopic} (for ${s.topic})`;
-    // The store's own timestamp is closer to the append than the hook's (which runs after the flush).
-    const same = r.message && s.storedTopic === s.topic && r.message.queueId === s.queueId && r.message.queueOffset === s.queueOffset;
-    add(same && r.message ? r.message.storeTimestamp : s.timeStamp, 'Stored', 'broker', s.producerGroup, s.clientHost, `${where}, ${s.bytes} B, ${s.protocol}`);
-  }
   const m = r.message;
-  if (m && (!s || s.storedTopic !== s.topic)) {
-    if (s) add(m.storeTimestamp, firedStep(s.storedTopic), 'store', '', '', `put into ${at(m)}`);
-    else add(m.storeTimestamp, 'Stored', 'store', m.properties[MessageConst.PROPERTY_PRODUCER_GROUP] ?? '', m.bornHost, at(m));
+  const first = r.held[0] ?? m;
+  if (s) {
+    const where = s.storedTopic === s.topic ? `${s.topic} queue ${s.queueId}` : `held in ${s.storedTopic} (for ${s.topic})`;
+    // The store's own timestamp is closer to the append than the hook's (which runs after the flush).
+    const inner = s.storedTopic !== s.topic ? undefined : m;
+    add(inner?.storeTimestamp ?? s.timeStamp, 'Stored', 'broker', s.producerGroup, s.clientHost, `${where}${inner ? ` offset ${inner.queueOffset}, ${inner.bodyLength} B body, tags ${inner.tags ?? '-'}` : ''}, ${s.protocol}`);
+  } else if (first) {
+    add(first.storeTimestamp, 'Stored', 'store', first.properties[MessageConst.PROPERTY_PRODUCER_GROUP] ?? '', first.bornHost, at(first));
   }
-  for (const h of r.held) add(h.storeTimestamp, 'Held', 'store', '', h.bornHost, `waiting in ${h.topic}`);
+  if (m && s && s.storedTopic !== s.topic) add(m.storeTimestamp, firedStep(s.storedTopic), 'store', '', '', `put into ${at(m)}`);
+  else if (m && !s && r.held.length === 0 && m.properties[MessageConst.PROPERTY_REAL_TOPIC]) add(m.storeTimestamp, 'Fired', 'store', '', '', `put into ${at(m)}`);
+  for (const h of r.held.slice(1)) add(h.storeTimestamp, 'Held', 'store', '', h.bornHost, `waiting in ${h.topic}`);
+  if (r.held.length > 0 && !m) add(r.held[0].storeTimestamp, 'Held', 'store', '', '', `waiting in ${r.held[0].topic} for ${r.topic}`);
   const before = new Map<string, SubBeforeRecord>();
   for (const c of r.clientRecords) if (c.type === 'SubBefore') before.set(c.requestId, c);
   for (const c of r.clientRecords) {
