@@ -1,0 +1,185 @@
+// Lite topics (issue 18). Spawns `apogee standalone` and drives its gRPC endpoint with a plain
+// grpc-js client (no 5.x client library in the load path):
+//   1. creation: --topics N (default 100,000) lite topics created by one 1 KiB send each, in
+//      batches of --batch over --conc concurrent calls; at 10k, 100k and 1M it prints the creation
+//      rate of the slice, the broker's RSS and the number of files under its data directory.
+//   2. throughput: --messages M (default 100,000) 1 KiB messages spread over --active (default
+//      10,000) subscribed lite topics, sent then received and acked, against the same over a
+//      NORMAL topic, alternating rounds (--rounds, default 2); medians.
+// npm run bench:lite -- [--topics 1000000] [--skip-create] [--skip-throughput]
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AdminApi } from '../../src/cli/admin/admin-api.js';
+import { RequestCode } from '../../src/remoting/index.js';
+import { benchArgs } from '../helpers/args.js';
+import { grpcLoadClient, type GrpcLoadClient } from '../helpers/grpc-load-client.js';
+import { spawnBenchBroker, type BenchBroker } from '../helpers/spawn-broker.js';
+
+const args = benchArgs();
+const TOPICS = args.num('topics', 100_000);
+const BATCH = args.num('batch', 32);
+const CONC = args.num('conc', 8);
+const MESSAGES = args.num('messages', 100_000);
+const ACTIVE = args.num('active', 10_000);
+const ROUNDS = args.num('rounds', 2);
+const BODY = randomBytes(1024);
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? countFiles(join(dir, e.name)) : 1;
+  return n;
+}
+
+function message(topic: string, liteTopic: string | undefined): unknown {
+  const now = Date.now();
+  return {
+    topic: { name: topic },
+    body: BODY,
+    systemProperties: {
+      messageId: '01' + randomBytes(16).toString('hex').toUpperCase(),
+      messageType: liteTopic ? 5 : 1,
+      bodyEncoding: 1,
+      bornTimestamp: { seconds: Math.floor(now / 1000), nanos: 0 },
+      bornHost: 'bench',
+      ...(liteTopic ? { liteTopic } : {}),
+    },
+  };
+}
+
+async function createTopic(b: BenchBroker, topic: string, type: string, queues = 8): Promise<void> {
+  const api = new AdminApi(b.namesrv);
+  try {
+    await api.brokerOk(b.broker, RequestCode.UPDATE_AND_CREATE_TOPIC, {
+      topic,
+      readQueueNums: queues,
+      writeQueueNums: queues,
+      perm: 6,
+      attributes: `+message.type=${type}${type === 'LITE' ? ',+liteTopicExpiration=86400' : ''}`,
+    });
+    await api.brokerOk(b.broker, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, Buffer.from(JSON.stringify({ groupName: `g-${topic}`, retryMaxTimes: 16 })));
+  } finally {
+    await api.close();
+  }
+}
+
+/** Sends count messages (name(i) gives message i's lite topic, or undefined for NORMAL) with conc calls of batch messages. */
+async function sendAll(c: GrpcLoadClient, topic: string, count: number, name: (i: number) => string | undefined, onProgress?: (done: number) => void): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const t0 = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const from = next;
+      const n = Math.min(BATCH, count - from);
+      next += n;
+      const msgs = Array.from({ length: n }, (_, k) => message(topic, name(from + k)));
+      const r = await c.unary('SendMessage', { messages: msgs });
+      if (r.status?.code !== 20000) throw new Error(`send: ${JSON.stringify(r.status)} ${JSON.stringify(r.entries?.[0]?.status)}`);
+      done += n;
+      onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: CONC }, worker));
+  return performance.now() - t0;
+}
+
+/** Receives and acks count messages with conc long-polling receivers; ms taken. */
+async function receiveAll(c: GrpcLoadClient, topic: string, group: string, count: number): Promise<number> {
+  let got = 0;
+  const t0 = performance.now();
+  const deadline = Date.now() + 300_000;
+  const worker = async (): Promise<void> => {
+    while (got < count && Date.now() < deadline) {
+      const frames = await c.stream('ReceiveMessage', {
+        group: { name: group },
+        messageQueue: { topic: { name: topic }, id: -1, broker: { name: '' } },
+        filterExpression: { type: 1, expression: '*' },
+        batchSize: 32,
+        invisibleDuration: { seconds: 60, nanos: 0 },
+        autoRenew: false,
+        longPollingTimeout: { seconds: 1, nanos: 0 },
+      });
+      const msgs = frames.filter((f) => f.message).map((f) => f.message);
+      if (msgs.length === 0) continue;
+      got += msgs.length;
+      const entries = msgs.map((m) => ({ messageId: m.systemProperties.messageId, receiptHandle: m.systemProperties.receiptHandle }));
+      const r = await c.unary('AckMessage', { group: { name: group }, topic: { name: topic }, entries });
+      if (r.status?.code !== 20000) throw new Error(`ack: ${JSON.stringify(r.status)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONC }, worker));
+  if (got < count) throw new Error(`received ${got} of ${count} within 300 s`);
+  return performance.now() - t0;
+}
+
+const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+async function creation(b: BenchBroker, dataDir: string, c: GrpcLoadClient): Promise<void> {
+  await createTopic(b, 'LiteScale', 'LITE');
+  const pid = b.child.pid!;
+  console.log(`creation: ${TOPICS} lite topics, one 1 KiB send each (batch ${BATCH}, ${CONC} calls in flight)`);
+  console.log(`before: RSS ${rssMiB(pid)} MiB, files ${countFiles(dataDir)}`);
+  const marks = [10_000, 100_000, 1_000_000].filter((m) => m <= TOPICS);
+  let last = { at: 0, t: performance.now() };
+  let mark = 0;
+  await sendAll(c, 'LiteScale', TOPICS, (i) => `agent-session-${i}`, (done) => {
+    while (mark < marks.length && done >= marks[mark]) {
+      const now = performance.now();
+      const rate = Math.round(((done - last.at) * 1000) / (now - last.t));
+      console.log(`${marks[mark].toLocaleString('en')} lite topics: ${rate.toLocaleString('en')} created/s over the slice, RSS ${rssMiB(pid)} MiB, files ${countFiles(dataDir)}`);
+      last = { at: done, t: now };
+      mark++;
+    }
+  });
+  // The state file is written every 10 s; wait for one write covering all topics, then its size.
+  await new Promise((r) => setTimeout(r, 11_000));
+  const state = join(dataDir, 'config', 'liteState.txt');
+  console.log(`after: RSS ${rssMiB(pid)} MiB, files ${countFiles(dataDir)}, liteState.txt ${(statSync(state).size / 1048576).toFixed(1)} MiB`);
+}
+
+async function throughput(b: BenchBroker, c: GrpcLoadClient): Promise<void> {
+  await createTopic(b, 'LiteTp', 'LITE');
+  await createTopic(b, 'NormalTp', 'NORMAL');
+  const names = Array.from({ length: ACTIVE }, (_, i) => `active-${i}`);
+  const sub = await c.unary('SyncLiteSubscription', { action: 2, topic: { name: 'LiteTp' }, group: { name: 'g-LiteTp' }, liteTopicSet: names });
+  if (sub.status?.code !== 20000) throw new Error(`subscribe: ${JSON.stringify(sub.status)}`);
+  console.log(`throughput: ${MESSAGES} 1 KiB messages over ${ACTIVE} subscribed lite topics vs one NORMAL topic (8 queues), ${ROUNDS} alternating rounds`);
+  const res = { liteSend: [] as number[], liteRecv: [] as number[], normSend: [] as number[], normRecv: [] as number[] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const ls = await sendAll(c, 'LiteTp', MESSAGES, (i) => names[i % ACTIVE]);
+    const lr = await receiveAll(c, 'LiteTp', 'g-LiteTp', MESSAGES);
+    const ns = await sendAll(c, 'NormalTp', MESSAGES, () => undefined);
+    const nr = await receiveAll(c, 'NormalTp', 'g-NormalTp', MESSAGES);
+    const rate = (ms: number): number => Math.round((MESSAGES * 1000) / ms);
+    res.liteSend.push(rate(ls));
+    res.liteRecv.push(rate(lr));
+    res.normSend.push(rate(ns));
+    res.normRecv.push(rate(nr));
+    console.log(`round ${r + 1}: lite send ${rate(ls)}/s receive+ack ${rate(lr)}/s; normal send ${rate(ns)}/s receive+ack ${rate(nr)}/s; load ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+  }
+  const m = { ls: median(res.liteSend), lr: median(res.liteRecv), ns: median(res.normSend), nr: median(res.normRecv) };
+  console.log(`medians: send lite ${m.ls}/s vs normal ${m.ns}/s (${Math.round((m.ls / m.ns) * 100)} %), receive+ack lite ${m.lr}/s vs normal ${m.nr}/s (${Math.round((m.lr / m.nr) * 100)} %)`);
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'apogee-lite-bench-'));
+  const b = await spawnBenchBroker(dataDir);
+  const c = grpcLoadClient(b.grpc, 16 * 1024 * 1024);
+  try {
+    if (!args.flag('skip-create')) await creation(b, dataDir, c);
+    if (!args.flag('skip-throughput')) await throughput(b, c);
+  } finally {
+    c.close();
+    await b.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
