@@ -8,6 +8,7 @@ import {
   encodeHello,
   encodeRefuse,
   encodeReport,
+  encodeReset,
   encodeTruncate,
   HaFrameError,
   HaFrameReader,
@@ -31,6 +32,12 @@ const CASES: { name: string; bytes: Buffer; frame: HaFrame }[] = [
     frame: { type: HaFrameType.DATA, offset: 1000, epoch: 1, epochStart: 0, data },
   },
   { name: 'refuse', bytes: encodeRefuse('not your group'), frame: { type: HaFrameType.REFUSE, reason: 'not your group' } },
+  {
+    name: 'reset (issue 12)',
+    bytes: encodeReset(3 * 65536, [{ epoch: 1, start: 0 }, { epoch: 4, start: 2 ** 33 }]),
+    frame: { type: HaFrameType.RESET, offset: 3 * 65536, epochs: [{ epoch: 1, start: 0 }, { epoch: 4, start: 2 ** 33 }] },
+  },
+  { name: 'reset without epochs', bytes: encodeReset(65536, []), frame: { type: HaFrameType.RESET, offset: 65536, epochs: [] } },
 ];
 
 for (const c of CASES) {
@@ -58,6 +65,9 @@ const BAD: { name: string; bytes: Buffer; error: RegExp }[] = [
   { name: 'short report', bytes: Buffer.from([HaFrameType.REPORT, 0, 0, 0, 4, 1, 2, 3, 4]), error: /report frame of 4 bytes, needs 8/ },
   { name: 'negative offset', bytes: Buffer.from([HaFrameType.REPORT, 0, 0, 0, 8, 0xff, 0, 0, 0, 0, 0, 0, 0]), error: /out of range/ },
   { name: 'short data', bytes: Buffer.from([HaFrameType.DATA, 0, 0, 0, 3, 1, 2, 3]), error: /data frame of 3 bytes, needs 20/ },
+  // A reset frame claiming more epochs than it carries (issue 12).
+  { name: 'reset with a wrong epoch count', bytes: Buffer.concat([Buffer.from([HaFrameType.RESET, 0, 0, 0, 24]), Buffer.alloc(8), Buffer.from([0, 0, 0, 2]), Buffer.alloc(12)]), error: /reset frame of 24 bytes does not hold 2 epochs/ },
+  { name: 'short reset', bytes: Buffer.from([HaFrameType.RESET, 0, 0, 0, 4, 0, 0, 0, 0]), error: /reset frame of 4 bytes, needs 12/ },
 ];
 for (const b of BAD) {
   void test(`ha frames - refuses ${b.name}`, () => {
