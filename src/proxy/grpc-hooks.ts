@@ -72,11 +72,15 @@ export interface GrpcHook {
 /** process.hrtime.bigint() at performance.now() = 0, so that startNs can be derived from startMs. */
 const HRTIME_AT_ZERO_MS = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
 
+/** What ctx.metadata is until the call's metadata arrives (always before `before`; a call cancelled earlier keeps it). */
+const NO_METADATA = new grpc.Metadata();
+
 class CallContext implements GrpcCallContext {
-  metadata = new grpc.Metadata();
+  metadata = NO_METADATA;
   constructor(
     readonly method: string,
     readonly path: string,
+    // Read at the start: grpc-js answers "unknown" once the stream is gone (a cancelled call's `after`).
     readonly peer: string,
     readonly requestStream: boolean,
     readonly responseStream: boolean,
@@ -117,6 +121,8 @@ interface CallState {
 
 export class GrpcHooks {
   private hooks: GrpcHook[] = [];
+  /** Method name by path, so that no string is sliced per call. */
+  private readonly methodNames = new Map<string, string>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -143,8 +149,12 @@ export class GrpcHooks {
 
   private hookedCall(method: grpc.ServerMethodDefinition<unknown, unknown>, call: grpc.ServerInterceptingCallInterface): grpc.ServerInterceptingCall {
     const hooks = this.hooks;
+    let name = this.methodNames.get(method.path);
+    if (name === undefined) this.methodNames.set(method.path, (name = method.path.slice(method.path.lastIndexOf('/') + 1)));
+    // Hooks without `before` (metrics) leave the request messages to grpc-js's own pass-through.
+    const seeMessages = hooks.some((h) => h.before !== undefined);
     const st: CallState = {
-      ctx: new CallContext(method.path.slice(method.path.lastIndexOf('/') + 1), method.path, call.getPeer(), method.requestStream, method.responseStream, performance.now()),
+      ctx: new CallContext(name, method.path, call.getPeer(), method.requestStream, method.responseStream, performance.now()),
       refused: 0,
       closed: false,
       finished: false,
@@ -156,15 +166,19 @@ export class GrpcHooks {
             st.ctx.metadata = md;
             nextMd(md);
           },
-          onReceiveMessage: (msg, nextMsg) => {
-            if (st.closed) return;
-            const refusal = this.runBefore(hooks, st.ctx, msg);
-            if (refusal === undefined) nextMsg(msg);
-            else this.refuse(st, self, call, refusal);
-          },
-          onReceiveHalfClose: (nextHalfClose) => {
-            if (!st.closed) nextHalfClose();
-          },
+          onReceiveMessage: seeMessages
+            ? (msg, nextMsg) => {
+                if (st.closed) return;
+                const refusal = this.runBefore(hooks, st.ctx, msg);
+                if (refusal === undefined) nextMsg(msg);
+                else this.refuse(st, self, call, refusal);
+              }
+            : undefined,
+          onReceiveHalfClose: seeMessages
+            ? (nextHalfClose) => {
+                if (!st.closed) nextHalfClose();
+              }
+            : undefined,
           onCancel: () => this.finish(hooks, st, grpc.status.CANCELLED, 'cancelled'),
         }),
       sendMessage: (msg, nextMsg) => {

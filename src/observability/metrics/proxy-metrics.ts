@@ -19,7 +19,8 @@ export interface GrpcOutcomeView {
 }
 
 export interface GrpcMetricsHook {
-  before(ctx: GrpcCallView, request: unknown): undefined;
+  /** Absent when nothing needs the request (rpc latency alone): the call hooks then skip every message. */
+  before?(ctx: GrpcCallView, request: unknown): undefined;
   /** The call hooks' `afterMs`: elapsed milliseconds as a number. */
   afterMs(ctx: GrpcCallView, outcome: GrpcOutcomeView, elapsedMs: number): void;
 }
@@ -60,8 +61,9 @@ function responseLabel(outcome: GrpcOutcomeView, codeName: (v2: number) => strin
 /** rocketmq_rpc_latency for every gRPC call; `extra` also sees each call (the proxy's message counts). */
 export function grpcRpcHook(rpc: RpcMetrics, codeName: (v2: number) => string, extra?: GrpcMetricsHook): GrpcMetricsHook {
   const methods = new Map<string, string>();
+  const before = extra?.before;
   return {
-    before: (ctx, request) => extra?.before(ctx, request),
+    before: before ? (ctx, request) => before(ctx, request) : undefined,
     afterMs: (ctx, outcome, elapsedMs) => {
       let method = methods.get(ctx.method);
       if (method === undefined) {
