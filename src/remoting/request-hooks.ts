@@ -19,8 +19,9 @@
 //   a duration (metrics) takes it and the request costs no BigInt at all. A hook may have both.
 // - With no hook registered the server does one length check per request and nothing else.
 //
-// Cost (the remoting send path is budgeted per request): one small context object and one
-// `performance.now()` per request; `startNs` and `elapsedNs` are made only when a hook reads them.
+// Cost (the remoting send path is budgeted per request): one small context object and a
+// `performance.now()` at each end of a request; `startNs` and `elapsedNs` are made only when a hook
+// reads them.
 // The module's own reference: the global `performance` is a lazy getter run on every access.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/logger.js';
