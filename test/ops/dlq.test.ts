@@ -77,6 +77,15 @@ void test('ops dlq - real dead letters from ali-ons are exported, one is resent,
     assert.ok(l.storeTimestamp > 0);
   }
 
+  // A file that cannot be opened is a usage error; one that fails while written (Linux's
+  // /dev/full answers every write with ENOSPC) is reported with what was written.
+  const noDir = await admin(s.namesrvAddr, 'exportDLQ', '-g', group, '-f', join(dir.path, 'no-such-dir', 'x.jsonl'));
+  assert.equal(noDir.code, 2);
+  assert.match(noDir.stderr, /cannot write .*no-such-dir.*ENOENT/);
+  const full = await admin(s.namesrvAddr, 'exportDLQ', '-g', group, '-f', '/dev/full');
+  assert.equal(full.code, 1, full.stderr);
+  assert.match(full.stderr, /writing \/dev\/full failed after \d+ dead letters: .*ENOSPC/);
+
   const pick = lines.find((l) => Buffer.from(l.body, 'base64').toString() === 'dead-1')!;
   const before = deliveries.length;
   const resend = await adminJson<{ resent: number; results: { status: string; msgId: string; retryOffsetMsgId: string }[] }>(s.namesrvAddr, 'resendDLQ', '-g', group, '-i', pick.msgId);

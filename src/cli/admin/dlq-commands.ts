@@ -130,6 +130,9 @@ export async function exportDLQ(ctx: AdminContext, o: { groupName: string; file:
   } catch (err) {
     throw new AdminUsageError(`cannot write ${o.file}: ${(err as Error).message}`);
   }
+  // A write error (disk full, say) may come while no write waits for it: kept and reported.
+  let writeError: Error | undefined;
+  out.on('error', (err) => (writeError ??= err));
   const bar = progressBar(total);
   let count = 0;
   let scanned = 0;
@@ -147,12 +150,19 @@ export async function exportDLQ(ctx: AdminContext, o: { groupName: string; file:
           count++;
         }
         bar.update(scanned);
+        if (writeError) throw new AdminLookupError(`writing ${o.file} failed after ${count} dead letters: ${writeError.message}`);
       }
     }
   } finally {
     bar.stop();
-    await new Promise<void>((resolve) => out.end(resolve));
+    // 'close' comes after the last write either succeeded ('finish') or failed ('error').
+    await new Promise<void>((resolve) => {
+      if (out.closed) return resolve();
+      out.once('close', () => resolve());
+      out.end();
+    });
   }
+  if (writeError) throw new AdminLookupError(`writing ${o.file} failed after ${count} dead letters: ${(writeError as Error).message}`);
   if (count === 0) {
     rmSync(o.file, { force: true });
     const span = range.begin !== undefined || range.end !== undefined ? ` stored between ${range.begin === undefined ? 'the first' : humanTime(range.begin)} and ${range.end === undefined ? 'now' : humanTime(range.end)}` : '';
