@@ -9,7 +9,7 @@ import { ResponseCode } from '../../src/remoting/index.js';
 import { ConsoleSessions, cookieValue, credentialsMatch } from '../../src/console/console-auth.js';
 import { httpStatusOf, toConsoleError } from '../../src/console/console-error.js';
 import { consoleBinding } from '../../src/console/console-role.js';
-import { topicKind } from '../../src/console/cluster-view.js';
+import { Cached, topicKind } from '../../src/console/cluster-view.js';
 import { bodyPreview, traceEventsOf } from '../../src/console/message-view.js';
 import { TpsSampler } from '../../src/console/tps-sampler.js';
 
@@ -151,4 +151,32 @@ void test('console auth - ten wrong logins from one address within a minute refu
   assert.equal(s.throttled('10.0.0.9', t0 + 100), true);
   assert.equal(s.throttled('10.0.0.8', t0 + 100), false, 'another address is not');
   assert.equal(s.throttled('10.0.0.9', t0 + 60_001), false, 'a minute later');
+});
+
+void test('console tables - reused while fresh, answered while stale as a fresh one loads, a load begun before a write is not kept', async () => {
+  const c = new Cached<number>(2000, 15_000);
+  let n = 0;
+  let release: (() => void) | undefined;
+  const load = (): Promise<number> => {
+    const v = ++n;
+    return release === undefined ? Promise.resolve(v) : new Promise((res) => (release = () => res(v)));
+  };
+  const t0 = Date.now();
+  assert.equal(await c.get(load, t0), 1);
+  assert.equal(await c.get(load, t0 + 1000), 1, 'fresh: no load');
+  assert.equal(n, 1);
+  assert.equal(await c.get(load, t0 + 5000), 1, 'stale: answered at once');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(n, 2, 'and reloaded behind');
+  assert.equal(await c.get(load), 2);
+  assert.equal(await c.get(load, Date.now() + 60_000), 3, 'too old: loaded before answering');
+  // A slow load, then a write drops the table: what that load read is not kept.
+  release = () => undefined;
+  const slow = c.get(load, Date.now() + 60_000);
+  const finish = release;
+  c.drop();
+  release = undefined;
+  finish();
+  assert.equal(await slow, 4);
+  assert.equal(await c.get(load), 5, 'the value read before the drop was not stored');
 });
