@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../common/logger.js';
 import type { HostPort } from '../common/message-host.js';
 import { TopicValidator } from '../common/message-const.js';
 import { pickBrokerIP1, type BrokerConfig } from '../config/index.js';
-import { createRequest, RemotingClient, RemotingServer, RequestCode, type RemotingChannel, type RequestHook } from '../remoting/index.js';
+import { createRequest, RemotingClient, RemotingServer, RequestCode, serverTlsOf, type RemotingChannel, type RequestHook } from '../remoting/index.js';
 import { CONSUMER_GROUP_HEADER, encodeHeader } from '../remoting/protocol/index.js';
 import { MessageStore, type DispatchRequest } from '../store/index.js';
 import { innerClientSigner } from './acl/inner-client-signer.js';
@@ -152,7 +152,7 @@ export class BrokerController implements BrokerParts {
       this.messageRouter.addStage(this.timerService.routeStage);
     }
     this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger, Date.now, () => this.mayWrite());
-    this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout, hooks: requestHooks });
+    this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout, hooks: requestHooks, tls: serverTlsOf(config) });
     this.hooks = new BrokerHooks((err, hook) => logger.error({ err, hook }, 'a broker hook listener failed'));
     const parts = this.parts();
     this.outerClient = new RemotingClient({ logger, rpcHook: innerClientSigner(config.innerClientAuthenticationCredentials) });

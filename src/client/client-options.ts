@@ -1,5 +1,6 @@
 // Options shared by every client (producer, consumers, admin), with Java's defaults.
 import { networkInterfaces } from 'node:os';
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../common/logger.js';
 import type { RemotingCommand } from '../remoting/index.js';
 
@@ -21,6 +22,8 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** Runs on every outgoing request (e.g. ACL signing). */
   rpcHook?: (cmd: RemotingCommand) => void;
+  /** TLS to the brokers (tlsServerMode permissive or enforcing): true, or node:tls options such as { ca }; name servers stay plain. */
+  tls?: boolean | ConnectionOptions;
 }
 
 let cachedIp: string | undefined;

@@ -63,6 +63,7 @@ export class MQClientAPIImpl {
       logger: this.logger,
       serializeType: opts.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON,
       rpcHook: opts.rpcHook,
+      tls: opts.tls ? (addr) => (this.namesrvAddrs.includes(addr) ? false : opts.tls!) : undefined,
     });
   }
 

@@ -163,6 +163,17 @@ export const BROKER_DEFAULTS = {
     default: '',
     doc: 'plain_acl.yml (RocketMQ ACL 1.0 format), reloaded when it changes; empty = plain_acl.yml beside the -c file, else in the working directory',
   },
+  // TLS on the remoting port and the gRPC endpoint (docs/SECURITY.md); the PEM files are re-read when they change
+  tlsServerMode: {
+    type: 'enum',
+    values: ['disabled', 'permissive', 'enforcing'],
+    default: 'disabled',
+    doc: 'disabled = plain only; permissive = TLS and plain on the same ports (told apart by the first byte); enforcing = TLS only',
+  },
+  tlsServerCertPath: { type: 'string', default: '', doc: 'PEM certificate (chain) of the server; required unless tlsServerMode=disabled' },
+  tlsServerKeyPath: { type: 'string', default: '', doc: 'PEM private key of the server; required unless tlsServerMode=disabled' },
+  tlsServerTrustCertPath: { type: 'string', default: '', doc: 'PEM CA certificates that client certificates must chain to (with tlsServerNeedClientAuth)' },
+  tlsServerNeedClientAuth: { type: 'bool', default: false, doc: 'require a client certificate signed by tlsServerTrustCertPath' },
   innerClientAuthenticationCredentials: {
     type: 'string',
     default: '',

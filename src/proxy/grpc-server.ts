@@ -1,7 +1,9 @@
 // The gRPC v2 MessagingService over a ProxyBackend: a broker in the same process ("local"
 // mode) or brokers reached over remoting ("cluster" mode, `apogee proxy`).
+import { createServer as createNetServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../common/logger.js';
+import { ServerTlsMaterial, sniffTls, type ServerTlsConfig } from '../remoting/index.js';
 import type { ProxyBackend } from './backend/proxy-backend.js';
 import { ClientManager } from './client-manager.js';
 import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
@@ -28,6 +30,8 @@ export interface GrpcProxyOptions {
   maxLongPollingTimeoutMs?: number;
   /** Hooks present from the first call on (more can be added with the handle's addHook). */
   hooks?: readonly GrpcHook[];
+  /** TLS with tlsServerMode (permissive: TLS and plain on the one port); absent or disabled = plain. */
+  tls?: ServerTlsConfig;
 }
 
 export interface GrpcProxyHandle {
@@ -64,9 +68,12 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
   });
   server.addService(loadMessagingService(), handlers(ctx));
   const host = opts.host ?? '0.0.0.0';
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
-  });
+  const tls = opts.tls && opts.tls.mode !== 'disabled' ? await listenWithTls(server, host, opts.port, opts.tls, ctx.logger) : undefined;
+  const port =
+    tls?.port ??
+    (await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    }));
   const sweeper = setInterval(() => {
     ctx.clients.expire();
     const now = Date.now();
@@ -81,6 +88,7 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweeper);
+        tls?.close();
         const t = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => {
           clearTimeout(t);
@@ -90,6 +98,58 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
           });
         });
       }),
+  };
+}
+
+/**
+ * TLS on: our own listener reads each connection's first byte and injects the socket into the gRPC
+ * server with TLS credentials (0x16) or, in permissive mode, plain ones; enforcing closes plain
+ * connections. New certificates (files changed) go to connections accepted from then on.
+ */
+async function listenWithTls(server: grpc.Server, host: string, port: number, config: ServerTlsConfig, logger: Logger): Promise<{ port: number; close(): void }> {
+  const material = new ServerTlsMaterial(config);
+  const credentials = (): grpc.ServerCredentials => {
+    const o = material.options;
+    return grpc.ServerCredentials.createSsl(o.ca ? (o.ca as Buffer) : null, [{ cert_chain: o.cert as Buffer, private_key: o.key as Buffer }], config.needClientAuth === true);
+  };
+  let secure = server.createConnectionInjector(credentials());
+  const old: grpc.ConnectionInjector[] = [];
+  material.onChange(() => {
+    old.push(secure);
+    secure = server.createConnectionInjector(credentials());
+    logger.info({ cert: config.certPath }, 'gRPC TLS certificate reloaded');
+  });
+  material.watch((message) => logger.error({ cause: message }, 'TLS files changed but cannot be loaded; the previous certificate stays'));
+  const plain = config.mode === 'permissive' ? server.createConnectionInjector(grpc.ServerCredentials.createInsecure()) : undefined;
+  const pending = new Set<import('node:net').Socket>();
+  const listener = createNetServer((socket) => {
+    pending.add(socket);
+    socket.once('close', () => pending.delete(socket));
+    sniffTls(socket, 10_000, (isTls) => {
+      pending.delete(socket);
+      if (isTls) secure.injectConnection(socket);
+      else if (plain) plain.injectConnection(socket);
+      else {
+        logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'plain gRPC connection refused: tlsServerMode=enforcing accepts TLS only');
+        socket.destroy();
+      }
+    });
+  });
+  const bound = await new Promise<number>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => {
+      const a = listener.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    });
+  });
+  return {
+    port: bound,
+    close: () => {
+      material.close();
+      listener.close();
+      for (const s of pending) s.destroy();
+      for (const inj of [secure, ...old, ...(plain ? [plain] : [])]) inj.destroy();
+    },
   };
 }
 

@@ -9,5 +9,6 @@ export * from './header.js';
 export * from './acl-signature.js';
 export { Connection, formatAddress, type RemotingChannel, type RequestProcessor } from './remoting-channel.js';
 export * from './remoting-server.js';
+export * from './remoting-server-tls.js';
 export { RequestHooks, type RequestHook, type RequestHookContext, type RequestRefusal } from './request-hooks.js';
 export * from './remoting-client.js';

@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { DEFAULT_MAX_FRAME_LENGTH } from './frame-decoder.js';
 import { Connection, type RequestProcessor } from './remoting-channel.js';
@@ -12,6 +13,12 @@ export interface RemotingClientOptions {
   /** Runs on every outgoing request just before it is written (e.g. ACL signing). */
   rpcHook?: (cmd: RemotingCommand) => void;
   maxFrameLength?: number;
+  /**
+   * Connect with TLS: true verifies the server against the system CAs and its name; an object adds
+   * node:tls options (ca for a private CA, cert/key for client auth, rejectUnauthorized); a
+   * function decides per address (e.g. TLS to brokers, plain to name servers).
+   */
+  tls?: boolean | ConnectionOptions | ((addr: string) => boolean | ConnectionOptions);
 }
 
 /** Parses "host:port" or "[v6]:port". */
@@ -68,7 +75,12 @@ export class RemotingClient {
   private open(addr: string): Promise<Connection> {
     const { host, port } = parseAddress(addr);
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const choice = typeof this.opts.tls === 'function' ? this.opts.tls(addr) : this.opts.tls;
+      const tlsOpts = choice === true ? {} : choice || undefined;
+      // servername only for names: an IP address in SNI is not allowed (the certificate's IP SAN is checked instead).
+      const socket: Socket = tlsOpts
+        ? connectTls({ host, port, ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }), ...tlsOpts })
+        : connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect to ${addr} timed out after ${this.opts.connectTimeoutMs ?? 3000} ms`));
@@ -77,7 +89,7 @@ export class RemotingClient {
         clearTimeout(timer);
         reject(new Error(`connect to ${addr} failed: ${err.message}`));
       });
-      socket.once('connect', () => {
+      socket.once(tlsOpts ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         const conn = new Connection(socket, {
           logger: this.logger,

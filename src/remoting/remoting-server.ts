@@ -1,8 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { DEFAULT_MAX_FRAME_LENGTH } from './frame-decoder.js';
 import { Connection, type RemotingChannel, type RequestProcessor } from './remoting-channel.js';
 import { RequestHooks, type RequestHook } from './request-hooks.js';
+import { ServerTlsMaterial, sniffTls, type ServerTlsConfig } from './remoting-server-tls.js';
 
 export interface RemotingServerOptions {
   host?: string;
@@ -14,7 +16,12 @@ export interface RemotingServerOptions {
   maxInflight?: number;
   /** Hooks present from the first request on (more can be added with addHook). */
   hooks?: readonly RequestHook[];
+  /** TLS (tlsServerMode and its files); absent or mode disabled = plain TCP only. */
+  tls?: ServerTlsConfig;
 }
+
+/** A connection must send its first bytes within this time when TLS is on (the sniffer waits for them). */
+const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
 export class RemotingServer {
   private readonly processors = new Map<number, RequestProcessor>();
@@ -24,12 +31,16 @@ export class RemotingServer {
   private readonly logger: Logger;
   private readonly hooks: RequestHooks;
   private boundPort = 0;
+  private readonly tls?: { material: ServerTlsMaterial; server: TlsServer; enforcing: boolean };
+  /** Connections whose first bytes are awaited (TLS on); closed with the server. */
+  private readonly sniffing = new Set<Socket>();
 
   constructor(private readonly opts: RemotingServerOptions = {}) {
     this.logger = opts.logger ?? silentLogger;
     this.hooks = new RequestHooks(this.logger);
     for (const h of opts.hooks ?? []) this.hooks.add(h);
-    this.server = createServer((socket) => this.onConnection(socket));
+    if (opts.tls && opts.tls.mode !== 'disabled') this.tls = this.createTls(opts.tls);
+    this.server = createServer((socket) => (this.tls ? this.onRawConnection(socket) : this.onConnection(socket)));
     this.server.on('error', (err) => this.logger.error({ err }, 'remoting server error'));
   }
 
@@ -72,6 +83,39 @@ export class RemotingServer {
     });
   }
 
+  private createTls(config: ServerTlsConfig): { material: ServerTlsMaterial; server: TlsServer; enforcing: boolean } {
+    const material = new ServerTlsMaterial(config);
+    const needClientAuth = config.needClientAuth === true;
+    // Never listens itself: the plain server hands it the sockets that start with a TLS handshake.
+    const server = createTlsServer({ ...material.options, requestCert: needClientAuth, rejectUnauthorized: needClientAuth }, (s) => this.onConnection(s));
+    server.on('tlsClientError', (err, s) => this.logger.info({ peer: `${s.remoteAddress}:${s.remotePort}`, reason: err.message }, 'TLS handshake failed'));
+    material.onChange(() => {
+      server.setSecureContext(material.options);
+      this.logger.info({ cert: config.certPath }, 'TLS certificate reloaded');
+    });
+    material.watch((message) => this.logger.error({ cause: message }, 'TLS files changed but cannot be loaded; the previous certificate stays'));
+    return { material, server, enforcing: config.mode === 'enforcing' };
+  }
+
+  /** TLS on: the first byte decides between the TLS server and plain remoting. */
+  private onRawConnection(socket: Socket): void {
+    const tls = this.tls!;
+    this.sniffing.add(socket);
+    socket.once('close', () => this.sniffing.delete(socket));
+    sniffTls(socket, FIRST_BYTES_TIMEOUT_MS, (isTls) => {
+      this.sniffing.delete(socket);
+      if (isTls) {
+        tls.server.emit('connection', socket);
+      } else if (!tls.enforcing) {
+        this.onConnection(socket);
+        socket.resume();
+      } else {
+        this.logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'plain connection refused: tlsServerMode=enforcing accepts TLS only');
+        socket.destroy();
+      }
+    });
+  }
+
   private onConnection(socket: Socket): void {
     const ch = new Connection(socket, {
       logger: this.logger,
@@ -103,6 +147,8 @@ export class RemotingServer {
   /** Stops accepting, closes every connection, resolves when the listener is closed. */
   async close(): Promise<void> {
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.tls?.material.close();
+    for (const s of this.sniffing) s.destroy();
     for (const ch of [...this.channels]) ch.close();
     await closing;
   }
