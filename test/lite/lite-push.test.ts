@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { liteServiceOf } from '../../src/broker/lite/index.js';
 import { checkFor } from '../helpers/check-for.js';
+import { runApogee } from '../helpers/spawn-apogee.js';
 import { createGroup, type MessageView } from '../compat/helpers/grpc.js';
 import { ConsumeResult, createLiteParent, LiteHarness, litePushConsumer, sendLite } from './lite-helpers.js';
 
@@ -199,6 +200,15 @@ describe('lite topics', () => {
       const listed = svc.list('LiteKeep');
       assert.deepEqual(listed.map((t) => t.name), topics);
       assert.ok(listed.every((t) => t.count === 4 && t.backlog['g-lite-keep'] === 2), JSON.stringify(listed[0]));
+      const [cli, notLite] = await Promise.all([
+        runApogee(['admin', 'liteTopicList', '-n', h.s.namesrvAddr, '-t', 'LiteKeep', '--prefix', 'keep-00']),
+        runApogee(['admin', 'liteTopicList', '-n', h.s.namesrvAddr, '-t', 'TBW102']),
+      ]);
+      assert.equal(cli.code, 0, cli.stderr);
+      for (const n of topics) assert.match(cli.stdout, new RegExp(`${n}\\s+\\d+\\s+4\\s+.*g-lite-keep=2`));
+      assert.match(cli.stdout, /10 lite topics in LiteKeep, 10 matched, 10 shown/);
+      assert.notEqual(notLite.code, 0);
+      assert.match(notLite.stderr, /TBW102 is not a LITE topic/);
       const got: MessageView[] = [];
       const c = await litePushConsumer(h, 'g-lite-keep', 'LiteKeep', (m) => (got.push(m), ok()));
       for (const n of topics) await c.subscribeLite(n);

@@ -24,6 +24,7 @@ import { RecallMessageProcessor } from './recall-message-processor.js';
 import { SendBackProcessor } from './send-back-processor.js';
 import { SendMessageProcessor } from './send-message-processor.js';
 import { TimerCheckpointProcessor } from '../timer/timer-checkpoint-processor.js';
+import { GET_LITE_TOPIC_LIST, liteAdminProcessor } from '../lite/lite-admin-processor.js';
 
 export type DispatchTable = ReadonlyArray<readonly [code: number, handler: RequestProcessor]>;
 
@@ -98,6 +99,7 @@ export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: Pu
     [RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, new OffsetResetProcessor(parts).resetOffset],
     [RequestCode.CONSUME_MESSAGE_DIRECTLY, new ConsumeDirectlyProcessor(parts).process],
     [RequestCode.GET_TIMER_CHECK_POINT, new TimerCheckpointProcessor(parts).process],
+    [GET_LITE_TOPIC_LIST, liteAdminProcessor(parts, s).list],
   ];
   return { table, pull, pop };
 }

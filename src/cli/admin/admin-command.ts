@@ -9,6 +9,7 @@ import { AdminUsageError, type AdminContext } from './admin-context.js';
 import { registerTraceAndDiagnoseCommands } from './diagnose-command.js';
 import { registerAclCommands } from './acl-commands.js';
 import { registerConnectionCommands } from './connection-commands.js';
+import { registerLiteCommands } from './lite-commands.js';
 import { registerDlqCommands } from './dlq-commands.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { registerMessageCommands } from './message-commands.js';
@@ -93,6 +94,7 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
   registerOffsetCommands(sub);
   registerConnectionCommands(sub);
   registerAclCommands(sub);
+  registerLiteCommands(sub);
 }
 
 async function runAdmin(name: string, io: AdminIO, opts: Record<string, string | undefined>, handler: Handler): Promise<number> {
