@@ -101,6 +101,12 @@ void test('ops connections - consumerConnection and producerConnection show ali-
     assert.equal(seen?.ext.consumerGroup, group);
     assert.equal(seen?.ext.brokerName, 'broker-a');
 
+    // mqadmin's queryMsgById -g -d does the same after printing the message.
+    const viaQuery = await admin(s.namesrvAddr, 'queryMsgById', '-i', sent.msgId, '-t', topic, '-g', group, '-d', '127.0.0.1@java-like');
+    assert.equal(viaQuery.code, 0, viaQuery.stderr);
+    assert.match(viaQuery.stdout, /^Message Body: +verify-me$/m);
+    assert.match(viaQuery.stdout, /^ConsumeMessageDirectlyResult \[order=false, autoCommit=true, consumeResult=CR_SUCCESS, remark=consumed, spentTimeMills=2\]$/m);
+
     const unknownClient = await admin(s.namesrvAddr, 'consumeMessageDirectly', '-g', group, '-d', '127.0.0.1@nobody', '-i', sent.msgId, '-t', topic);
     assert.equal(unknownClient.code, 1);
     assert.match(unknownClient.stderr, /CONSUMER_NOT_ONLINE.*the consumer 127\.0\.0\.1@nobody of group GID_ops_conn is not connected/);

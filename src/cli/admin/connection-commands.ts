@@ -11,7 +11,7 @@ import { encodeHeader } from '../../remoting/protocol/index.js';
 import { AdminLookupError, AdminRequestError, jsonBody, type AdminApi } from './admin-api.js';
 import type { AddSubcommand } from './admin-command.js';
 import { AdminUsageError, intOption, type AdminContext } from './admin-context.js';
-import { checkMessageId, MessageLookup } from './message-lookup.js';
+import { checkMessageId, MessageLookup, type FoundMessage } from './message-lookup.js';
 import { formatTable } from './table.js';
 
 export interface ClientConnection {
@@ -125,12 +125,28 @@ export async function producerConnection(ctx: AdminContext, o: { producerGroup: 
   ctx.out(formatTable(['', 'ClientId', 'ClientAddr', 'Language', 'Version', 'Protocol'], clients.map((c, i) => [String(i + 1).padStart(4, '0'), c.clientId, c.clientAddr, c.language, c.version, c.protocol])));
 }
 
-interface DirectResult {
+export interface DirectResult {
   order?: boolean;
   autoCommit?: boolean;
   consumeResult?: string;
   remark?: string;
   spentTimeMills?: number;
+}
+
+/** CONSUME_MESSAGE_DIRECTLY of one found message to one client, through the broker that holds it. */
+export async function directConsume(ctx: AdminContext, m: FoundMessage, consumerGroup: string, clientId: string, timeoutMillis = 4000): Promise<DirectResult> {
+  const ext = encodeHeader(CONSUME_MESSAGE_DIRECTLY_HEADER, { consumerGroup, clientId, msgId: m.offsetMsgId, brokerName: m.brokerName, topic: m.topic, timeoutMillis });
+  const r = await ctx.api.invoke(m.brokerAddr, RequestCode.CONSUME_MESSAGE_DIRECTLY, ext);
+  if (r.code !== ResponseCode.SUCCESS) throw new AdminRequestError(r.code, r.remark ?? '', m.brokerAddr);
+  try {
+    return JSON.parse(bodyOf(r).toString('utf8')) as DirectResult;
+  } catch {
+    return { remark: bodyOf(r).toString('utf8') };
+  }
+}
+
+export function formatDirectResult(result: DirectResult): string {
+  return `ConsumeMessageDirectlyResult [order=${result.order ?? false}, autoCommit=${result.autoCommit ?? true}, consumeResult=${result.consumeResult ?? '-'}, remark=${result.remark ?? ''}, spentTimeMills=${result.spentTimeMills ?? '-'}]\n`;
 }
 
 export async function consumeMessageDirectly(ctx: AdminContext, o: { consumerGroup: string; clientId: string; msgId: string; topic?: string; timeout?: string; json?: boolean }): Promise<void> {
@@ -141,20 +157,12 @@ export async function consumeMessageDirectly(ctx: AdminContext, o: { consumerGro
   const found = await new MessageLookup(ctx.api).byId(o.msgId, o.topic);
   if (found.length === 0) throw new AdminLookupError(`no message with id ${o.msgId}${o.topic ? ` in topic ${o.topic}` : ''}`);
   const m = found[0];
-  const ext = encodeHeader(CONSUME_MESSAGE_DIRECTLY_HEADER, { consumerGroup: o.consumerGroup, clientId: o.clientId, msgId: m.offsetMsgId, brokerName: m.brokerName, topic: m.topic, timeoutMillis });
-  const r = await ctx.api.invoke(m.brokerAddr, RequestCode.CONSUME_MESSAGE_DIRECTLY, ext);
-  if (r.code !== ResponseCode.SUCCESS) throw new AdminRequestError(r.code, r.remark ?? '', m.brokerAddr);
-  let result: DirectResult;
-  try {
-    result = JSON.parse(bodyOf(r).toString('utf8')) as DirectResult;
-  } catch {
-    result = { remark: bodyOf(r).toString('utf8') };
-  }
+  const result = await directConsume(ctx, m, o.consumerGroup, o.clientId, timeoutMillis);
   if (o.json) {
     ctx.out(`${JSON.stringify({ msgId: m.msgId, offsetMsgId: m.offsetMsgId, clientId: o.clientId, result }, null, 2)}\n`);
     return;
   }
-  ctx.out(`ConsumeMessageDirectlyResult [order=${result.order ?? false}, autoCommit=${result.autoCommit ?? true}, consumeResult=${result.consumeResult ?? '-'}, remark=${result.remark ?? ''}, spentTimeMills=${result.spentTimeMills ?? '-'}]\n`);
+  ctx.out(formatDirectResult(result));
 }
 
 export function registerConnectionCommands(sub: AddSubcommand): void {

@@ -4,6 +4,7 @@
 import { AdminLookupError } from './admin-api.js';
 import type { AddSubcommand } from './admin-command.js';
 import { AdminUsageError, intOption, type AdminContext } from './admin-context.js';
+import { directConsume, formatDirectResult, type DirectResult } from './connection-commands.js';
 import { checkMessageId, MessageLookup, messageJson, originTopicOf, type FoundMessage, type QueueRef } from './message-lookup.js';
 import { formatTable } from './table.js';
 
@@ -92,6 +93,31 @@ function printMessages(ctx: AdminContext, msgs: FoundMessage[], json: boolean | 
   ctx.out(msgs.map(formatMessage).join('\n'));
 }
 
+interface DirectOptions {
+  consumerGroup?: string;
+  clientId?: string;
+}
+
+/**
+ * mqadmin's -g group -d clientId on queryMsgById/ByUniqueKey: the (first) message found is also
+ * pushed to that client (CONSUME_MESSAGE_DIRECTLY). With --json the output becomes
+ * {messages, consumeResult}.
+ */
+async function printOrPush(ctx: AdminContext, msgs: FoundMessage[], o: DirectOptions & JsonOption): Promise<void> {
+  if (!!o.consumerGroup !== !!o.clientId) throw new AdminUsageError('-g consumerGroup and -d clientId go together');
+  if (!o.consumerGroup || !o.clientId || msgs.length === 0) {
+    printMessages(ctx, msgs, o.json);
+    return;
+  }
+  const result: DirectResult = await directConsume(ctx, msgs[0], o.consumerGroup, o.clientId);
+  if (o.json) {
+    ctx.out(`${JSON.stringify({ messages: msgs.map(messageJson), consumeResult: result }, null, 2)}\n`);
+    return;
+  }
+  printMessages(ctx, msgs, false);
+  ctx.out(`\n${formatDirectResult(result)}`);
+}
+
 function checkedId(id: string): string {
   const bad = checkMessageId(id);
   if (bad) throw new AdminUsageError(bad);
@@ -102,7 +128,7 @@ interface JsonOption {
   json?: boolean;
 }
 
-export async function queryMsgById(ctx: AdminContext, o: { msgId: string; topic?: string } & JsonOption): Promise<void> {
+export async function queryMsgById(ctx: AdminContext, o: { msgId: string; topic?: string } & DirectOptions & JsonOption): Promise<void> {
   const ids = o.msgId
     .split(',')
     .map((s) => s.trim())
@@ -117,19 +143,20 @@ export async function queryMsgById(ctx: AdminContext, o: { msgId: string; topic?
     if (list.length === 0) missing.push(id);
     found.push(...list);
   }
-  if (found.length > 0) printMessages(ctx, found, o.json);
+  if (missing.length > 0 && found.length > 0) printMessages(ctx, found, o.json);
+  else if (found.length > 0) await printOrPush(ctx, found, o);
   if (missing.length > 0) {
     const where = o.topic ? `topic ${o.topic}` : 'any topic';
     throw new AdminLookupError(`no message with id ${missing.join(', ')} (neither an offsetMsgId of a known broker nor a unique key in ${where})`);
   }
 }
 
-export async function queryMsgByUniqueKey(ctx: AdminContext, o: { msgId: string; topic: string; showAll?: boolean } & JsonOption): Promise<void> {
+export async function queryMsgByUniqueKey(ctx: AdminContext, o: { msgId: string; topic: string; showAll?: boolean } & DirectOptions & JsonOption): Promise<void> {
   const id = checkedId(o.msgId.trim()).toUpperCase();
   const found = await new MessageLookup(ctx.api).byUniqueKey(id, o.topic, { maxNum: 32 });
   if (found.length === 0) throw new AdminLookupError(`no message with unique key ${id} in topic ${o.topic}`);
   // Several copies share a unique key (retries, resends); mqadmin shows the first unless -a.
-  printMessages(ctx, o.showAll ? found : found.slice(0, 1), o.json);
+  await printOrPush(ctx, o.showAll ? found : found.slice(0, 1), o);
 }
 
 export async function queryMsgByKey(
@@ -212,6 +239,8 @@ export function registerMessageCommands(sub: AddSubcommand): void {
   sub('queryMsgById', 'a message by offsetMsgId or unique key (several ids separated by commas)', queryMsgById)
     .requiredOption('-i, --msgId <ids>', 'offsetMsgId or unique key')
     .option('-t, --topic <topic>', 'topic of a unique key (without it every topic is searched)')
+    .option('-g, --consumerGroup <group>', 'with -d: also push the message to this online consumer')
+    .option('-d, --clientId <clientId>', 'with -g: the client to push it to')
     .option('--json', 'JSON output');
   sub('queryMsgByKey', 'messages of a topic by key', queryMsgByKey)
     .requiredOption('-t, --topic <topic>', 'topic')
@@ -224,6 +253,8 @@ export function registerMessageCommands(sub: AddSubcommand): void {
     .requiredOption('-i, --msgId <id>', 'unique key')
     .requiredOption('-t, --topic <topic>', 'topic')
     .option('-a, --showAll', 'every stored copy (retries, resends), not just the newest')
+    .option('-g, --consumerGroup <group>', 'with -d: also push the message to this online consumer')
+    .option('-d, --clientId <clientId>', 'with -g: the client to push it to')
     .option('--json', 'JSON output');
   sub('queryMsgByOffset', 'the message at a queue offset', queryMsgByOffset)
     .requiredOption('-t, --topic <topic>', 'topic')
