@@ -69,6 +69,22 @@ export interface RetriedEvent {
   msgId: string;
 }
 
+/** END_TRANSACTION (or its gRPC form) committed or rolled back a half message. */
+export interface TransactionEndedEvent {
+  producerGroup: string;
+  /** The half message's queue offset in RMQ_SYS_TRANS_HALF_TOPIC (queue 0). */
+  halfQueueOffset: number;
+  commitLogOffset: number;
+  commit: boolean;
+  fromTransactionCheck: boolean;
+}
+
+/** A timer message cancelled before it was due. */
+export interface RecalledEvent {
+  topic: string;
+  uniqKey: string;
+}
+
 export interface DeadLetteredEvent {
   group: string;
   originTopic: string;

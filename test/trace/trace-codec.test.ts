@@ -70,6 +70,12 @@ const DECODE_CASES: [string, string, TraceRecord][] = [
     { type: 'BrokerRetried', timeStamp: 10, group: 'CG', originTopic: 'T', retryTopic: '%RETRY%CG', reconsumeTimes: 1, delayLevel: 3, nextDeliverTime: 1010, msgId: 'OFF' },
   ],
   [
+    'BrokerTransaction',
+    rec('BrokerTransaction', 12, 'TXG', 'RMQ_SYS_TRANS_HALF_TOPIC', 0, '17', 'ROLLBACK', true),
+    { type: 'BrokerTransaction', timeStamp: 12, producerGroup: 'TXG', topic: 'RMQ_SYS_TRANS_HALF_TOPIC', queueId: 0, offsets: '17', state: 'ROLLBACK', fromTransactionCheck: true },
+  ],
+  ['BrokerRecalled', rec('BrokerRecalled', 13, 'T', 'U'), { type: 'BrokerRecalled', timeStamp: 13, topic: 'T', msgId: 'U' }],
+  [
     'BrokerDeadLettered',
     rec('BrokerDeadLettered', 11, 'CG', 'T', '%DLQ%CG', 3, 'OFF'),
     { type: 'BrokerDeadLettered', timeStamp: 11, group: 'CG', originTopic: 'T', dlqTopic: '%DLQ%CG', reconsumeTimes: 3, msgId: 'OFF' },
@@ -99,6 +105,7 @@ void describe('trace codec - issue 13: decode', () => {
     ['too few fields', rec('Pub', 1, 'R', 'PG')],
     ['a bad offset range', rec('BrokerDelivered', 8, 'CG', 'T', 1, '9-3', 'h', 'pull', 'remoting')],
     ['an empty type', `${C}${C}${F}`],
+    ['an unknown transaction state', rec('BrokerTransaction', 12, 'TXG', 'H', 0, '17', 'MAYBE', false)],
   ];
   for (const [name, text] of MALFORMED) {
     void test(`trace codec - skips ${name} and keeps the good records around it`, () => {

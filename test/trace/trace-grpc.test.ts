@@ -8,7 +8,7 @@ import type { AdminContext } from '../../src/cli/admin/admin-context.js';
 import { diagnose } from '../../src/cli/admin/diagnose-command.js';
 import { traceReportOf } from '../../src/cli/admin/trace-commands.js';
 import { checkFor } from '../helpers/check-for.js';
-import { createGroup, createTopic, GrpcHarness, receiveN } from '../compat/helpers/grpc.js';
+import { createGroup, createTopic, GrpcHarness, pb, receiveN } from '../compat/helpers/grpc.js';
 
 const TOPIC = 'TraceGrpcTopic';
 const GROUP = 'g-trace-pop';
@@ -49,6 +49,55 @@ void test('trace grpc - issue 13: pop deliveries and acks of the 5.x client are 
 
     await c.ack(second);
     await checkFor(10_000, 100, async () => (await stateOf(held.messageId)) === 'consumed', 'consumed once acked');
+  } finally {
+    await api.close();
+  }
+});
+
+void test('trace grpc - issue 13: a timer message fired, a recalled one, a committed and a rolled back transaction', async () => {
+  await using h = await GrpcHarness.start({ traceFlushIntervalMs: 50 });
+  await createTopic(h.s, 'TraceGrpcDelay', 'DELAY', 1);
+  await createTopic(h.s, 'TraceGrpcTx', 'TRANSACTION', 1);
+  await createGroup(h.s, 'g-trace-delay');
+  const c = await h.simpleConsumer('g-trace-delay', { TraceGrpcDelay: '*' });
+  const p = await h.producer('TraceGrpcDelay');
+  const fired = await p.send({ topic: 'TraceGrpcDelay', delay: 1000, body: Buffer.from('later') });
+  const doomed = await p.send({ topic: 'TraceGrpcDelay', delay: 60_000, body: Buffer.from('never') });
+  await p.recallMessage('TraceGrpcDelay', doomed.recallHandle);
+  const [m] = await receiveN(c, 1, 10_000);
+  assert.equal(m?.messageId, fired.messageId);
+
+  const tp = await h.producer('TraceGrpcTx', { checker: { check: () => Promise.resolve(pb.TransactionResolution.ROLLBACK) } });
+  const t1 = tp.beginTransaction();
+  const committed = await tp.send({ topic: 'TraceGrpcTx', body: Buffer.from('yes') }, t1);
+  await t1.commit();
+  const t2 = tp.beginTransaction();
+  const rolledBack = await tp.send({ topic: 'TraceGrpcTx', body: Buffer.from('no') }, t2);
+  await t2.rollback();
+
+  const api = new AdminApi(h.s.namesrvAddr);
+  const ctx: AdminContext = { api, out: () => undefined };
+  try {
+    const stepsOf = async (id: string, topic: string): Promise<string[]> => (await traceReportOf(ctx, id, topic, 'RMQ_SYS_TRACE_TOPIC')).steps.map((s) => s.step);
+    await checkFor(10_000, 100, async () => (await stepsOf(fired.messageId, 'TraceGrpcDelay')).includes('Consumed'), 'the fired message acked');
+    assert.deepEqual(await stepsOf(fired.messageId, 'TraceGrpcDelay'), ['Stored', 'TimerFired', 'Delivered', 'Consumed']);
+    await checkFor(10_000, 100, async () => (await stepsOf(doomed.messageId, 'TraceGrpcDelay')).includes('Recalled'), 'the recall traced');
+    const doomedTrace = await traceReportOf(ctx, doomed.messageId, 'TraceGrpcDelay', 'RMQ_SYS_TRACE_TOPIC');
+    assert.deepEqual(
+      doomedTrace.steps.map((s) => s.step),
+      ['Stored', 'Recalled'],
+    );
+    assert.match(doomedTrace.steps[0].detail, /^held in rmq_sys_wheel_timer queue 0 \(for TraceGrpcDelay\) offset \d+, 5 B body/);
+    const dr = await diagnose(ctx, doomed.messageId, 'TraceGrpcDelay');
+    assert.match(dr.verdict, /^recalled at .*: it will never be delivered/);
+
+    await checkFor(10_000, 100, async () => (await stepsOf(rolledBack.messageId, 'TraceGrpcTx')).includes('RolledBack'), 'the rollback traced');
+    assert.deepEqual(await stepsOf(committed.messageId, 'TraceGrpcTx'), ['Stored', 'Committed']);
+    const dc = await diagnose(ctx, committed.messageId, 'TraceGrpcTx');
+    assert.equal(dc.message.transaction, 'committed');
+    const dx = await diagnose(ctx, rolledBack.messageId, 'TraceGrpcTx');
+    assert.equal(dx.message.transaction, 'rolled back');
+    assert.match(dx.verdict, /^its transaction was rolled back at .*: it will never be delivered/);
   } finally {
     await api.close();
   }

@@ -1,9 +1,9 @@
 // Send and consume hook points of the service layer: trace, metrics and audit attach here and see
 // every message event once, whichever protocol carried it. Listeners run synchronously after the
 // event; with none registered an event costs one length check and builds nothing.
-import type { AckedEvent, DeadLetteredEvent, DeliveredEvent, RetriedEvent, StoredEvent } from '../../observability/broker-events.js';
+import type { AckedEvent, DeadLetteredEvent, DeliveredEvent, RecalledEvent, RetriedEvent, StoredEvent, TransactionEndedEvent } from '../../observability/broker-events.js';
 
-export type { AckedEvent, DeadLetteredEvent, DeliveredEvent, PoppedView, Protocol, RetriedEvent, StoredEvent } from '../../observability/broker-events.js';
+export type { AckedEvent, DeadLetteredEvent, DeliveredEvent, PoppedView, Protocol, RecalledEvent, RetriedEvent, StoredEvent, TransactionEndedEvent } from '../../observability/broker-events.js';
 
 type Listener<E> = (e: E) => void;
 
@@ -13,6 +13,8 @@ export class BrokerHooks {
   readonly acked: Listener<AckedEvent>[] = [];
   readonly retried: Listener<RetriedEvent>[] = [];
   readonly deadLettered: Listener<DeadLetteredEvent>[] = [];
+  readonly transactionEnded: Listener<TransactionEndedEvent>[] = [];
+  readonly recalled: Listener<RecalledEvent>[] = [];
 
   constructor(private readonly onListenerError: (err: unknown, hook: string) => void = () => undefined) {}
 

@@ -67,7 +67,7 @@ export function createBrokerServices(w: ServiceWiring): BrokerServices {
     pops,
     popConsume: new PopConsumeService({ ...common, pops }),
     offsets: new OffsetService({ offsets: p.consumerOffsetManager, groups: p.subscriptionGroupManager, topics: p.topicConfigManager, store: p.store, hooks: w.hooks }),
-    endTransactions: new EndTransactionService(p.config, w.transactions),
-    recalls: new RecallService(p.config.brokerName, w.timers),
+    endTransactions: new EndTransactionService(p.config, w.transactions, w.hooks),
+    recalls: new RecallService(p.config.brokerName, w.timers, w.hooks),
   };
 }

@@ -5,11 +5,13 @@ import type { BrokerConfig } from '../../config/index.js';
 import { BrokerError, ResponseCode } from '../../remoting/index.js';
 import { TransactionConst } from '../transaction/transaction-const.js';
 import type { EndTransactionRequest, TransactionalMessageService } from '../transaction/transactional-message-service.js';
+import type { BrokerHooks } from './broker-hooks.js';
 
 export class EndTransactionService {
   constructor(
     private readonly config: Pick<BrokerConfig, 'brokerRole'>,
     private readonly transactions: TransactionalMessageService,
+    private readonly hooks?: BrokerHooks,
   ) {}
 
   /** Returns false when the decision was "unknown" and nothing was done (remoting sends no answer then). */
@@ -27,6 +29,16 @@ export class EndTransactionService {
         throw new BrokerError(ResponseCode.INVALID_PARAMETER, `commitOrRollback must be 0, 8 or 12, got ${req.commitOrRollback}`);
     }
     await this.transactions.endTransaction(req);
+    const h = this.hooks;
+    if (h && h.transactionEnded.length > 0) {
+      h.emit('transactionEnded', h.transactionEnded, {
+        producerGroup: req.producerGroup,
+        halfQueueOffset: req.tranStateTableOffset,
+        commitLogOffset: req.commitLogOffset,
+        commit: req.commitOrRollback === TransactionConst.TRANSACTION_COMMIT_TYPE,
+        fromTransactionCheck: req.fromTransactionCheck,
+      });
+    }
     return true;
   }
 }

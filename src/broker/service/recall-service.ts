@@ -3,12 +3,14 @@
 import { BrokerError, ResponseCode } from '../../remoting/index.js';
 import { decodeRecallHandle } from '../../remoting/protocol/recall.js';
 import type { TimerMessageService } from '../timer/timer-message-service.js';
+import type { BrokerHooks } from './broker-hooks.js';
 
 export class RecallService {
   constructor(
     private readonly brokerName: string,
     /** Absent when timerWheelEnable is false. */
     private readonly timers: TimerMessageService | undefined,
+    private readonly hooks?: BrokerHooks,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -26,6 +28,8 @@ export class RecallService {
     if (!(await this.timers.recall(rh.uniqKey, rh.deliverMs))) {
       throw new BrokerError(ResponseCode.ILLEGAL_OPERATION, `recall failed: message ${rh.uniqKey} is not pending (delivered or recalled already)`);
     }
+    const h = this.hooks;
+    if (h && h.recalled.length > 0) h.emit('recalled', h.recalled, { topic, uniqKey: rh.uniqKey });
     return rh.uniqKey;
   }
 }

@@ -167,12 +167,16 @@ export async function diagnose(ctx: AdminContext, id: string, topic: string): Pr
     const due = Number(held.properties.TIMER_OUT_MS ?? held.properties.TIMER_DELIVER_MS ?? 0);
     message.pending = { in: held.topic, since: held.storeTimestamp, dueAt: due > 0 ? due : null, delayLevel: held.properties.DELAY ? Number(held.properties.DELAY) : null };
   }
-  if (r.message?.properties.TRAN_MSG === 'true' || (r.stored && r.stored.storedTopic === 'RMQ_SYS_TRANS_HALF_TOPIC')) {
+  if (r.transaction) message.transaction = r.transaction.state === 'COMMIT' ? 'committed' : 'rolled back';
+  else if (r.message?.properties.TRAN_MSG === 'true' || (r.stored && r.stored.storedTopic === 'RMQ_SYS_TRANS_HALF_TOPIC')) {
     message.transaction = r.message ? 'committed' : 'prepared: not committed or rolled back yet';
   }
+  if (r.recalled) message.recalledAt = r.recalled.timeStamp;
   const parts: string[] = [];
   const m = r.message;
-  if (m) parts.push(`stored on ${m.brokerName} queue ${m.queueId} offset ${m.queueOffset} at ${formatMillis(m.storeTimestamp)}`);
+  if (!m && r.recalled) parts.push(`recalled at ${formatMillis(r.recalled.timeStamp)}: it will never be delivered`);
+  else if (!m && r.transaction?.state === 'ROLLBACK') parts.push(`its transaction was rolled back at ${formatMillis(r.transaction.timeStamp)}: it will never be delivered`);
+  else if (m) parts.push(`stored on ${m.brokerName} queue ${m.queueId} offset ${m.queueOffset} at ${formatMillis(m.storeTimestamp)}`);
   else if (held) parts.push(`not delivered yet: waiting in ${held.topic}${message.pending && (message.pending as { dueAt: number | null }).dueAt ? ` until ${formatMillis((message.pending as { dueAt: number }).dueAt)}` : ''}`);
   else parts.push(`not stored in ${topic}`);
   if (out.length === 0) parts.push(`no subscription group consumes ${topic}`);

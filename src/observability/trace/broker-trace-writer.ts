@@ -4,7 +4,7 @@
 // recorded per queue range, not per message, so their cost does not grow with the batch size.
 import { readLong } from '../../common/message-bytes.js';
 import { RecordPos } from '../../common/message-codec.js';
-import type { AckedEvent, DeadLetteredEvent, DeliveredEvent, RetriedEvent, StoredEvent } from '../broker-events.js';
+import type { AckedEvent, DeadLetteredEvent, DeliveredEvent, RecalledEvent, RetriedEvent, StoredEvent, TransactionEndedEvent } from '../broker-events.js';
 import { encodeTraceRecord, formatOffsetRanges } from './trace-codec.js';
 
 type Listener<E> = (e: E) => void;
@@ -16,6 +16,8 @@ export interface TraceHookTarget {
   readonly acked: Listener<AckedEvent>[];
   readonly retried: Listener<RetriedEvent>[];
   readonly deadLettered: Listener<DeadLetteredEvent>[];
+  readonly transactionEnded: Listener<TransactionEndedEvent>[];
+  readonly recalled: Listener<RecalledEvent>[];
 }
 
 /** Stores one batch: body = the records, keys = what the index must find them by (no spaces inside a key). */
@@ -33,6 +35,8 @@ export interface BrokerTraceWriterOptions {
 /** A batch is written early once it reaches either bound (properties hold at most 32767 bytes of keys). */
 const MAX_BATCH_KEY_CHARS = 16_000;
 const MAX_BATCH_BODY_CHARS = 256 * 1024;
+/** Half messages live in queue 0 of this topic; their queue offset is END_TRANSACTION's tranStateTableOffset. */
+const HALF_TOPIC = 'RMQ_SYS_TRANS_HALF_TOPIC';
 /** Distinct queue × producer × client entries of stores in one batch. */
 const MAX_STORE_ENTRIES = 512;
 
@@ -67,6 +71,8 @@ export class BrokerTraceWriter {
     h.acked.push(this.onAcked);
     h.retried.push(this.onRetried);
     h.deadLettered.push(this.onDeadLettered);
+    h.transactionEnded.push(this.onTransactionEnded);
+    h.recalled.push(this.onRecalled);
     this.timer = setInterval(() => this.flush(), this.o.flushIntervalMs);
     this.timer.unref();
     return () => {
@@ -75,6 +81,8 @@ export class BrokerTraceWriter {
       remove(h.acked, this.onAcked);
       remove(h.retried, this.onRetried);
       remove(h.deadLettered, this.onDeadLettered);
+      remove(h.transactionEnded, this.onTransactionEnded);
+      remove(h.recalled, this.onRecalled);
       if (this.timer) clearInterval(this.timer);
       this.timer = undefined;
       this.flush();
@@ -216,6 +224,24 @@ export class BrokerTraceWriter {
       msgId: e.msgId,
     });
     this.add(rec, e.msgId);
+  };
+
+  readonly onTransactionEnded = (e: TransactionEndedEvent): void => {
+    const rec = encodeTraceRecord({
+      type: 'BrokerTransaction',
+      timeStamp: this.now(),
+      producerGroup: e.producerGroup,
+      topic: HALF_TOPIC,
+      queueId: 0,
+      offsets: String(e.halfQueueOffset),
+      state: e.commit ? 'COMMIT' : 'ROLLBACK',
+      fromTransactionCheck: e.fromTransactionCheck,
+    });
+    this.add(rec, queueTraceKey(HALF_TOPIC, 0));
+  };
+
+  readonly onRecalled = (e: RecalledEvent): void => {
+    this.add(encodeTraceRecord({ type: 'BrokerRecalled', timeStamp: this.now(), topic: e.topic, msgId: e.uniqKey }), e.uniqKey);
   };
 
   readonly onDeadLettered = (e: DeadLetteredEvent): void => {

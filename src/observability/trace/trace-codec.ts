@@ -160,8 +160,35 @@ export interface BrokerDeadLetteredRecord {
   msgId: string;
 }
 
+/** A half message committed or rolled back; topic and queue are the half topic's, offsets the half message's. */
+export interface BrokerTransactionRecord {
+  type: 'BrokerTransaction';
+  timeStamp: number;
+  producerGroup: string;
+  topic: string;
+  queueId: number;
+  offsets: string;
+  state: 'COMMIT' | 'ROLLBACK';
+  fromTransactionCheck: boolean;
+}
+
+/** A timer message recalled before it was due (keyed by its unique key). */
+export interface BrokerRecalledRecord {
+  type: 'BrokerRecalled';
+  timeStamp: number;
+  topic: string;
+  msgId: string;
+}
+
 export type ClientTraceRecord = PubRecord | SubBeforeRecord | SubAfterRecord | EndTransactionRecord | RecallRecord;
-export type BrokerTraceRecord = BrokerStoredRecord | BrokerDeliveredRecord | BrokerConsumedRecord | BrokerRetriedRecord | BrokerDeadLetteredRecord;
+export type BrokerTraceRecord =
+  | BrokerStoredRecord
+  | BrokerDeliveredRecord
+  | BrokerConsumedRecord
+  | BrokerRetriedRecord
+  | BrokerDeadLetteredRecord
+  | BrokerTransactionRecord
+  | BrokerRecalledRecord;
 export type TraceRecord = ClientTraceRecord | BrokerTraceRecord;
 
 export interface DecodedTraceData {
@@ -292,6 +319,17 @@ const DECODERS: Record<string, (f: Fields) => TraceRecord> = {
       msgId: str(f[8]),
     };
   },
+  BrokerTransaction: (f) => {
+    need(f, 8);
+    parseOffsetRanges(f[5]);
+    const state = f[6] === 'COMMIT' ? 'COMMIT' : f[6] === 'ROLLBACK' ? 'ROLLBACK' : undefined;
+    if (!state) throw new Error(`bad transaction state ${f[6]}`);
+    return { type: 'BrokerTransaction', timeStamp: int(f[1]), producerGroup: f[2], topic: f[3], queueId: int(f[4]), offsets: f[5], state, fromTransactionCheck: bool(f[7]) };
+  },
+  BrokerRecalled: (f) => {
+    need(f, 4);
+    return { type: 'BrokerRecalled', timeStamp: int(f[1]), topic: f[2], msgId: f[3] };
+  },
   BrokerDeadLettered: (f) => {
     need(f, 7);
     return { type: 'BrokerDeadLettered', timeStamp: int(f[1]), group: f[2], originTopic: f[3], dlqTopic: f[4], reconsumeTimes: int(f[5]), msgId: str(f[6]) };
@@ -355,6 +393,10 @@ export function encodeTraceRecord(r: TraceRecord): string {
       return join([r.type, r.timeStamp, r.group, r.topic, r.queueId, r.fromOffset, r.toOffset, r.kind]);
     case 'BrokerRetried':
       return join([r.type, r.timeStamp, r.group, r.originTopic, r.retryTopic, r.reconsumeTimes, r.delayLevel, r.nextDeliverTime, r.msgId]);
+    case 'BrokerTransaction':
+      return join([r.type, r.timeStamp, r.producerGroup, r.topic, r.queueId, r.offsets, r.state, r.fromTransactionCheck]);
+    case 'BrokerRecalled':
+      return join([r.type, r.timeStamp, r.topic, r.msgId]);
     case 'BrokerDeadLettered':
       return join([r.type, r.timeStamp, r.group, r.originTopic, r.dlqTopic, r.reconsumeTimes, r.msgId]);
   }

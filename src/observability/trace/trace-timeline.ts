@@ -12,7 +12,9 @@ import {
   type BrokerDeadLetteredRecord,
   type BrokerDeliveredRecord,
   type BrokerRetriedRecord,
+  type BrokerRecalledRecord,
   type BrokerStoredRecord,
+  type BrokerTransactionRecord,
   type ClientTraceRecord,
   type PubRecord,
   type SubBeforeRecord,
@@ -63,7 +65,7 @@ export type StepSource = 'client' | 'broker' | 'store';
 
 export interface TraceStep {
   time: number;
-  /** What happened: Pub, Stored, DelayFired, TimerFired, Committed, Delivered, Consumed, Passed (a commit past it without a delivery), Retried, RetryStored, DeadLettered, SubBefore, SubAfter, EndTransaction, Recall. */
+  /** What happened: Pub, Stored, Held, Committed, RolledBack, Recalled, DelayFired, TimerFired, Committed, Delivered, Consumed, Passed (a commit past it without a delivery), Retried, RetryStored, DeadLettered, SubBefore, SubAfter, EndTransaction, Recall. */
   step: string;
   source: StepSource;
   group: string;
@@ -94,8 +96,13 @@ export interface TraceReport {
   /** The copy in the message's own topic (after a delay, timer or commit: the one it fired into). */
   message?: StoredCopy;
   stored?: BrokerStoredRecord;
+  /** The copy the Stored record covers (the message, or its first copy in an internal topic). */
+  storedCopy?: StoredCopy;
   /** Copies in internal topics (schedule, timer, half) not yet fired. */
   held: StoredCopy[];
+  /** The commit or rollback of its half message. */
+  transaction?: BrokerTransactionRecord;
+  recalled?: BrokerRecalledRecord;
   steps: TraceStep[];
   groups: Map<string, GroupFacts>;
   clientRecords: ClientTraceRecord[];
@@ -115,6 +122,8 @@ const WINDOWS_MS = [30_000, 600_000, Number.POSITIVE_INFINITY];
 export function isOffsetMsgId(id: string): boolean {
   return OFFSET_ID.test(id);
 }
+
+type RangeRecord = BrokerDeliveredRecord | BrokerConsumedRecord | BrokerStoredRecord | BrokerTransactionRecord;
 
 class Gatherer {
   readonly records = new Map<string, TraceRecord & { bornHost: string }>();
@@ -139,15 +148,15 @@ class Gatherer {
   }
 
   /** Delivered and consumed records of the copy's queue from its store time on. */
-  async rangesOf(copy: StoredCopy): Promise<(BrokerDeliveredRecord | BrokerConsumedRecord | BrokerStoredRecord)[]> {
+  async rangesOf(copy: StoredCopy): Promise<RangeRecord[]> {
     const key = queueTraceKey(copy.topic, copy.queueId);
-    const out: (BrokerDeliveredRecord | BrokerConsumedRecord | BrokerStoredRecord)[] = [];
+    const out: RangeRecord[] = [];
     const seen = new Set<string>();
     let begin = copy.storeTimestamp - 1000;
     for (const w of WINDOWS_MS) {
       const end = w === Number.POSITIVE_INFINITY ? this.src.now() + 60_000 : copy.storeTimestamp + w;
       for (const r of await this.byKey(key, begin, end)) {
-        if (r.type !== 'BrokerDelivered' && r.type !== 'BrokerConsumed' && r.type !== 'BrokerStored') continue;
+        if (r.type !== 'BrokerDelivered' && r.type !== 'BrokerConsumed' && r.type !== 'BrokerStored' && r.type !== 'BrokerTransaction') continue;
         if ((r.type === 'BrokerStored' ? r.storedTopic : r.topic) !== copy.topic || r.queueId !== copy.queueId) continue;
         const covers =
           r.type === 'BrokerConsumed' ? r.toOffset > copy.queueOffset && (r.fromOffset < 0 || r.fromOffset <= copy.queueOffset) : rangesContain(r.offsets, copy.queueOffset);
@@ -211,11 +220,22 @@ export async function gatherTrace(src: TraceSource, id: string, topicHint?: stri
   const own = (await src.copies(topic, uniqKey)).sort((a, b) => a.storeTimestamp - b.storeTimestamp);
   const message = own[0];
   let stored: BrokerStoredRecord | undefined;
-  const storedIn = async (c: StoredCopy): Promise<BrokerStoredRecord | undefined> => (await g.rangesOf(c)).find((r): r is BrokerStoredRecord => r.type === 'BrokerStored');
-  if (message) stored = await storedIn(message);
+  let storedCopy: StoredCopy | undefined;
+  if (message) {
+    stored = (await g.rangesOf(message)).find((r): r is BrokerStoredRecord => r.type === 'BrokerStored');
+    if (stored) storedCopy = message;
+  }
   // A delayed, timed or transactional message was stored in an internal topic first; that copy stays.
   const inner = stored ? [] : await heldCopies(src, uniqKey, topic);
-  for (const c of inner) stored ??= await storedIn(c);
+  let transaction: BrokerTransactionRecord | undefined;
+  for (const c of inner) {
+    const rs = await g.rangesOf(c);
+    if (!stored) {
+      stored = rs.find((r): r is BrokerStoredRecord => r.type === 'BrokerStored');
+      if (stored) storedCopy = c;
+    }
+    transaction ??= rs.find((r): r is BrokerTransactionRecord => r.type === 'BrokerTransaction');
+  }
   const held = message ? [] : inner;
   // Retry and dead-letter records are keyed by the original's offset message id (ORIGIN_MESSAGE_ID).
   if (message) await g.byKey(message.offsetMsgId, message.storeTimestamp - 1000);
@@ -243,7 +263,7 @@ export async function gatherTrace(src: TraceSource, id: string, topicHint?: stri
   for (const f of [...groups.values()]) for (const c of f.retryCopies) consumable.push({ copy: c, onlyGroup: f.group });
   for (const { copy, onlyGroup } of consumable) {
     for (const r of await g.rangesOf(copy)) {
-      if (r.type === 'BrokerStored' || (onlyGroup && r.group !== onlyGroup)) continue;
+      if (r.type === 'BrokerStored' || r.type === 'BrokerTransaction' || (onlyGroup && r.group !== onlyGroup)) continue;
       const f = facts(r.group);
       if (r.type === 'BrokerDelivered') {
         f.delivered.push({ time: r.timeStamp, client: r.clientHost, kind: r.kind, topic: copy.topic, queueOffset: copy.queueOffset, reconsumeTimes: copy.reconsumeTimes });
@@ -262,7 +282,8 @@ export async function gatherTrace(src: TraceSource, id: string, topicHint?: stri
     (r): r is ClientTraceRecord & { bornHost: string } =>
       (r.type === 'Pub' || r.type === 'SubBefore' || r.type === 'SubAfter' || r.type === 'EndTransaction' || r.type === 'Recall') && originIds.has(r.msgId),
   );
-  const report: TraceReport = { id, uniqKey, topic, message, stored, held, steps: [], groups, clientRecords, skipped: g.skipped };
+  const recalled = [...g.records.values()].find((r): r is BrokerRecalledRecord & { bornHost: string } => r.type === 'BrokerRecalled' && r.msgId === uniqKey);
+  const report: TraceReport = { id, uniqKey, topic, message, stored, storedCopy, held, transaction, recalled, steps: [], groups, clientRecords, skipped: g.skipped };
   report.steps = buildSteps(report);
   return report;
 }
@@ -285,17 +306,19 @@ function buildSteps(r: TraceReport): TraceStep[] {
   const m = r.message;
   const first = r.held[0] ?? m;
   if (s) {
-    const where = s.storedTopic === s.topic ? `${s.topic} queue ${s.queueId}` : `held in ${s.storedTopic} (for ${s.topic})`;
+    const where = s.storedTopic === s.topic ? `${s.topic} queue ${s.queueId}` : `held in ${s.storedTopic} queue ${s.queueId} (for ${s.topic})`;
     // The store's own timestamp is closer to the append than the hook's (which runs after the flush).
-    const inner = s.storedTopic !== s.topic ? undefined : m;
-    add(inner?.storeTimestamp ?? s.timeStamp, 'Stored', 'broker', s.producerGroup, s.clientHost, `${where}${inner ? ` offset ${inner.queueOffset}, ${inner.bodyLength} B body, tags ${inner.tags ?? '-'}` : ''}, ${s.protocol}`);
+    const c = r.storedCopy;
+    add(c?.storeTimestamp ?? s.timeStamp, 'Stored', 'broker', s.producerGroup, s.clientHost, `${where}${c ? ` offset ${c.queueOffset}, ${c.bodyLength} B body, tags ${c.tags ?? '-'}` : ''}, ${s.protocol}`);
   } else if (first) {
     add(first.storeTimestamp, 'Stored', 'store', first.properties[MessageConst.PROPERTY_PRODUCER_GROUP] ?? '', first.bornHost, at(first));
   }
-  if (m && s && s.storedTopic !== s.topic) add(m.storeTimestamp, firedStep(s.storedTopic), 'store', '', '', `put into ${at(m)}`);
+  const t = r.transaction;
+  if (t) add(t.timeStamp, t.state === 'COMMIT' ? 'Committed' : 'RolledBack', 'broker', t.producerGroup, '', `${t.state === 'COMMIT' ? 'committed' : 'rolled back'}${t.fromTransactionCheck ? ' (answering a check)' : ''}`);
+  if (r.recalled) add(r.recalled.timeStamp, 'Recalled', 'broker', '', '', 'recalled before it was due');
+  if (m && s && s.storedTopic !== s.topic && !(t && s.storedTopic === 'RMQ_SYS_TRANS_HALF_TOPIC')) add(m.storeTimestamp, firedStep(s.storedTopic), 'store', '', '', `put into ${at(m)}`);
   else if (m && !s && r.held.length === 0 && m.properties[MessageConst.PROPERTY_REAL_TOPIC]) add(m.storeTimestamp, 'Fired', 'store', '', '', `put into ${at(m)}`);
-  for (const h of r.held.slice(1)) add(h.storeTimestamp, 'Held', 'store', '', h.bornHost, `waiting in ${h.topic}`);
-  if (r.held.length > 0 && !m) add(r.held[0].storeTimestamp, 'Held', 'store', '', '', `waiting in ${r.held[0].topic} for ${r.topic}`);
+  if (!s && r.held.length > 0) add(r.held[0].storeTimestamp, 'Held', 'store', '', '', `waiting in ${r.held[0].topic} for ${r.topic}`);
   const before = new Map<string, SubBeforeRecord>();
   for (const c of r.clientRecords) if (c.type === 'SubBefore') before.set(c.requestId, c);
   for (const c of r.clientRecords) {
@@ -337,7 +360,7 @@ function buildSteps(r: TraceReport): TraceStep[] {
     if (f.deadLettered) add(f.deadLettered.timeStamp, 'DeadLettered', 'broker', f.group, '', `into ${f.deadLettered.dlqTopic} after ${f.deadLettered.reconsumeTimes} deliveries`);
     else if (f.dlqCopy) add(f.dlqCopy.storeTimestamp, 'DeadLettered', 'store', f.group, '', `in ${at(f.dlqCopy)}`);
   }
-  const order = ['Pub', 'Stored', 'Held', 'DelayFired', 'TimerFired', 'Committed', 'Fired', 'EndTransaction', 'RetryStored', 'Delivered', 'SubBefore', 'SubAfter', 'Consumed', 'Passed', 'Retried', 'DeadLettered', 'Recall'];
+  const order = ['Pub', 'Stored', 'Held', 'RolledBack', 'Recalled', 'DelayFired', 'TimerFired', 'Committed', 'Fired', 'EndTransaction', 'RetryStored', 'Delivered', 'SubBefore', 'SubAfter', 'Consumed', 'Passed', 'Retried', 'DeadLettered', 'Recall'];
   steps.sort((a, b) => a.time - b.time || order.indexOf(a.step) - order.indexOf(b.step));
   return steps.map((st, i) => ({ ...st, sincePrevMs: i === 0 ? 0 : st.time - steps[i - 1].time }));
 }
