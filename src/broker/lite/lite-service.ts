@@ -472,17 +472,18 @@ export class LiteService {
     return [];
   }
 
-  /** Reads the lite topic's messages at or after from straight from the offsets in its tail. */
+  /** Reads the lite topic's messages at or after from straight from the offsets in its tail (reads in parallel). */
   private async readTail(parent: string, t: LiteTopic, from: number, want: number): Promise<{ m: MessageRecord; q: number }[]> {
+    const offsets = t.tail.filter((q) => q >= from).slice(0, want);
+    const reads = await Promise.all(offsets.map((q) => this.host.store.getMessage(parent, t.queueId, q, 1)));
     const got: { m: MessageRecord; q: number }[] = [];
-    for (const q of t.tail) {
-      if (q < from) continue;
-      if (got.length >= want) break;
-      const res = await this.host.store.getMessage(parent, t.queueId, q, 1);
-      if (res.buffers.length === 0 || res.queueOffsets[0] !== q) break;
+    for (let i = 0; i < reads.length; i++) {
+      const res = reads[i];
+      // Stop at the first gap (a record removed by retention): order matters more than batch size.
+      if (res.buffers.length === 0 || res.queueOffsets[0] !== offsets[i]) break;
       const m = decodeMessage(res.buffers[0], 0, { checkCrc: false, copyBody: true });
       if (getPropertyFromString(m.properties, PROPERTY_LITE_TOPIC) !== t.name) break;
-      got.push({ m, q });
+      got.push({ m, q: offsets[i] });
     }
     return got;
   }
