@@ -126,6 +126,7 @@ export class BrokerController implements BrokerParts {
         topics: this.topicConfigManager,
         producers: this.producerManager,
         listeners: this.transactionCheckListeners,
+        mayWrite: () => this.mayWrite(),
       },
       this.transactionService,
       {
@@ -181,7 +182,7 @@ export class BrokerController implements BrokerParts {
       replication: this.replication,
       createPopService: (retries) =>
         new PopService(
-          { store, offsets: this.consumerOffsetManager, topics: this.topicConfigManager, retries, hooks: this.hooks, storeHost: () => this.storeHost },
+          { store, offsets: this.consumerOffsetManager, topics: this.topicConfigManager, retries, hooks: this.hooks, storeHost: () => this.storeHost, mayWrite: () => this.mayWrite() },
           logger,
         ),
     });

@@ -93,6 +93,8 @@ export interface PopServiceDeps {
   retries: RetryService;
   hooks: BrokerHooks;
   storeHost(): HostPort;
+  /** False while this broker must not write (deposed, or losing its master lease): revival waits. */
+  mayWrite?(): boolean;
 }
 
 export class PopService {
@@ -335,7 +337,8 @@ export class PopService {
     this.reviving = true;
     try {
       const now = this.now();
-      for (let d = this.heap.popDue(now); d; d = this.heap.popDue(now)) {
+      // A pass already running when the master is deposed must not write into what is now a copy of another master's log.
+      for (let d = this.heap.popDue(now); d && (this.d.mayWrite?.() ?? true); d = this.heap.popDue(now)) {
         const { state: s, offset, nonce } = d.ref;
         const f = s.inflight.get(offset);
         if (!f || f.nonce !== nonce || f.invisibleUntil !== d.at) continue;

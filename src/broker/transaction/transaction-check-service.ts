@@ -32,6 +32,8 @@ export interface TransactionCheckDeps {
   producers: ProducerManager;
   /** Told of every check-back (the gRPC proxy forwards them over Telemetry). */
   listeners: readonly ((half: MessageRecord, realTopic: string) => void)[];
+  /** False while this broker must not write (deposed, or losing its master lease): the scan stops. */
+  mayWrite?(): boolean;
 }
 
 export class TransactionCheckService {
@@ -80,6 +82,8 @@ export class TransactionCheckService {
         if (m.queueOffset >= end) break scan; // copies re-appended by this scan wait for the next one
         if (!this.tms.isDecided(m.queueOffset)) {
           if (!this.isOldEnough(m)) break scan;
+          // A scan already running when the master is deposed stops before its next write.
+          if (!(this.d.mayWrite?.() ?? true)) break scan;
           await this.checkOne(m);
         }
         offset = m.queueOffset + 1;
