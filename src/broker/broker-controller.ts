@@ -153,7 +153,18 @@ export class BrokerController implements BrokerParts {
       this.messageRouter.addStage(this.timerService.routeStage);
     }
     this.scheduleMessageService = new ScheduleMessageService(store, this.delayLevelsMs, configDir, logger, Date.now, () => this.mayWrite());
-    this.remotingServer = new RemotingServer({ host: config.host, port: config.listenPort, logger, idleTimeoutMs: config.channelExpiredTimeout, hooks: requestHooks, tls: serverTlsOf(config) });
+    this.remotingServer = new RemotingServer({
+      host: config.host,
+      port: config.listenPort,
+      logger,
+      idleTimeoutMs: config.channelExpiredTimeout,
+      hooks: requestHooks,
+      tls: serverTlsOf(config),
+      maxFrameLength: config.serverMaxFrameLength,
+      maxInflight: config.serverMaxInflightPerConnection,
+      maxConnectionsPerAddress: config.serverMaxConnectionsPerAddress,
+      maxPendingWriteBytes: config.serverMaxPendingWriteBytes,
+    });
     this.hooks = new BrokerHooks((err, hook) => logger.error({ err, hook }, 'a broker hook listener failed'));
     const parts = this.parts();
     this.outerClient = new RemotingClient({ logger, rpcHook: innerClientSigner(config.innerClientAuthenticationCredentials) });

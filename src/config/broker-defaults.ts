@@ -163,6 +163,21 @@ export const BROKER_DEFAULTS = {
     default: '',
     doc: 'plain_acl.yml (RocketMQ ACL 1.0 format), reloaded when it changes; empty = plain_acl.yml beside the -c file, else in the working directory',
   },
+  // edge limits of the remoting port (docs/SECURITY.md)
+  serverMaxFrameLength: { type: 'int', default: 16777216, min: 1024, doc: 'bytes of one remoting frame; a larger one closes the connection (RocketMQ frameMaxLength)' },
+  serverMaxInflightPerConnection: {
+    type: 'int',
+    default: 1024,
+    min: 1,
+    doc: 'requests one connection may have in progress (answers being read or stored); more get SYSTEM_BUSY at once; with serverMaxPendingWriteBytes it bounds what one client can pin',
+  },
+  serverMaxConnectionsPerAddress: { type: 'int', default: 1024, min: 1, doc: 'open connections one client address may hold; more are closed at once and logged' },
+  serverMaxPendingWriteBytes: {
+    type: 'long',
+    default: 67108864,
+    min: 65536,
+    doc: 'bytes of responses a connection may leave unread; past this the client is cut off (a client that never reads cannot grow the broker)',
+  },
   // TLS on the remoting port and the gRPC endpoint (docs/SECURITY.md); the PEM files are re-read when they change
   tlsServerMode: {
     type: 'enum',

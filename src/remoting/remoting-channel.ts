@@ -46,6 +46,11 @@ export interface ChannelOptions {
   processors: ReadonlyMap<number, RequestProcessor>;
   /** In-flight asynchronous requests above which new ones get SYSTEM_BUSY. */
   maxInflight: number;
+  /**
+   * Bytes written but not yet taken by the peer above which the connection is closed: a client
+   * that never reads its responses must not make the server hold them all (absent = no bound).
+   */
+  maxPendingWriteBytes?: number;
   /** Server side only: request/response hooks (request-hooks.ts). */
   hooks?: RequestHooks;
   onClose?: (ch: Connection) => void;
@@ -241,6 +246,11 @@ export class Connection implements RemotingChannel {
     this.outBytes = 0;
     if (this.isClosed) return;
     this.socket.write(parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes));
+    const limit = this.opts.maxPendingWriteBytes;
+    if (limit !== undefined && this.socket.writableLength > limit) {
+      this.opts.logger.warn({ peer: this.remoteAddress, pendingBytes: this.socket.writableLength, limit }, 'closing connection: the peer does not read its responses (serverMaxPendingWriteBytes)');
+      this.close();
+    }
   };
 
   close(): void {

@@ -14,6 +14,10 @@ export interface RemotingServerOptions {
   /** Close connections idle this long (Java: 120 s). */
   idleTimeoutMs?: number;
   maxInflight?: number;
+  /** Open connections one remote address may hold; more are closed at once (absent = no limit). */
+  maxConnectionsPerAddress?: number;
+  /** See ChannelOptions.maxPendingWriteBytes. */
+  maxPendingWriteBytes?: number;
   /** Hooks present from the first request on (more can be added with addHook). */
   hooks?: readonly RequestHook[];
   /** TLS (tlsServerMode and its files); absent or mode disabled = plain TCP only. */
@@ -32,6 +36,10 @@ export class RemotingServer {
   private readonly hooks: RequestHooks;
   private boundPort = 0;
   private readonly tls?: { material: ServerTlsMaterial; server: TlsServer; enforcing: boolean };
+  /** Open sockets per remote address, for maxConnectionsPerAddress. */
+  private readonly perAddress = new Map<string, number>();
+  /** Connections refused by maxConnectionsPerAddress and cut for not reading, since start. */
+  readonly edgeStats = { refusedConnections: 0, lastRefusalLog: 0 };
   /** Connections whose first bytes are awaited (TLS on); closed with the server. */
   private readonly sniffing = new Set<Socket>();
 
@@ -40,7 +48,11 @@ export class RemotingServer {
     this.hooks = new RequestHooks(this.logger);
     for (const h of opts.hooks ?? []) this.hooks.add(h);
     if (opts.tls && opts.tls.mode !== 'disabled') this.tls = this.createTls(opts.tls);
-    this.server = createServer((socket) => (this.tls ? this.onRawConnection(socket) : this.onConnection(socket)));
+    this.server = createServer((socket) => {
+      if (!this.admit(socket)) return;
+      if (this.tls) this.onRawConnection(socket);
+      else this.onConnection(socket);
+    });
     this.server.on('error', (err) => this.logger.error({ err }, 'remoting server error'));
   }
 
@@ -97,6 +109,32 @@ export class RemotingServer {
     return { material, server, enforcing: config.mode === 'enforcing' };
   }
 
+  /** Counts the socket against its address; false (socket destroyed) past maxConnectionsPerAddress. */
+  private admit(socket: Socket): boolean {
+    const max = this.opts.maxConnectionsPerAddress;
+    if (max === undefined) return true;
+    const host = socket.remoteAddress ?? '';
+    const n = this.perAddress.get(host) ?? 0;
+    if (n >= max) {
+      this.edgeStats.refusedConnections++;
+      // One line per second at most: a flood must not become a log flood.
+      const now = Date.now();
+      if (now - this.edgeStats.lastRefusalLog >= 1000) {
+        this.edgeStats.lastRefusalLog = now;
+        this.logger.warn({ peer: host, limit: max, refusedSoFar: this.edgeStats.refusedConnections }, 'connection refused: too many connections from this address (serverMaxConnectionsPerAddress)');
+      }
+      socket.destroy();
+      return false;
+    }
+    this.perAddress.set(host, n + 1);
+    socket.once('close', () => {
+      const left = (this.perAddress.get(host) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(host);
+      else this.perAddress.set(host, left);
+    });
+    return true;
+  }
+
   /** TLS on: the first byte decides between the TLS server and plain remoting. */
   private onRawConnection(socket: Socket): void {
     const tls = this.tls!;
@@ -122,6 +160,7 @@ export class RemotingServer {
       maxFrameLength: this.opts.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
       processors: this.processors,
       maxInflight: this.opts.maxInflight ?? 65536,
+      maxPendingWriteBytes: this.opts.maxPendingWriteBytes,
       hooks: this.hooks,
       onClose: (c) => {
         this.channels.delete(c);
