@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from '../common/logger.js';
 import { registerApiRoutes } from './api-routes.js';
 import { ConsoleSessions, type ConsoleLogin } from './console-auth.js';
@@ -58,7 +58,7 @@ export async function mountConsole(app: FastifyInstance, opts: ConsoleAppOptions
   const sessions = new ConsoleSessions(opts.login);
   const tps = new TpsSampler(() => cluster.totals(), opts.sampleIntervalMs, opts.logger);
   await app.register(async (api) => registerApiRoutes(api, { cluster, messages, sessions, tps, logger: opts.logger }), { prefix: '/api' });
-  const serve = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
+  const serve = (name: string) => async (_req: unknown, reply: FastifyReply) => {
     const a = assets.get(name)!;
     return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);
   };
