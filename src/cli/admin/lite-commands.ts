@@ -1,6 +1,6 @@
 // liteTopicList (issue 18): the lite topics of a LITE parent on every master that serves it, with
 // message counts, last store time and each consumer group's backlog (Apogee's GET_LITE_TOPIC_LIST).
-import { GET_LITE_TOPIC_LIST, type LiteTopicListBody } from '../../broker/lite/lite-admin-processor.js';
+import type { LiteTopicListBody } from '../../broker/lite/lite-admin-processor.js';
 import { ResponseCode } from '../../remoting/index.js';
 import { AdminRequestError, jsonBody } from './admin-api.js';
 import type { AddSubcommand } from './admin-command.js';
@@ -8,6 +8,9 @@ import { intOption, type AdminContext } from './admin-context.js';
 import { humanTime } from './message-commands.js';
 import { MessageLookup } from './message-lookup.js';
 import { formatTable } from './table.js';
+
+/** GET_LITE_TOPIC_LIST of src/broker/lite/lite-admin-processor.ts; not imported, so `apogee` loads no broker module for it. */
+const GET_LITE_TOPIC_LIST = 880180;
 
 export async function liteTopicList(ctx: AdminContext, o: { topic: string; prefix?: string; limit?: string; json?: boolean }): Promise<void> {
   const limit = intOption('limit', o.limit, 1, 100_000) ?? 1000;
