@@ -74,7 +74,7 @@ export class DlqResendService {
   /** Copies each dead letter at the given commit-log offsets to the group's retry topic. */
   async resend(group: string, offsets: readonly number[]): Promise<DlqResendResult[]> {
     const b = this.broker;
-    const sg = b.subscriptionGroupManager.findSubscriptionGroupConfig(group);
+    const sg = b.subscriptionGroupManager.get(group);
     if (!sg) throw new BrokerError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${group}`);
     const dlq = dlqTopic(group);
     const retry = retryTopic(group);
