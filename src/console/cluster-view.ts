@@ -296,6 +296,12 @@ export class ClusterView {
 
   // ---- topics ----
 
+  /** Refreshes the reused tables behind the scenes (while someone uses the console), so pages answer from them. */
+  warm(): void {
+    this.topicTable().catch(() => undefined);
+    this.groupTable().catch(() => undefined);
+  }
+
   /** Every topic of every master, merged by name (queues as the first master holding it has them). */
   topicTable(): Promise<TopicRow[]> {
     return this.topicCache.get(() => this.loadTopicTable());
