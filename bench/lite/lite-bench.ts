@@ -31,6 +31,14 @@ function rssMiB(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
+function statSafe(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 function countFiles(dir: string): number {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? countFiles(join(dir, e.name)) : 1;
@@ -138,9 +146,10 @@ async function creation(b: BenchBroker, dataDir: string, c: GrpcLoadClient): Pro
       mark++;
     }
   });
-  // The state file is written every 10 s; wait for one write covering all topics, then its size.
-  await new Promise((r) => setTimeout(r, 11_000));
+  // The state file is written every 10 s (every total/20 ms past 200,000 lite topics): wait for a write after the last send.
   const state = join(dataDir, 'config', 'liteState.txt');
+  const sent = Date.now();
+  for (let i = 0; i < 120 && !(statSafe(state) > sent); i++) await new Promise((r) => setTimeout(r, 1000));
   console.log(`after: RSS ${rssMiB(pid)} MiB, files ${countFiles(dataDir)}, liteState.txt ${(statSync(state).size / 1048576).toFixed(1)} MiB`);
 }
 

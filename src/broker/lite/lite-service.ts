@@ -108,6 +108,7 @@ export class LiteService {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly path: string;
   private saving: Promise<void> = Promise.resolve();
+  private lastSave = 0;
   clientAlive: (clientId: string) => boolean = () => false;
   now: () => number = Date.now;
 
@@ -666,6 +667,11 @@ export class LiteService {
 
   private persist(force = false): Promise<void> {
     if (!force && !this.table.dirty) return this.saving;
+    // The file is written whole: with many lite topics, less often (progress newer than the last
+    // save is redelivered after a crash; lite topics and counts are re-indexed from the queues).
+    const every = Math.max(PERSIST_MS, this.table.total / 20);
+    if (!force && this.now() - this.lastSave < every) return this.saving;
+    this.lastSave = this.now();
     this.saving = this.saving
       .then(() => (this.table.dirty || force ? this.table.save(this.path) : undefined))
       .catch((err: unknown) => {
