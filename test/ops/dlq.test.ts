@@ -114,7 +114,9 @@ void test('ops dlq - real dead letters from ali-ons are exported, one is resent,
   await checkFor(20_000, 100, () => deliveries.length >= before2 + 3, 'the 3 dead letters consumed again');
   assert.deepEqual(deliveries.slice(before2).map((m) => m.body.toString()).sort(), ['dead-0', 'dead-1', 'dead-2']);
 
-  // The resend log survives a restart.
+  // The resend log survives a restart. The clients go first: an ali-ons client whose broker
+  // moved to another port keeps reconnect timers alive after its close, and the file never exits.
+  await h.close();
   await s.restartBroker();
   await s.controller.registerBrokerAll();
   const exp3 = await adminJson<{ resentBefore: number }>(s.namesrvAddr, 'exportDLQ', '-g', group, '-f', file);
