@@ -4,19 +4,11 @@
 // tool as it is. Java's AdminBrokerProcessor.consumeMessageDirectly + Broker2Client.callClient.
 import { decodeMessageId } from '../../common/msg-id.js';
 import { BrokerError, createRequest, createResponse, decodeHeader, RequestCode, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
-import type { HeaderSchema } from '../../remoting/protocol/index.js';
 import type { BrokerParts } from '../broker-parts.js';
 
-/** Java ConsumeMessageDirectlyResultRequestHeader, plus Apogee's optional timeoutMillis. */
-export const CONSUME_MESSAGE_DIRECTLY_HEADER = {
-  consumerGroup: { type: 'string', required: true },
-  clientId: { type: 'string', required: true },
-  msgId: { type: 'string', required: true },
-  brokerName: { type: 'string' },
-  topic: { type: 'string' },
-  /** How long to wait for the client (Java waits 10 s); at most 60 s. */
-  timeoutMillis: { type: 'long' },
-} as const satisfies HeaderSchema;
+import { CONSUME_MESSAGE_DIRECTLY_HEADER } from '../../remoting/protocol/index.js';
+
+export { CONSUME_MESSAGE_DIRECTLY_HEADER };
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_TIMEOUT_MS = 60_000;

@@ -4,12 +4,9 @@
 import { bodyOf, BrokerError, createResponse, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
 import { DlqResendService } from '../service/dlq-resend-service.js';
 
-/** ext {consumerGroup}, body {"offsets": [commit-log offset, …]} → body {"results": DlqResendResult[]}. */
-export const RESEND_DLQ_MESSAGES = 880101;
-/** ext {consumerGroup} → body {"records": DlqResendRecord[]}. */
-export const GET_DLQ_RESEND_LOG = 880102;
-/** Most dead letters one request resends: bounded work per request. */
-export const MAX_RESEND_BATCH = 1024;
+import { GET_DLQ_RESEND_LOG, MAX_RESEND_BATCH, RESEND_DLQ_MESSAGES } from '../../remoting/protocol/index.js';
+
+export { GET_DLQ_RESEND_LOG, MAX_RESEND_BATCH, RESEND_DLQ_MESSAGES };
 
 export class DlqResendProcessor {
   private readonly service: DlqResendService;

@@ -3,17 +3,12 @@
 // clients are told or moved (OffsetResetService). The answer lists each queue's new offset as a
 // JSON list (Java writes a fastjson map keyed by MessageQueue; see DESIGN deviations).
 import { BrokerError, createResponse, decodeHeader, ResponseCode, type RemotingCommand } from '../../remoting/index.js';
-import type { HeaderSchema } from '../../remoting/protocol/index.js';
 import type { BrokerParts } from '../broker-parts.js';
 import { OffsetResetService } from '../service/offset-reset-service.js';
 
-/** Java ResetOffsetRequestHeader (queueId/offset, 5.x's single-queue form, are not taken). */
-export const RESET_OFFSET_HEADER = {
-  topic: { type: 'string', required: true },
-  group: { type: 'string', required: true },
-  timestamp: { type: 'long', required: true },
-  isForce: { type: 'bool' },
-} as const satisfies HeaderSchema;
+import { RESET_OFFSET_HEADER } from '../../remoting/protocol/index.js';
+
+export { RESET_OFFSET_HEADER };
 
 export class OffsetResetProcessor {
   private readonly service: OffsetResetService;

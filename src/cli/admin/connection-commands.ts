@@ -6,7 +6,7 @@
 import { GET_GRPC_CLIENT_LIST, type GrpcClientListBody, type GrpcClientRow } from '../../console/grpc-client-list.js';
 import { versionDesc } from '../../observability/metrics/index.js';
 import { RequestCode, ResponseCode, bodyOf } from '../../remoting/index.js';
-import { CONSUME_MESSAGE_DIRECTLY_HEADER } from '../../broker/processor/consume-directly-processor.js';
+import { CONSUME_MESSAGE_DIRECTLY_HEADER } from '../../remoting/protocol/index.js';
 import { encodeHeader } from '../../remoting/protocol/index.js';
 import { AdminLookupError, AdminRequestError, jsonBody, type AdminApi } from './admin-api.js';
 import type { AddSubcommand } from './admin-command.js';

@@ -4,7 +4,7 @@
 // RESEND_DLQ_MESSAGES), which also records the resend in the broker's resend log.
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { GET_DLQ_RESEND_LOG, MAX_RESEND_BATCH, RESEND_DLQ_MESSAGES } from '../../broker/processor/dlq-resend-processor.js';
+import { GET_DLQ_RESEND_LOG, MAX_RESEND_BATCH, RESEND_DLQ_MESSAGES } from '../../remoting/protocol/index.js';
 import type { DlqResendRecord, DlqResendResult } from '../../broker/service/dlq-resend-service.js';
 import { bodyOf, ResponseCode } from '../../remoting/index.js';
 import { AdminLookupError, AdminRequestError, jsonBody } from './admin-api.js';

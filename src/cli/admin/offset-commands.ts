@@ -5,7 +5,7 @@
 // time of each queue, committed with UPDATE_CONSUMER_OFFSET.
 import { RequestCode, ResponseCode } from '../../remoting/index.js';
 import { encodeHeader, UPDATE_CONSUMER_OFFSET_HEADER } from '../../remoting/protocol/index.js';
-import { RESET_OFFSET_HEADER } from '../../broker/processor/offset-reset-processor.js';
+import { RESET_OFFSET_HEADER } from '../../remoting/protocol/index.js';
 import type { QueueResetOffset } from '../../broker/service/offset-reset-service.js';
 import { AdminLookupError, AdminRequestError, jsonBody } from './admin-api.js';
 import type { AddSubcommand } from './admin-command.js';

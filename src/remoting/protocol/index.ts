@@ -15,3 +15,4 @@ export * from './transaction.js';
 export * from './recall.js';
 export * from './admin.js';
 export * from './namesrv.js';
+export * from './operations.js';
