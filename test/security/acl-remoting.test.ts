@@ -71,16 +71,19 @@ void describe('acl remoting', () => {
     for (const [what, keys, topic, remark] of cases) {
       const p = await h.producer(`PG_${what.replace(/\W/g, '')}`, keys);
       const msg = new ons.Message(topic, 'tag', 'x');
-      // ali-ons retries a NO_PERMISSION send and then throws a generic error without the remark ...
-      assert.match((await errorOf(p.send(msg))).message, /still failed/, what);
-      // ... so the broker's answer is read through the client's own single-send step.
-      const mq = p._topicPublishInfoTable.get(topic).messageQueueList[0];
+      // ali-ons' send() retries a NO_PERMISSION send and throws a generic error without the
+      // remark, so the broker's answer is read through the client's own single-send step.
+      const mq = (await p.tryToFindTopicPublishInfo(topic)).messageQueueList[0];
       const err = await errorOf(p.sendKernelImpl(msg, mq));
       assert.equal(err.code, ResponseCode.NO_PERMISSION, `${what}: ${err.message}`);
       assert.match(err.message, remark, what);
     }
     const acl = aclServiceOf(a.s.controller)!;
     assert.ok(acl.counters.unauthenticated >= 2 && acl.counters.forbidden >= 2, JSON.stringify(acl.counters));
+    // ali-ons' close stops at a refused UNREGISTER_CLIENT and leaves its timers running (the test
+    // process would never exit): let the badly keyed producers leave.
+    writeFileSync(a.aclFile, BASE_ACL.replace('globalWhiteRemoteAddresses: []', 'globalWhiteRemoteAddresses:\n  - 127.0.0.1'));
+    assert.equal(acl.reload(), true);
   });
 
   void test('acl remoting - 100 % of a table of forged requests is refused while the genuine one passes (issue 15)', async () => {
