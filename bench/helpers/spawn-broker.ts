@@ -10,7 +10,8 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
-export async function spawnBenchBroker(dataDir: string): Promise<BenchBroker> {
+/** extraArgs go after the defaults, so a flag given there wins (e.g. --flushDiskType=SYNC_FLUSH). */
+export async function spawnBenchBroker(dataDir: string, extraArgs: readonly string[] = []): Promise<BenchBroker> {
   const child = spawn(
     process.execPath,
     [
@@ -25,6 +26,7 @@ export async function spawnBenchBroker(dataDir: string): Promise<BenchBroker> {
       '--storePathRootDir',
       dataDir,
       '--logLevel=warn',
+      ...extraArgs,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

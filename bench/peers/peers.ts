@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
+import { spawnBenchBroker } from '../helpers/spawn-broker.js';
 
 export interface Server {
   /** Processes whose CPU is the server's (the root of its process tree). */
@@ -98,30 +99,9 @@ interface ApogeeAddrs {
 }
 
 async function startApogee(dir: string, flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH', addrs: ApogeeAddrs): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/apogee.js', 'standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--httpPort=0', '--host=127.0.0.1',
-      '--brokerIP1=127.0.0.1', '--storePathRootDir', dir, '--logLevel=warn', `--flushDiskType=${flush}`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error('apogee did not print its ready line within 60 s')), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /apogee ready: .*/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`apogee exited early with ${code}`)));
-  });
-  const get = (k: string): string => line.split(' ').find((p) => p.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
-  Object.assign(addrs, { namesrv: get('namesrv'), broker: get('broker'), grpc: get('grpc') });
-  return { pid: child.pid!, stop: () => stopChild(child) };
+  const b = await spawnBenchBroker(dir, ['--host=127.0.0.1', `--flushDiskType=${flush}`]);
+  Object.assign(addrs, { namesrv: b.namesrv, broker: b.broker, grpc: b.grpc });
+  return { pid: b.child.pid!, stop: () => b.stop() };
 }
 
 async function apogeeTopic(addrs: ApogeeAddrs, topic: string): Promise<void> {
@@ -168,7 +148,7 @@ function apogeeRemoting(flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH'): Peer {
     },
     async consumer(topic, onMessage) {
       await apogeeTopic(addrs, topic);
-      const c = new ons.Consumer({ ...base('consumer'), consumerGroup: `GID_${topic}`, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', persistent: false, parallelConsumeLimit: 256 });
+      const c = new ons.Consumer({ ...base('consumer'), consumerGroup: `GID_${topic}`, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', persistent: false, pullBatchSize: 32, parallelConsumeLimit: 32 });
       c.on('error', () => undefined);
       c.subscribe(topic, '*', async (msg: { body: Buffer }) => onMessage(msg.body));
       await c.ready();
