@@ -84,7 +84,14 @@ export interface SendResult {
 export class SendService {
   private roundRobin = 0;
 
-  constructor(private readonly d: SendServiceDeps) {}
+  /** TRACE_ON as text, and both trace properties as one suffix: built once, not per message. */
+  private readonly traceOnText: string;
+  private readonly traceSuffix: string;
+
+  constructor(private readonly d: SendServiceDeps) {
+    this.traceOnText = String(d.config.traceOn);
+    this.traceSuffix = `${MessageConst.PROPERTY_MSG_REGION}\u0001${d.config.regionId}\u0002${MessageConst.PROPERTY_TRACE_SWITCH}\u0001${this.traceOnText}\u0002`;
+  }
 
   async send(req: SendRequest): Promise<SendResult> {
     const d = this.d;
@@ -204,7 +211,7 @@ export class SendService {
         client: req.client,
       });
     }
-    return { put, mapped, queueId, uniqKey, recallHandle, regionId: d.config.regionId, traceOn: String(d.config.traceOn) };
+    return { put, mapped, queueId, uniqKey, recallHandle, regionId: d.config.regionId, traceOn: this.traceOnText };
   }
 
   /**
@@ -212,14 +219,12 @@ export class SendService {
    * consumer's trace hook drops records of messages without a region.
    */
   private stampTrace(props: string): string {
-    const c = this.d.config;
-    const traceOn = String(c.traceOn);
+    const regionId = this.d.config.regionId;
+    const traceOn = this.traceOnText;
     const region = getPropertyFromString(props, MessageConst.PROPERTY_MSG_REGION);
     const on = getPropertyFromString(props, MessageConst.PROPERTY_TRACE_SWITCH);
-    if (region === undefined && on === undefined) {
-      return `${props}${MessageConst.PROPERTY_MSG_REGION}\u0001${c.regionId}\u0002${MessageConst.PROPERTY_TRACE_SWITCH}\u0001${traceOn}\u0002`;
-    }
-    if (region !== c.regionId) props = setPropertyInString(props, MessageConst.PROPERTY_MSG_REGION, c.regionId);
+    if (region === undefined && on === undefined) return props + this.traceSuffix;
+    if (region !== regionId) props = setPropertyInString(props, MessageConst.PROPERTY_MSG_REGION, regionId);
     if (on !== traceOn) props = setPropertyInString(props, MessageConst.PROPERTY_TRACE_SWITCH, traceOn);
     return props;
   }
