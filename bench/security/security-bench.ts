@@ -4,7 +4,6 @@
 // (plain, acl, tls, plain, acl, tls, ...), each on a fresh broker, and medians are reported.
 //
 //   npm run bench:security -- [--rounds 3] [--messages 20000] [--window 64] [--seconds 60]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { Producer } from '../../src/client/index.js';
 import { createRequest, RemotingClient, RequestCode, ResponseCode, signRequest, type RemotingCommand } from '../../src/remoting/index.js';
 import { makeTestCerts } from '../../test/security/tls-certs.js';
 import { benchArgs } from '../helpers/args.js';
+import { spawnBenchBroker, type BenchBroker } from '../helpers/spawn-broker.js';
 
 type Mode = 'plain' | 'acl' | 'tls';
 const MODES: Mode[] = ['plain', 'acl', 'tls'];
@@ -25,42 +25,10 @@ const messages = args.num('messages', 20_000);
 const window = args.num('window', 64);
 const maxSeconds = args.num('seconds', 60);
 
-interface Broker {
-  child: ChildProcess;
-  namesrv: string;
-  broker: string;
-  stop(): Promise<void>;
-}
+type Broker = BenchBroker;
 
-async function startBroker(dir: string, extra: string[]): Promise<Broker> {
-  const child = spawn(
-    process.execPath,
-    ['bin/apogee.js', 'standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--httpPort=0', '--brokerIP1=127.0.0.1', '--host=127.0.0.1', '--storePathRootDir', join(dir, 'data'), '--logLevel=warn', ...extra],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error('broker not ready within 30 s')), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /apogee ready: .*/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`broker exited early with ${code}`)));
-  });
-  const get = (k: string): string => line.split(' ').find((p) => p.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
-  return {
-    child,
-    namesrv: get('namesrv'),
-    broker: get('broker'),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
+function startBroker(dir: string, extra: string[]): Promise<Broker> {
+  return spawnBenchBroker(join(dir, 'data'), ['--host=127.0.0.1', ...extra]);
 }
 
 const signer = (who: { accessKey: string; secretKey: string }) => (cmd: RemotingCommand) =>
