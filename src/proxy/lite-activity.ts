@@ -4,7 +4,7 @@
 // LiteService does the work; it exists only behind the in-process backend, so it is loaded on
 // first use (the cluster proxy, `apogee proxy`, must not load src/broker at all) and lite calls
 // there answer NOT_IMPLEMENTED.
-import type { LiteDelivery, LiteError, LiteHost, LiteOffsetOption, LiteService } from '../broker/lite/index.js';
+import type { LiteDelivery, LiteError, LiteHost, LiteOffsetOption, LiteReceiveRequest, LiteService } from '../broker/lite/index.js';
 import { hostPortOf } from '../common/message-host.js';
 import { BackendSendStatus } from './backend/proxy-backend.js';
 import { Code, codeFromRemoting, OK_STATUS, ProxyError } from './grpc-code.js';
@@ -185,16 +185,8 @@ function notifyUnsubscribe(ctx: ProxyContext, clientId: string, liteTopic: strin
 
 // ---- receive, ack ----
 
-export interface LiteReceive {
-  clientId: string;
-  group: string;
-  parent: string;
-  maxNums: number;
-  invisibleMs: number;
-  autoRenew: boolean;
-  pollMs: number;
-  maxAttempts: number;
-}
+/** A lite receive is the lite service's request as it is. */
+export type LiteReceive = LiteReceiveRequest;
 
 /** The ReceiveMessage answers (one `{message}` each) for a lite parent; [] when nothing arrived in time. */
 export async function receiveLite(ctx: ProxyContext, req: LiteReceive, signal: AbortSignal): Promise<unknown[]> {
