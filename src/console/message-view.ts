@@ -12,6 +12,7 @@ import { toMessageExt } from '../client/message.js';
 import { PullSysFlag } from '../client/mq-client-api.js';
 import type { Logger } from '../common/logger.js';
 import { bodyOf, createRequest, ResponseCode } from '../remoting/index.js';
+import { RESEND_DLQ_MESSAGES } from '../remoting/protocol/index.js';
 import { badRequest, notFound } from './console-error.js';
 import type { ClusterView, Page } from './cluster-view.js';
 
@@ -19,8 +20,7 @@ import type { ClusterView, Page } from './cluster-view.js';
 const TOOLS_GROUP = 'TOOLS_CONSUMER';
 /** Upper bound of one listing, whatever the time range: the page is a view, not an export. */
 const MAX_SCAN = 2000;
-/** Apogee's request for resending dead letters (src/broker/processor/dlq-resend-processor.ts; not imported, so the console role loads no broker code). */
-export const RESEND_DLQ_MESSAGES = 880101;
+export { RESEND_DLQ_MESSAGES };
 const MAX_BROKER_RESEND_BATCH = 1024;
 /** Upper bound of a dead-letter export or "resend all" (per request). */
 export const MAX_DLQ_BATCH = 10_000;
