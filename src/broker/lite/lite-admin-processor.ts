@@ -6,8 +6,9 @@ import { liteServiceOf } from './index.js';
 import { isLiteParent } from './lite-names.js';
 import type { LiteHost } from './lite-service.js';
 
-/** ext {topic, prefix?, limit?} → body LiteTopicListBody. */
-export const GET_LITE_TOPIC_LIST = 880180;
+import { GET_LITE_TOPIC_LIST } from '../../remoting/protocol/index.js';
+
+export { GET_LITE_TOPIC_LIST };
 const MAX_LIMIT = 100_000;
 
 export interface LiteTopicListBody {

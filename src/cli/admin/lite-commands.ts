@@ -2,15 +2,13 @@
 // message counts, last store time and each consumer group's backlog (Apogee's GET_LITE_TOPIC_LIST).
 import type { LiteTopicListBody } from '../../broker/lite/lite-admin-processor.js';
 import { ResponseCode } from '../../remoting/index.js';
+import { GET_LITE_TOPIC_LIST } from '../../remoting/protocol/index.js';
 import { AdminRequestError, jsonBody } from './admin-api.js';
 import type { AddSubcommand } from './admin-command.js';
 import { intOption, type AdminContext } from './admin-context.js';
 import { humanTime } from './message-commands.js';
 import { MessageLookup } from './message-lookup.js';
 import { formatTable } from './table.js';
-
-/** GET_LITE_TOPIC_LIST of src/broker/lite/lite-admin-processor.ts; not imported, so `apogee` loads no broker module for it. */
-const GET_LITE_TOPIC_LIST = 880180;
 
 export async function liteTopicList(ctx: AdminContext, o: { topic: string; prefix?: string; limit?: string; json?: boolean }): Promise<void> {
   const limit = intOption('limit', o.limit, 1, 100_000) ?? 1000;

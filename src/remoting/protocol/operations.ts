@@ -20,6 +20,9 @@ export const GET_DLQ_RESEND_LOG = 880102;
 /** Most dead letters one request resends: bounded work per request. */
 export const MAX_RESEND_BATCH = 1024;
 
+/** ext {topic, prefix?, limit?} → body LiteTopicListBody (issue 18). */
+export const GET_LITE_TOPIC_LIST = 880180;
+
 /** Java ResetOffsetRequestHeader (queueId/offset, 5.x's single-queue form, are not taken). */
 export const RESET_OFFSET_HEADER = {
   topic: { type: 'string', required: true },
