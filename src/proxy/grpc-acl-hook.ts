@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { MixAll } from '../common/index.js';
-import { hostOf, Perm, type AclService, type AccessRequest } from '../broker/acl/index.js';
+import { hostOf, Perm, type AclService, type AccessRequest } from '../remoting/acl/index.js';
 import { ClientType } from './client-manager.js';
 import { Code } from './grpc-code.js';
 import type { GrpcHook } from './grpc-hooks.js';

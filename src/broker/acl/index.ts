@@ -1,6 +1,3 @@
-// ACL 1.0 (plain_acl.yml) for both protocols: the remoting hook lives here, the gRPC one in
-// src/proxy/grpc-acl-hook.ts; both ask the same PlainAccessValidator.
-export { AclService, type AclCounters, type AclServiceOptions } from './acl-service.js';
-export { PlainAccessValidator, type AccessRequest, type Denial } from './plain-access-validator.js';
-export { AclConfigError, hostOf, parsePlainAcl, formatPlainAcl, Perm, type PlainAccount, type PlainAclConfig } from './plain-acl-config.js';
-export { ADMIN_CODES, remotingResources } from './remoting-access.js';
+// The broker's ACL is the shared one of src/remoting/acl (name servers and `apogee proxy` use it
+// too); this keeps the broker's import path.
+export * from '../../remoting/acl/index.js';

@@ -1,14 +1,2 @@
-// A broker's own requests (name-server registration, a slave's metadata copies from its master)
-// signed with the cluster account of innerClientAuthenticationCredentials, so brokers with ACL on
-// accept each other. RocketMQ 5 names the key the same.
-import { signRequest, type RemotingCommand } from '../../remoting/index.js';
-
-/** The client rpcHook that signs with the credentials JSON, or undefined for '' (unsigned). */
-export function innerClientSigner(credentialsJson: string): ((cmd: RemotingCommand) => void) | undefined {
-  if (!credentialsJson) return undefined;
-  const { accessKey, secretKey } = JSON.parse(credentialsJson) as { accessKey: string; secretKey: string };
-  return (cmd) => {
-    const body = Buffer.isBuffer(cmd.body) ? cmd.body : Array.isArray(cmd.body) ? Buffer.concat(cmd.body) : undefined;
-    signRequest(cmd.extFields, body, accessKey, secretKey);
-  };
-}
+// Kept for the broker's import path: the signer lives in src/remoting/acl (the proxy signs too).
+export { innerClientSigner } from '../../remoting/acl/inner-client-signer.js';

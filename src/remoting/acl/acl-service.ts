@@ -1,6 +1,7 @@
-// ACL on a broker: holds the accounts of plain_acl.yml, reloads them when the file changes (a bad
-// edit is logged and the previous accounts stay), checks every remoting request through a
-// request hook, counts and logs refusals, and answers mqadmin's ACL 1.0 commands (codes 50-54).
+// ACL of one server (broker, name server or `apogee proxy`): holds the accounts of plain_acl.yml,
+// reloads them when the file changes (a bad edit is logged and the previous accounts stay), checks
+// every remoting request through a request hook (gRPC: src/proxy/grpc-acl-hook.ts), counts and
+// logs refusals, and on brokers answers mqadmin's ACL 1.0 commands (codes 50-54).
 import { readFileSync, renameSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import type { Logger } from '../../common/logger.js';
 import {
@@ -10,7 +11,7 @@ import {
   type RemotingCommand,
   type RemotingServer,
   type RequestHook,
-} from '../../remoting/index.js';
+} from '../index.js';
 import {
   AclConfigError,
   checkAddressPattern,
@@ -25,6 +26,9 @@ import {
 } from './plain-acl-config.js';
 import { PlainAccessValidator, type AccessRequest, type Denial } from './plain-access-validator.js';
 import { remotingAccess } from './remoting-access.js';
+
+/** Reads what a remoting request asks for: the broker's mapping by default, the name server's for it. */
+export type RemotingAccessOf = (cmd: RemotingCommand, host: string) => AccessRequest;
 
 export interface AclServiceOptions {
   /** plain_acl.yml */
@@ -169,10 +173,10 @@ export class AclService {
   }
 
   /** The hook that checks every remoting request before its processor. */
-  remotingHook(): RequestHook {
+  remotingHook(accessOf: RemotingAccessOf = remotingAccess): RequestHook {
     return {
       before: (ctx) => {
-        const d = this.check(remotingAccess(ctx.request, hostOf(ctx.channel.remoteAddress)), 'remoting');
+        const d = this.check(accessOf(ctx.request, hostOf(ctx.channel.remoteAddress)), 'remoting');
         return d ? { code: ResponseCode.NO_PERMISSION, remark: d.message } : undefined;
       },
     };
