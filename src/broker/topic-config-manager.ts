@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { TopicValidator } from '../common/message-const.js';
-import { ConfigPersister } from './config-persister.js';
+import { ConfigJournal } from './config-journal.js';
 import { DataVersion } from '../remoting/protocol/data-version.js';
 import { newTopicConfig, PermName, type TopicConfig } from './topic-config.js';
 import { replaceTable } from './replace-table.js';
@@ -22,27 +22,44 @@ export interface TopicConfigManagerOptions {
   onChange?: (changed: readonly string[] | 'all') => void;
 }
 
+interface JournalEntry {
+  put?: TopicConfig;
+  delete?: string;
+}
+
 const RW = PermName.PERM_READ | PermName.PERM_WRITE;
 
-/** The broker's topic table, persisted in config/topics.json. */
+/**
+ * The broker's topic table, persisted in config/topics.json plus a journal of changes beside it
+ * (config-journal.ts): a creation costs one appended line, not a rewrite of every topic.
+ */
 export class TopicConfigManager {
   private readonly table = new Map<string, TopicConfig>();
   readonly dataVersion = new DataVersion();
-  private readonly persister: ConfigPersister;
+  private readonly journal: ConfigJournal;
 
   constructor(private readonly opts: TopicConfigManagerOptions) {
-    this.persister = new ConfigPersister(join(opts.configDir, 'topics.json'), () => this.encode(), opts.logger);
+    this.journal = new ConfigJournal(join(opts.configDir, 'topics.json'), () => this.encode(), opts.logger);
   }
 
   load(): void {
-    const data = this.persister.load() as { topicConfigTable?: Record<string, TopicConfig>; dataVersion?: DataVersion } | undefined;
+    const { snapshot, entries } = this.journal.load();
+    const data = snapshot as { topicConfigTable?: Record<string, TopicConfig>; dataVersion?: DataVersion } | undefined;
     if (data?.topicConfigTable) {
       for (const [name, tc] of Object.entries(data.topicConfigTable)) this.table.set(name, { ...newTopicConfig(name, 1), ...tc });
     }
-    if (data?.dataVersion) {
-      this.dataVersion.counter = data.dataVersion.counter ?? 0;
+    for (const e of entries as JournalEntry[]) {
+      if (e.put?.topicName) this.table.set(e.put.topicName, { ...newTopicConfig(e.put.topicName, 1), ...e.put });
+      else if (typeof e.delete === 'string') this.table.delete(e.delete);
     }
+    // Each replayed change counted once, so a name server sees a newer version than before the restart.
+    this.dataVersion.counter = (data?.dataVersion?.counter ?? 0) + entries.length;
     this.createSystemTopics();
+  }
+
+  /** Resolves once every change made so far is on file (it then survives a process kill). */
+  written(): Promise<void> {
+    return this.journal.written();
   }
 
   private createSystemTopics(): void {
@@ -111,25 +128,30 @@ export class TopicConfigManager {
    */
   replaceFromMaster(master: Record<string, TopicConfig>): boolean {
     const changed = replaceTable(this.table, master, (name, tc) => ({ ...newTopicConfig(name, 1), ...tc }));
-    if (changed) this.changed('all');
+    if (changed) {
+      this.dataVersion.next();
+      this.journal.snapshot();
+      this.opts.onChange?.('all');
+    }
     return changed;
   }
 
   deleteTopicConfig(topic: string): boolean {
     if (!this.table.delete(topic)) return false;
+    this.journal.record({ delete: topic });
     this.changed([]);
     return true;
   }
 
   private put(tc: TopicConfig): TopicConfig {
     this.table.set(tc.topicName, tc);
+    this.journal.record({ put: tc });
     this.changed([tc.topicName]);
     return tc;
   }
 
-  private changed(topics: readonly string[] | 'all'): void {
+  private changed(topics: readonly string[]): void {
     this.dataVersion.next();
-    this.persister.schedule();
     this.opts.onChange?.(topics);
   }
 
@@ -149,6 +171,6 @@ export class TopicConfigManager {
   }
 
   flush(): Promise<void> {
-    return this.persister.flush();
+    return this.journal.flush();
   }
 }

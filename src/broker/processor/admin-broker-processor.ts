@@ -18,7 +18,7 @@ export class AdminBrokerProcessor {
   constructor(private readonly broker: Pick<BrokerParts, 'config' | 'store' | 'topicConfigManager' | 'subscriptionGroupManager' | 'consumerOffsetManager' | 'stats' | 'brokerAddr'>) {}
 
 
-  readonly updateAndCreateTopic = (req: RemotingCommand): RemotingCommand => {
+  readonly updateAndCreateTopic = async (req: RemotingCommand): Promise<RemotingCommand> => {
     const h = decodeHeader(UPDATE_AND_CREATE_TOPIC_HEADER, req.extFields);
     const invalid = validateTopicName(h.topic);
     if (invalid) throw new BrokerError(ResponseCode.INVALID_PARAMETER, invalid);
@@ -34,6 +34,8 @@ export class AdminBrokerProcessor {
       attributes: parseAttributes(h.attributes),
     };
     this.broker.topicConfigManager.updateTopicConfig(tc);
+    // Acknowledged once on file, so a created topic survives a process kill (issue 17).
+    await this.broker.topicConfigManager.written();
     return createResponse(ResponseCode.SUCCESS);
   };
 
