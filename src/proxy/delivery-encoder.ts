@@ -191,6 +191,7 @@ const T = {
   SP_DELIVERY_ATTEMPT: 0x80,
   SP_MESSAGE_GROUP: 0x8a,
   SP_TRACE_CONTEXT: 0x92,
+  SP_LITE_TOPIC: 0xaa,
   DIGEST_TYPE: 0x08,
   DIGEST_CHECKSUM: 0x12,
 } as const;
@@ -207,6 +208,8 @@ export function encodeDelivery(m: MessageRecord, extra: DeliveryExtras, now: num
   if (!isAscii(s) || !isAscii(extra.topic)) return undefined;
   const handle = extra.receiptHandle;
   if (handle && !isAscii(handle)) return undefined;
+  const lite = extra.liteTopic;
+  if (lite !== undefined && !isAscii(lite)) return undefined;
 
   // One scan of the properties: slots for the system values, ranges for user properties. A
   // repeated name keeps its last value (as a parsed map would); a repeated user name goes the
@@ -261,6 +264,7 @@ export function encodeDelivery(m: MessageRecord, extra: DeliveryExtras, now: num
   if (prepared || (m.sysFlag & 0xc) !== 0) messageType = MessageType.TRANSACTION;
   else if (present(Slot.DELAY) || present(Slot.TIMER_DELIVER_MS) || present(Slot.TIMER_OUT_MS)) messageType = MessageType.DELAY;
   else if (present(Slot.SHARDING_KEY)) messageType = MessageType.FIFO;
+  if (lite !== undefined) messageType = MessageType.LITE;
 
   const body = m.body;
   const checksum = String(crc32(body));
@@ -312,6 +316,7 @@ export function encodeDelivery(m: MessageRecord, extra: DeliveryExtras, now: num
   sp += 2 + varintSize(attempt);
   if (present(Slot.SHARDING_KEY)) sp += fieldSize(T.SP_MESSAGE_GROUP, slotEnd[Slot.SHARDING_KEY] - slotStart[Slot.SHARDING_KEY]);
   if (present(Slot.TRACE_CONTEXT)) sp += fieldSize(T.SP_TRACE_CONTEXT, slotEnd[Slot.TRACE_CONTEXT] - slotStart[Slot.TRACE_CONTEXT]);
+  if (lite !== undefined) sp += fieldSize(T.SP_LITE_TOPIC, lite.length);
 
   const resource = fieldSize(T.RESOURCE_NAME, extra.topic.length);
   const message = fieldSize(T.MESSAGE_TOPIC, resource) + userBytes + fieldSize(T.MESSAGE_SYSTEM_PROPERTIES, sp) + fieldSize(T.MESSAGE_BODY, body.length);
@@ -358,6 +363,7 @@ export function encodeDelivery(m: MessageRecord, extra: DeliveryExtras, now: num
   p = writeFieldHeader(buf, p, T.SP_DELIVERY_ATTEMPT, attempt);
   if (present(Slot.SHARDING_KEY)) p = writeStringField(buf, p, T.SP_MESSAGE_GROUP, s, slotStart[Slot.SHARDING_KEY], slotEnd[Slot.SHARDING_KEY]);
   if (present(Slot.TRACE_CONTEXT)) p = writeStringField(buf, p, T.SP_TRACE_CONTEXT, s, slotStart[Slot.TRACE_CONTEXT], slotEnd[Slot.TRACE_CONTEXT]);
+  if (lite !== undefined) p = writeStringField(buf, p, T.SP_LITE_TOPIC, lite, 0, lite.length);
   p = writeFieldHeader(buf, p, T.MESSAGE_BODY, body.length);
   p += body.copy(buf, p);
   if (p !== buf.length) throw new Error(`delivery encoder wrote ${p} of ${buf.length} bytes`);

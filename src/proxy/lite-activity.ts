@@ -8,7 +8,8 @@ import type { LiteDelivery, LiteError, LiteHost, LiteOffsetOption, LiteReceiveRe
 import { hostPortOf } from '../common/message-host.js';
 import { BackendSendStatus } from './backend/proxy-backend.js';
 import { Code, codeFromRemoting, OK_STATUS, ProxyError } from './grpc-code.js';
-import { convertForDelivery, toDuration, type ConvertedSend, type PbMessage } from './message-converter.js';
+import { encodeDelivery } from './delivery-encoder.js';
+import { convertForDelivery, type ConvertedSend, type PbMessage } from './message-converter.js';
 import type { ProxyContext } from './proxy-context.js';
 
 export const LITE_MESSAGE_TYPE = 5;
@@ -107,7 +108,7 @@ export async function sendLite(
     // The queue is hash(lite topic): each lite topic lives in one queue, in order.
     messageGroup: name,
   });
-  svc.stored(c.topic, name, r.queueId, r.queueOffset, Date.now());
+  svc.stored(c.topic, name, r.queueId, r.queueOffset, Date.now(), r.commitLogOffset);
   const st = r.status === BackendSendStatus.FLUSH_DISK_TIMEOUT ? { code: codeFromRemoting(10), message: 'flush to disk timed out' } : OK_STATUS;
   return { status: st, messageId: c.messageId, transactionId: '', offset: r.queueOffset, recallHandle: '' };
 }
@@ -188,29 +189,30 @@ function notifyUnsubscribe(ctx: ProxyContext, clientId: string, liteTopic: strin
 /** A lite receive is the lite service's request as it is. */
 export type LiteReceive = LiteReceiveRequest;
 
-/** The ReceiveMessage answers (one `{message}` each) for a lite parent; [] when nothing arrived in time. */
+/**
+ * The ReceiveMessage answers for a lite parent, each the encoded `{message}` of the delivery
+ * encoder that normal receives use (or its generic fallback); [] when nothing arrived in time.
+ */
 export async function receiveLite(ctx: ProxyContext, req: LiteReceive, signal: AbortSignal): Promise<unknown[]> {
   const { svc } = await lite(ctx);
   const got = await guarded(() => svc.receive(req, signal));
   const now = Date.now();
-  return got.map((d) => ({ message: liteMessage(svc, d, now) }));
+  return got.map((d) => liteMessage(svc, d, now));
 }
 
-function liteMessage(svc: LiteService, d: LiteDelivery, now: number): PbMessage {
+function liteMessage(svc: LiteService, d: LiteDelivery, now: number): unknown {
   const record = { ...d.record, properties: svc.deliveredProperties(d.record.properties) };
-  const msg = convertForDelivery(record, {
+  const extra = {
     topic: d.record.topic,
     receiptHandle: d.receiptHandle,
     deliveryAttempt: d.deliveryAttempt,
-    invisibleUntil: d.invisibleUntil,
+    // At least 1 ms, so the invisible duration is present even for a deadline already due.
+    invisibleUntil: Math.max(d.invisibleUntil, now + 1),
     queueId: d.queueId,
     queueOffset: d.queueOffset,
-  }, now);
-  const sp = msg.systemProperties as Record<string, unknown>;
-  sp.messageType = LITE_MESSAGE_TYPE;
-  sp.liteTopic = d.liteTopic;
-  if (!sp.invisibleDuration) sp.invisibleDuration = toDuration(0);
-  return msg;
+    liteTopic: d.liteTopic,
+  };
+  return encodeDelivery(record, extra, now) ?? { message: convertForDelivery(record, extra, now) };
 }
 
 export async function liteAck(ctx: ProxyContext, group: string, parent: string, handle: string): Promise<'OK' | 'INVALID' | 'EXPIRED'> {

@@ -7,7 +7,7 @@ import { createMessageId } from '../common/msg-id.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import { Code, ProxyError } from './grpc-code.js';
 
-export const MessageType = { NORMAL: 1, FIFO: 2, DELAY: 3, TRANSACTION: 4 } as const;
+export const MessageType = { NORMAL: 1, FIFO: 2, DELAY: 3, TRANSACTION: 4, LITE: 5 } as const;
 export const Encoding = { IDENTITY: 1, GZIP: 2 } as const;
 export const DigestType = { CRC32: 1, MD5: 2, SHA1: 3 } as const;
 
@@ -53,6 +53,7 @@ export interface PbSystemProperties {
   traceContext?: string;
   orphanedTransactionRecoveryDuration?: PbDuration;
   deadLetterQueue?: { topic?: string; messageId?: string };
+  liteTopic?: string;
 }
 
 export interface PbMessage {
@@ -186,6 +187,8 @@ export interface DeliveryExtras {
   invisibleUntil?: number;
   queueId: number;
   queueOffset: number;
+  /** A lite topic's message: message type LITE and its lite topic (issue 18). */
+  liteTopic?: string;
 }
 
 /** A stored record as a delivered gRPC Message: decompressed body, digest, ids, handle. */
@@ -228,5 +231,9 @@ export function convertForDelivery(m: MessageRecord, extra: DeliveryExtras, now:
   if (deliver && Number.isFinite(Number(deliver))) sp.deliveryTimestamp = toTimestamp(Number(deliver));
   const trace = props[MessageConst.PROPERTY_TRACE_CONTEXT];
   if (trace) sp.traceContext = trace;
+  if (extra.liteTopic !== undefined) {
+    sp.messageType = MessageType.LITE;
+    sp.liteTopic = extra.liteTopic;
+  }
   return { topic: { name: extra.topic }, userProperties: user, systemProperties: sp, body };
 }

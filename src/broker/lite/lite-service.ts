@@ -13,14 +13,30 @@ import type { TopicConfig } from '../../remoting/protocol/index.js';
 import { GetMessageStatus, type MessageStore } from '../../store/index.js';
 import { isLiteParent, LITE_HANDLE_PREFIX, LiteError, liteLimitsOf, liteTagsCode, PROPERTY_LITE_TAG, PROPERTY_LITE_TOPIC, validateLiteTopicName, type LiteLimits } from './lite-names.js';
 import { liteKey, LiteTable, type LiteProgress, type LiteTopic } from './lite-table.js';
+import { LiteJournal } from './lite-journal.js';
 
 /** What the service needs from its broker (a structural view, so src/broker/lite imports no controller). */
 export interface LiteHost {
-  readonly store: Pick<MessageStore, 'getMessage' | 'getMaxOffsetInQueue' | 'getMinOffsetInQueue' | 'getOffsetInQueueByTime'>;
+  readonly store: Pick<MessageStore, 'getMessage' | 'getMaxOffsetInQueue' | 'getMinOffsetInQueue' | 'getOffsetInQueueByTime' | 'readRawCommitLog' | 'getConfirmedOffset'>;
   readonly topicConfigManager: { selectTopicConfig(topic: string): TopicConfig | undefined; readonly topics: IterableIterator<TopicConfig> };
-  readonly config: { readonly storePathRootDir: string };
+  readonly config: LiteBrokerConfig;
   readonly logger: Logger;
   readonly services: { readonly retries: { sendBack(group: string, commitLogOffset: number, delayLevel: number): Promise<unknown> } };
+}
+
+/** The broker.conf keys of lite topics (src/config/broker-defaults.ts); absent ones take DEFAULT_LITE_LIMITS. */
+export interface LiteBrokerConfig {
+  readonly storePathRootDir: string;
+  /** Default of a parent's +maxLiteTopicNum. */
+  readonly maxLiteTopicNum?: number;
+  /** Default of a parent's +liteTopicExpiration, in seconds. */
+  readonly liteTopicExpiration?: number;
+  /** Default of a parent's +liteSubscriptionQuota (RocketMQ's name for the per-group quota). */
+  readonly maxLiteSubscriptionCount?: number;
+  /** ms between expiry sweeps. */
+  readonly liteTtlCheckInterval?: number;
+  /** ms between appends of the lite state's changes to its log (config/liteState.log). */
+  readonly liteStateFlushInterval?: number;
 }
 
 export const LiteAction = { PARTIAL_ADD: 0, PARTIAL_REMOVE: 1, COMPLETE_ADD: 2, COMPLETE_REMOVE: 3 } as const;
@@ -89,13 +105,30 @@ interface ClientState {
   readonly topics: Set<string>;
 }
 
-const STATE_FILE = 'liteState.txt';
-const PERSIST_MS = 10_000;
+const FLUSH_MS = 1000;
 const SWEEP_MS = 1000;
 const AUTO_RENEW_MS = 60_000;
 const AUTO_RENEW_MAX_MS = 3 * 3600_000;
 const MAX_PER_TOPIC = 16;
 const SCAN_ROUNDS = 8;
+/** Records further apart than this are read separately (as the store's own batched reads do). */
+const READ_GAP = 64 * 1024;
+const READ_SPAN = 4 * 1024 * 1024;
+const MAX_RECORD = 64 * 1024 * 1024;
+
+interface Claim {
+  readonly name: string;
+  readonly t: LiteTopic;
+  readonly inf: Inflight;
+  readonly want: number;
+  /** The lite topic's next messages from the recent ring, or undefined: scan its queue. */
+  readonly recent: { q: number[]; phy: number[] } | undefined;
+  got: { m: MessageRecord; q: number }[];
+}
+
+function isRecordMagic(magic: number): boolean {
+  return magic === (0xdaa320a7 | 0) || magic === (0xdaa320ab | 0);
+}
 let nonceSeq = 1;
 
 export class LiteService {
@@ -106,32 +139,50 @@ export class LiteService {
   private readonly subscribers = new Map<string, Set<GroupState>>();
   private readonly unsubscribeListeners: UnsubscribeListener[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly path: string;
+  private readonly journal: LiteJournal;
   private saving: Promise<void> = Promise.resolve();
-  private lastSave = 0;
+  private flushing = false;
+  private readonly defaults: LiteLimits;
+  /** Bytes read past the last wanted record of a run, so its whole record usually comes in the same read. */
+  private recordGuess = 4096;
   clientAlive: (clientId: string) => boolean = () => false;
   now: () => number = Date.now;
 
   constructor(
     private readonly host: LiteHost,
-    private readonly defaults: LiteLimits = liteLimitsOf(undefined),
   ) {
-    this.path = join(host.config.storePathRootDir, 'config', STATE_FILE);
+    this.journal = new LiteJournal(join(host.config.storePathRootDir, 'config'), this.table);
+    const c = host.config;
+    const base = liteLimitsOf(undefined);
+    this.defaults = {
+      maxLiteTopicNum: c.maxLiteTopicNum ?? base.maxLiteTopicNum,
+      liteTopicExpirationMs: c.liteTopicExpiration !== undefined ? c.liteTopicExpiration * 1000 : base.liteTopicExpirationMs,
+      liteSubscriptionQuota: c.maxLiteSubscriptionCount ?? base.liteSubscriptionQuota,
+    };
   }
 
   /** Loads the saved table, indexes what was stored after it, then starts the sweeps. */
   async start(): Promise<void> {
-    const r = this.table.load(this.path);
-    if (r.bad > 0) this.host.logger.warn({ path: this.path, bad: r.bad }, 'lite state: skipped unreadable lines');
+    const r = this.journal.load();
+    if (r.bad > 0) this.host.logger.warn({ path: this.journal.logPath, bad: r.bad }, 'lite state: skipped unreadable lines (a torn last append)');
+    if (r.staleLog) this.host.logger.info({ path: this.journal.logPath }, 'lite state: the log predates the snapshot and is ignored');
     await this.catchUp();
-    this.every(SWEEP_MS, () => this.sweep());
-    this.every(PERSIST_MS, () => this.persist());
+    await this.journal.open();
+    this.every(this.host.config.liteTtlCheckInterval ?? SWEEP_MS, () => this.sweep());
+    this.every(this.host.config.liteStateFlushInterval ?? FLUSH_MS, () => this.persist());
   }
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     for (const g of this.groups.values()) this.wake(g);
-    await this.persist(true);
+    await this.persist();
+    await this.saving;
+    await this.journal.close();
+  }
+
+  /** Sizes of the state files, for benchmarks. */
+  stateSizes(): { snapshotBytes: number; logBytes: number; generation: number } {
+    return this.journal.sizes();
   }
 
   onUnsubscribe(l: UnsubscribeListener): void {
@@ -159,9 +210,9 @@ export class LiteService {
     }
   }
 
-  /** A lite message was stored at (queueId, queueOffset) of parent. */
-  stored(parent: string, name: string, queueId: number, queueOffset: number, storeTime: number): void {
-    this.table.recordStored(parent, name, queueId, queueOffset, storeTime);
+  /** A lite message was stored at (queueId, queueOffset) of parent, its record at commit-log offset phy. */
+  stored(parent: string, name: string, queueId: number, queueOffset: number, storeTime: number, phy?: number): void {
+    this.table.recordStored(parent, name, queueId, queueOffset, storeTime, phy);
     const subs = this.subscribers.get(liteKey(parent, name));
     if (!subs) return;
     for (const g of subs) {
@@ -406,50 +457,134 @@ export class LiteService {
     });
   }
 
+  /**
+   * Claims ready lite topics until the batch is full, then reads their messages: those the recent
+   * ring holds with one batched commit-log read for the whole receive, the others by scanning
+   * their queue. Each claimed lite topic is in flight before any read, so a concurrent receive of
+   * the group cannot take it too.
+   */
   private async collect(g: GroupState, req: LiteReceiveRequest): Promise<LiteDelivery[]> {
-    const out: LiteDelivery[] = [];
     const mine = this.clients.get(req.clientId)!.topics;
-    for (const name of [...g.ready]) {
-      if (out.length >= req.maxNums) break;
+    const claims: Claim[] = [];
+    let budget = req.maxNums;
+    // Deleting the visited entry while iterating a Set is safe; names of other clients stay.
+    for (const name of g.ready) {
+      if (budget <= 0) break;
       if (!mine.has(name)) continue;
       g.ready.delete(name);
       if (g.inflight.has(name)) continue;
-      // Claimed before the read, so a concurrent receive of the group cannot take the same lite topic.
+      const t = this.table.get(g.parent, name);
+      if (!t) continue;
+      const p = this.table.getProgress(g.group, liteKey(g.parent, name));
+      const from = Math.max(p?.nextQ ?? t.firstOffset, t.firstOffset);
+      const want = Math.min(MAX_PER_TOPIC, budget);
+      const recent = this.table.recent(t, from, want);
+      if (recent && recent.q.length === 0) continue;
       const inf: Inflight = { clientId: req.clientId, items: [], firstPop: this.now(), maxAttempts: req.maxAttempts, attempt: 1 };
       g.inflight.set(name, inf);
-      let got: { m: MessageRecord; q: number }[] = [];
-      try {
-        got = await this.fetch(g, name, Math.min(MAX_PER_TOPIC, req.maxNums - out.length));
-      } catch (err) {
-        this.host.logger.warn({ err, group: g.group, parent: g.parent, liteTopic: name }, 'lite read failed');
-      }
-      if (g.inflight.get(name) !== inf) continue; // unsubscribed or expired meanwhile
+      claims.push({ name, t, inf, want, recent, got: [] });
+      budget -= recent ? recent.q.length : want;
+    }
+    if (claims.length === 0) return [];
+    await this.readClaims(g, claims);
+    const out: LiteDelivery[] = [];
+    const now = this.now();
+    const until = now + (req.autoRenew ? Math.max(req.invisibleMs, AUTO_RENEW_MS) : req.invisibleMs);
+    for (const c of claims) {
+      if (g.inflight.get(c.name) !== c.inf) continue; // unsubscribed or expired meanwhile
+      const got = c.got.slice(0, Math.max(0, req.maxNums - out.length));
       if (got.length === 0) {
-        g.inflight.delete(name);
+        g.inflight.delete(c.name);
         continue;
       }
-      const now = this.now();
-      const head = g.attempts.get(name);
-      inf.attempt = head && head.q === got[0].q ? head.n + 1 : 1;
-      g.attempts.set(name, { q: got[0].q, n: inf.attempt });
-      const until = now + (req.autoRenew ? Math.max(req.invisibleMs, AUTO_RENEW_MS) : req.invisibleMs);
+      const head = g.attempts.get(c.name);
+      c.inf.attempt = head && head.q === got[0].q ? head.n + 1 : 1;
+      g.attempts.set(c.name, { q: got[0].q, n: c.inf.attempt });
       for (const { m, q } of got) {
         const item: Item = { q, nonce: nonceSeq++, until, renew: req.autoRenew, acked: false, commitLogOffset: m.commitLogOffset };
-        inf.items.push(item);
-        out.push({ record: m, liteTopic: name, queueId: m.queueId, queueOffset: q, receiptHandle: handleOf(name, item), deliveryAttempt: inf.attempt, invisibleUntil: until });
+        c.inf.items.push(item);
+        out.push({ record: m, liteTopic: c.name, queueId: m.queueId, queueOffset: q, receiptHandle: handleOf(c.name, item), deliveryAttempt: c.inf.attempt, invisibleUntil: until });
       }
     }
     return out;
   }
 
-  /** The next messages of a lite topic past the group's progress (at most want), skipping other lite topics' entries. */
+  private async readClaims(g: GroupState, claims: Claim[]): Promise<void> {
+    const phys: number[] = [];
+    for (const c of claims) if (c.recent) phys.push(...c.recent.phy);
+    let records: (Buffer | undefined)[] = [];
+    try {
+      records = phys.length > 0 ? await this.readRecords(phys) : [];
+    } catch (err) {
+      this.host.logger.warn({ err, group: g.group, parent: g.parent }, 'lite read failed');
+    }
+    let i = 0;
+    for (const c of claims) {
+      if (!c.recent) continue;
+      let ok = true;
+      for (let k = 0; k < c.recent.q.length; k++, i++) {
+        const buf = records[i];
+        if (!ok || !buf) {
+          // Stop at the first gap (retention, or not yet confirmed by replicas): order matters more than batch size.
+          ok = false;
+          continue;
+        }
+        const m = decodeMessage(buf, 0, { checkCrc: false });
+        if (m.queueOffset !== c.recent.q[k] || m.queueId !== c.t.queueId) {
+          ok = false;
+          continue;
+        }
+        c.got.push({ m, q: c.recent.q[k] });
+      }
+    }
+    for (const c of claims) {
+      if (c.recent) continue;
+      try {
+        c.got = await this.fetch(g, c.name, c.want);
+      } catch (err) {
+        this.host.logger.warn({ err, group: g.group, parent: g.parent, liteTopic: c.name }, 'lite read failed');
+      }
+    }
+  }
+
+  /**
+   * Whole records at the given commit-log offsets (any order), read with one read per run of
+   * nearby records; undefined for one that is not there or not yet confirmed by the replicas.
+   */
+  private async readRecords(phys: readonly number[]): Promise<(Buffer | undefined)[]> {
+    const out: (Buffer | undefined)[] = new Array<Buffer | undefined>(phys.length);
+    const order = phys.map((_, i) => i).sort((a, b) => phys[a] - phys[b]);
+    const confirmed = this.host.store.getConfirmedOffset();
+    for (let i = 0; i < order.length; ) {
+      const start = phys[order[i]];
+      let j = i + 1;
+      while (j < order.length && phys[order[j]] - phys[order[j - 1]] <= READ_GAP && phys[order[j]] - start <= READ_SPAN) j++;
+      const buf = await this.host.store.readRawCommitLog(start, phys[order[j - 1]] - start + this.recordGuess);
+      for (let k = i; k < j; k++) {
+        const at = phys[order[k]];
+        const off = at - start;
+        let rec: Buffer | undefined;
+        if (buf && off + 8 <= buf.length) {
+          const size = buf.readInt32BE(off);
+          if (off + size <= buf.length) rec = buf.subarray(off, off + size);
+          else if (size > 0 && size <= MAX_RECORD) rec = (await this.host.store.readRawCommitLog(at, size)) ?? undefined;
+          if (rec && size > this.recordGuess) this.recordGuess = Math.min(MAX_RECORD, size);
+        }
+        if (rec && (rec.length < 8 || rec.readInt32BE(0) !== rec.length || !isRecordMagic(rec.readInt32BE(4)) || at + rec.length > confirmed)) rec = undefined;
+        out[order[k]] = rec;
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /** The next messages of a lite topic past the group's progress (at most want), scanning its parent queue by tag hash. */
   private async fetch(g: GroupState, name: string, want: number): Promise<{ m: MessageRecord; q: number }[]> {
     const t = this.table.get(g.parent, name);
     if (!t) return [];
     const key = liteKey(g.parent, name);
     const p = this.table.getProgress(g.group, key) ?? { nextQ: t.firstOffset, nextIdx: 0 };
     let from = Math.max(p.nextQ, t.firstOffset);
-    if (from >= t.tailFrom) return this.readTail(g.parent, t, from, want);
     const code = liteTagsCode(name);
     for (let round = 0; round < SCAN_ROUNDS && from <= t.lastOffset; round++) {
       const res = await this.host.store.getMessage(g.parent, t.queueId, from, want, undefined, (tc) => tc === code);
@@ -464,29 +599,13 @@ export class LiteService {
       for (let i = 0; i < res.buffers.length; i++) {
         const q = res.queueOffsets[i];
         if (q > t.lastOffset) break;
-        const m = decodeMessage(res.buffers[i], 0, { checkCrc: false, copyBody: true });
+        const m = decodeMessage(res.buffers[i], 0, { checkCrc: false });
         if (getPropertyFromString(m.properties, PROPERTY_LITE_TOPIC) === name) got.push({ m, q });
       }
       if (got.length > 0) return got;
       from = res.nextBeginOffset;
     }
     return [];
-  }
-
-  /** Reads the lite topic's messages at or after from straight from the offsets in its tail (reads in parallel). */
-  private async readTail(parent: string, t: LiteTopic, from: number, want: number): Promise<{ m: MessageRecord; q: number }[]> {
-    const offsets = t.tail.filter((q) => q >= from).slice(0, want);
-    const reads = await Promise.all(offsets.map((q) => this.host.store.getMessage(parent, t.queueId, q, 1)));
-    const got: { m: MessageRecord; q: number }[] = [];
-    for (let i = 0; i < reads.length; i++) {
-      const res = reads[i];
-      // Stop at the first gap (a record removed by retention): order matters more than batch size.
-      if (res.buffers.length === 0 || res.queueOffsets[0] !== offsets[i]) break;
-      const m = decodeMessage(res.buffers[0], 0, { checkCrc: false, copyBody: true });
-      if (getPropertyFromString(m.properties, PROPERTY_LITE_TOPIC) !== t.name) break;
-      got.push({ m, q: offsets[i] });
-    }
-    return got;
   }
 
   ack(group: string, parent: string, handle: string): LiteAckResult {
@@ -654,7 +773,7 @@ export class LiteService {
             const m = decodeMessage(res.buffers[i], 0, { checkCrc: false });
             const name = getPropertyFromString(m.properties, PROPERTY_LITE_TOPIC);
             if (name) {
-              this.table.recordStored(tc.topicName, name, q, res.queueOffsets[i], m.storeTimestamp);
+              this.table.recordStored(tc.topicName, name, q, res.queueOffsets[i], m.storeTimestamp, m.commitLogOffset);
               n++;
             }
           }
@@ -665,18 +784,15 @@ export class LiteService {
     if (n > 0) this.host.logger.info({ messages: n }, 'lite state: indexed messages stored after the saved table');
   }
 
-  private persist(force = false): Promise<void> {
-    if (!force && !this.table.dirty) return this.saving;
-    // The file is written whole: with many lite topics, less often (progress newer than the last
-    // save is redelivered after a crash; lite topics and counts are re-indexed from the queues).
-    const every = Math.max(PERSIST_MS, this.table.total / 20);
-    if (!force && this.now() - this.lastSave < every) return this.saving;
-    this.lastSave = this.now();
-    this.saving = this.saving
-      .then(() => (this.table.dirty || force ? this.table.save(this.path) : undefined))
-      .catch((err: unknown) => {
-        this.table.dirty = true;
-        this.host.logger.error({ err, path: this.path }, 'lite state save failed; retried');
+  /** Appends what changed to the state log (one flush at a time; a failed one is retried with the next). */
+  private persist(): Promise<void> {
+    if (this.flushing) return this.saving;
+    this.flushing = true;
+    this.saving = this.journal
+      .flush()
+      .catch((err: unknown) => this.host.logger.error({ err, path: this.journal.logPath }, 'lite state save failed; retried'))
+      .finally(() => {
+        this.flushing = false;
       });
     return this.saving;
   }
