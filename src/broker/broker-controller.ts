@@ -1,6 +1,7 @@
 // Composes one broker: the store, metadata managers, client tables, the remoting server with
 // its processors, long polling, the delay scheduler and name-server registration.
 import { mkdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseDelayLevels } from '../common/delay-levels.js';
 import { silentLogger, type Logger } from '../common/logger.js';
@@ -224,6 +225,7 @@ export class BrokerController implements BrokerParts {
         deleteWhen: config.deleteWhen,
         diskMaxUsedSpaceRatio: config.diskMaxUsedSpaceRatio,
         diskSpaceWarningLevelRatio: config.diskSpaceWarningLevelRatio,
+        accessMessageInMemoryMaxBytes: config.accessMessageInMemoryMaxBytes || Math.floor((totalmem() * config.accessMessageInMemoryMaxRatio) / 100),
       },
       { logger, onDispatch: (d) => controller?.onDispatch(d) },
     );

@@ -1029,6 +1029,8 @@ export class MessageStore {
       }
     }
     res.nextBeginOffset = next;
+    // RocketMQ's check: what lies this far behind is no longer in memory, a slave should serve it.
+    if (want.length > 0) res.suggestPullingFromSlave = this.commitLog.maxOffset - want[want.length - 1].off > this.config.accessMessageInMemoryMaxBytes;
     if (want.length === 0) {
       // Nothing confirmed yet at the requested offset: as at the queue's end (a pull is held).
       res.status = unconfirmed && next === offset ? GetMessageStatus.OFFSET_OVERFLOW_ONE : status;

@@ -1,4 +1,5 @@
 // MessageStoreConfig: RocketMQ's key names, one comment per key (unit, trade-off).
+import { totalmem } from 'node:os';
 
 export type FlushDiskType = 'ASYNC_FLUSH' | 'SYNC_FLUSH';
 
@@ -50,6 +51,11 @@ export interface MessageStoreConfig {
   maxTransferBytesOnMessageInMemory: number;
   /** Most consume-queue entries one getMessage looks at when a filter rejects them. */
   maxFilterMessageCount: number;
+  /**
+   * Bytes behind the commit log's end past which a read is reported as far behind
+   * (suggestPullingFromSlave: RocketMQ's accessMessageInMemoryMaxRatio of RAM, 40 %).
+   */
+  accessMessageInMemoryMaxBytes: number;
   /** Bytes of one write-batch buffer; bigger batches simply use several. */
   writeBufferSize: number;
   /**
@@ -80,6 +86,7 @@ export const DEFAULT_STORE_CONFIG: Readonly<Omit<MessageStoreConfig, 'storePathR
   indexNum: 2_000_000,
   maxTransferBytesOnMessageInMemory: 256 * 1024,
   maxFilterMessageCount: 16_000,
+  accessMessageInMemoryMaxBytes: Math.floor(totalmem() * 0.4),
   writeBufferSize: 256 * 1024,
   writeBatchSync: false,
 });

@@ -52,6 +52,8 @@ export interface GetMessageResult {
   totalSize: number;
   /** Queue offset of each returned record (same order as buffers). */
   queueOffsets: number[];
+  /** The last entry read lies further behind the log end than accessMessageInMemoryMaxBytes. */
+  suggestPullingFromSlave?: boolean;
 }
 
 export interface QueryMessageResult {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import {
   decodePayload,
+  encodeConfirm,
   encodeDataHead,
   encodeHello,
   encodeRefuse,
@@ -37,6 +38,8 @@ const CASES: { name: string; bytes: Buffer; frame: HaFrame }[] = [
     bytes: encodeReset(3 * 65536, [{ epoch: 1, start: 0 }, { epoch: 4, start: 2 ** 33 }]),
     frame: { type: HaFrameType.RESET, offset: 3 * 65536, epochs: [{ epoch: 1, start: 0 }, { epoch: 4, start: 2 ** 33 }] },
   },
+  { name: 'confirm (issue 12)', bytes: encodeConfirm(2 ** 35 + 7), frame: { type: HaFrameType.CONFIRM, offset: 2 ** 35 + 7 } },
+  { name: 'confirm of a master that keeps none', bytes: encodeConfirm(-1), frame: { type: HaFrameType.CONFIRM, offset: -1 } },
   { name: 'reset without epochs', bytes: encodeReset(65536, []), frame: { type: HaFrameType.RESET, offset: 65536, epochs: [] } },
 ];
 
@@ -67,6 +70,8 @@ const BAD: { name: string; bytes: Buffer; error: RegExp }[] = [
   { name: 'short data', bytes: Buffer.from([HaFrameType.DATA, 0, 0, 0, 3, 1, 2, 3]), error: /data frame of 3 bytes, needs 20/ },
   // A reset frame claiming more epochs than it carries (issue 12).
   { name: 'reset with a wrong epoch count', bytes: Buffer.concat([Buffer.from([HaFrameType.RESET, 0, 0, 0, 24]), Buffer.alloc(8), Buffer.from([0, 0, 0, 2]), Buffer.alloc(12)]), error: /reset frame of 24 bytes does not hold 2 epochs/ },
+  { name: 'confirm below -1', bytes: Buffer.from([HaFrameType.CONFIRM, 0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]), error: /confirmed offset -2 is out of range/ },
+  { name: 'short confirm', bytes: Buffer.from([HaFrameType.CONFIRM, 0, 0, 0, 2, 0, 0]), error: /confirm frame of 2 bytes, needs 8/ },
   { name: 'short reset', bytes: Buffer.from([HaFrameType.RESET, 0, 0, 0, 4, 0, 0, 0, 0]), error: /reset frame of 4 bytes, needs 12/ },
 ];
 for (const b of BAD) {

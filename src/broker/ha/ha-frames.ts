@@ -13,8 +13,11 @@
 //                             log ends before the master's oldest segment, which starts at offset;
 //                             the slave clears its store, starts its log there, takes the master's
 //                             epoch table, then reports again
+//   CONFIRM  master → slave   offset i64: every member of the in-sync set holds the log below it
+//                             (the master's confirmed offset); -1 when the master keeps none
+//                             (ASYNC_MASTER) and everything held may be read
 
-export const HaFrameType = { HELLO: 1, REPORT: 2, TRUNCATE: 3, DATA: 4, REFUSE: 5, RESET: 6 } as const;
+export const HaFrameType = { HELLO: 1, REPORT: 2, TRUNCATE: 3, DATA: 4, REFUSE: 5, RESET: 6, CONFIRM: 7 } as const;
 export type HaFrameTypeValue = (typeof HaFrameType)[keyof typeof HaFrameType];
 
 export const HA_HEADER_BYTES = 5;
@@ -56,7 +59,12 @@ export interface ResetFrame {
   offset: number;
   epochs: { epoch: number; start: number }[];
 }
-export type HaFrame = HelloFrame | ReportFrame | TruncateFrame | DataFrame | RefuseFrame | ResetFrame;
+export interface ConfirmFrame {
+  type: typeof HaFrameType.CONFIRM;
+  /** -1: the master keeps no confirmed offset. */
+  offset: number;
+}
+export type HaFrame = HelloFrame | ReportFrame | TruncateFrame | DataFrame | RefuseFrame | ResetFrame | ConfirmFrame;
 
 /** An epoch table longer than this in a reset frame is refused as corrupt. */
 export const HA_MAX_RESET_EPOCHS = 65536;
@@ -121,6 +129,12 @@ export function encodeReset(offset: number, epochs: readonly { epoch: number; st
   return b;
 }
 
+export function encodeConfirm(offset: number): Buffer {
+  const b = head(HaFrameType.CONFIRM, 8);
+  b.writeBigInt64BE(BigInt(offset), 5);
+  return b;
+}
+
 export function encodeRefuse(reason: string): Buffer {
   const text = Buffer.from(reason.slice(0, 512), 'utf8');
   const b = head(HaFrameType.REFUSE, text.length);
@@ -172,7 +186,11 @@ export function decodePayload(type: number, p: Buffer): HaFrame {
       for (let i = 0; i < count; i++) epochs.push({ epoch: p.readInt32BE(12 + i * 12), start: offsetAt(p, 16 + i * 12, 'reset epoch start') });
       return { type, offset: offsetAt(p, 0, 'reset offset'), epochs };
     }
-
+    case HaFrameType.CONFIRM: {
+      need(p, 8, 'confirm');
+      const v = p.readBigInt64BE(0);
+      return { type, offset: v === -1n ? -1 : offsetAt(p, 0, 'confirmed offset') };
+    }
     default:
       throw new HaFrameError(`unknown HA frame type ${type}`);
   }
@@ -194,7 +212,7 @@ export class HaFrameReader {
       const type = first.readUInt8(0);
       const len = first.readUInt32BE(1);
       if (len > MAX_PAYLOAD) throw new HaFrameError(`HA frame length ${len} exceeds ${MAX_PAYLOAD}`);
-      if (type < HaFrameType.HELLO || type > HaFrameType.RESET) throw new HaFrameError(`unknown HA frame type ${type}`);
+      if (type < HaFrameType.HELLO || type > HaFrameType.CONFIRM) throw new HaFrameError(`unknown HA frame type ${type}`);
       // Joined only once the whole frame is here: a large data frame arriving in many reads is copied once.
       if (this.buffered < HA_HEADER_BYTES + len) break;
       const all = this.chunks.length === 1 ? first : Buffer.concat(this.chunks, this.buffered);

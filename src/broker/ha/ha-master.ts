@@ -8,7 +8,7 @@
 // early.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../common/logger.js';
-import { encodeDataHead, encodeRefuse, encodeReset, encodeTruncate, HaFrameReader, HaFrameType, HA_MAX_DATA_BYTES, type HaFrame, type HelloFrame } from './ha-frames.js';
+import { encodeConfirm, encodeDataHead, encodeRefuse, encodeReset, encodeTruncate, HaFrameReader, HaFrameType, HA_MAX_DATA_BYTES, type HaFrame, type HelloFrame } from './ha-frames.js';
 
 /** What the master reads of its own store. */
 export interface HaSourceLog {
@@ -86,6 +86,8 @@ class SlaveConnection {
   private readonly reader = new HaFrameReader();
   private sending = false;
   private wake: (() => void) | undefined;
+  /** The confirmed offset this slave was last told (-2: none yet). */
+  private sentConfirm = -2;
   closed = false;
 
   constructor(
@@ -135,6 +137,13 @@ class SlaveConnection {
 
   reset(offset: number, epochs: readonly { epoch: number; start: number }[]): void {
     this.socket.write(encodeReset(offset, epochs));
+  }
+
+  /** Tells a streaming slave the master's confirmed offset, once per change. */
+  confirm(offset: number): void {
+    if (this.closed || this.next < 0 || offset === this.sentConfirm) return;
+    this.sentConfirm = offset;
+    this.socket.write(encodeConfirm(offset));
   }
 
   /** Sends whatever is written beyond next, then waits for more; one loop per connection. */
@@ -233,6 +242,23 @@ export class HaMaster {
   }
 
   private confirmed = -1;
+  private confirmQueued = false;
+
+  /**
+   * Slaves serve reads only up to the confirmed offset they were told, so that no consumer of a
+   * slave sees a record a failover could cut. Rises within one turn of the event loop go out as
+   * one frame per slave.
+   */
+  private queueConfirm(): void {
+    if (this.confirmQueued) return;
+    this.confirmQueued = true;
+    setImmediate(() => {
+      this.confirmQueued = false;
+      // An ASYNC_MASTER keeps no confirmed offset: its slaves serve all they hold (-1).
+      const v = this.opts.onConfirmed ? Math.max(this.confirmed, 0) : -1;
+      for (const c of this.conns) c.confirm(v);
+    });
+  }
 
   /**
    * What every member of the in-sync set holds (RocketMQ 5's computeConfirmOffset: the smallest
@@ -260,6 +286,7 @@ export class HaMaster {
     if (held > this.confirmed) {
       this.confirmed = held;
       this.opts.onConfirmed!(held);
+      this.queueConfirm();
     }
   }
 
@@ -338,6 +365,7 @@ export class HaMaster {
     }
     c.next = offset;
     this.onReport(c, offset);
+    this.queueConfirm();
     void c.pump();
   }
 

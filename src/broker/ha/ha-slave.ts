@@ -28,6 +28,11 @@ export interface HaSlaveOptions {
   lastEpoch(): { epoch: number; start: number };
   /** Data of a newer epoch arrived: remember where it starts. */
   onEpoch(epoch: number, start: number): void;
+  /**
+   * The master's confirmed offset (-1: it keeps none). Applied at once, not after the appends
+   * before it: the store caps reads at the smaller of it and its own end.
+   */
+  onConfirmed?(offset: number): void;
   logger: Logger;
   reportIntervalMs?: number;
 }
@@ -136,6 +141,10 @@ export class HaSlave {
           const f = frames[i];
           if (f.type === HaFrameType.DATA) {
             append(f);
+            continue;
+          }
+          if (f.type === HaFrameType.CONFIRM) {
+            this.opts.onConfirmed?.(f.offset);
             continue;
           }
           socket.pause();

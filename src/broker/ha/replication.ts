@@ -113,9 +113,10 @@ export class Replication {
       const master = this.master;
       this.o.store.addWriteListener(() => master.onWritten());
     }
-    // Only a master whose replicas confirm hides what they do not hold yet; a slave or an
-    // ASYNC_MASTER shows everything it holds (a confirmed offset kept from another role goes).
-    if (!(this.syncMasterConfigured && this.role === 'MASTER')) this.o.store.clearConfirmedOffset();
+    // An ASYNC_MASTER shows everything it holds. A slave keeps the confirmed offset its checkpoint
+    // holds until its master tells it the current one (a slave that restarts while its master is
+    // down must not show the tail a failover could cut).
+    if (this.role === 'MASTER' && !this.syncMasterConfigured) this.o.store.clearConfirmedOffset();
     if (this.role === 'SLAVE') this.startSlave();
     if (this.controllerMode) {
       const opts = controllerOptionsFromConfig(c, {
@@ -146,6 +147,7 @@ export class Replication {
       masterHaAddr: () => masterAddrs().haAddr,
       lastEpoch: () => this.epochs.current(),
       onEpoch: (epoch, start) => void this.epochs.add(epoch, start),
+      onConfirmed: (offset) => (offset < 0 ? store.clearConfirmedOffset() : store.setConfirmedOffset(offset)),
       logger: this.o.logger.child({ ha: 'slave' }),
     });
     this.slave.start();
@@ -198,7 +200,8 @@ export class Replication {
     this.role = 'SLAVE';
     if (this.isrTimer) clearInterval(this.isrTimer);
     this.master?.deactivate();
-    this.o.store.clearConfirmedOffset();
+    // The confirmed offset it kept as master stays until the new master sends its own: the tail
+    // past it may be cut, so no consumer of this member may see it meanwhile.
     await this.o.onRoleChange?.('SLAVE');
     this.startSlave();
   }
@@ -261,6 +264,21 @@ export class Replication {
         put.status = this.master!.syncStateSet().length > 1 ? PutMessageStatus.FLUSH_SLAVE_TIMEOUT : PutMessageStatus.SLAVE_NOT_AVAILABLE;
       }
     });
+  }
+
+  /**
+   * slaveReadEnable: where a pull's client should read next (RocketMQ's suggestWhichBrokerId). A
+   * read far behind the log end (slow) goes to a slave: the group's whichBrokerWhenConsumeSlowly
+   * when that slave is connected and in sync, else the lowest such slave, else this master. A
+   * slave keeps a slow reader and sends one that caught up back to the master (0).
+   */
+  suggestPullFrom(group: string, slow: boolean): number {
+    if (!this.o.config.slaveReadEnable || !slow) return 0;
+    if (this.role === 'SLAVE') return this.memberId;
+    const inSync = this.master?.syncStateSet().filter((id) => id !== (this.controllerMode ? this.memberId : 0)) ?? [];
+    if (inSync.length === 0) return 0;
+    const wanted = this.o.parts.subscriptionGroupManager.findSubscriptionGroupConfig(group)?.whichBrokerWhenConsumeSlowly ?? 1;
+    return inSync.includes(wanted) ? wanted : inSync[0];
   }
 
   epoch(): number {

@@ -31,6 +31,8 @@ export interface PullProcessorDeps {
   config: Pick<BrokerConfig, 'longPollingEnable' | 'shortPollingTimeMills'>;
   /** Parks a pull that found nothing until a message arrives or it times out (long polling). */
   hold(p: HeldPull): void;
+  /** The member the client should pull from next (slaveReadEnable); 0, the master, without it. */
+  suggestBrokerId?(group: string, slow: boolean): number;
 }
 
 export class PullMessageProcessor {
@@ -87,7 +89,7 @@ export class PullMessageProcessor {
         nextBeginOffset: r.nextBeginOffset,
         minOffset: r.minOffset,
         maxOffset: r.maxOffset,
-        suggestWhichBrokerId: 0,
+        suggestWhichBrokerId: d.suggestBrokerId?.(h.consumerGroup, r.slow === true) ?? 0,
         topicSysFlag: r.topicSysFlag,
         groupSysFlag: 0,
       }),

@@ -38,7 +38,7 @@ export interface BrokerProcessors {
 export function createProcessors(parts: BrokerParts, s: BrokerServices, hold: PullProcessorDeps['hold'], replication: Replication): BrokerProcessors {
   const send = new SendMessageProcessor(s.sends);
   const sendBack = new SendBackProcessor(s.retries);
-  const pull = new PullMessageProcessor({ pulls: s.pulls, offsets: s.offsets, consumers: parts.consumerManager, config: parts.config, hold });
+  const pull = new PullMessageProcessor({ pulls: s.pulls, offsets: s.offsets, consumers: parts.consumerManager, config: parts.config, hold, suggestBrokerId: (g, slow) => replication.suggestPullFrom(g, slow) });
   const pop = new PopMessageProcessor({ consume: s.popConsume, pops: s.pops, topics: parts.topicConfigManager, store: parts.store, offsets: parts.consumerOffsetManager });
   const clients = new ClientManageProcessor(parts);
   const consumers = new ConsumerManageProcessor(parts.consumerManager, s.offsets);

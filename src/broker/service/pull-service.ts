@@ -53,6 +53,8 @@ export interface PullOutcome {
   maxOffset: number;
   remark?: string;
   topicSysFlag: number;
+  /** The read lies far behind the log end (RocketMQ's suggestPullingFromSlave). */
+  slow?: boolean;
 }
 
 export class PullService {
@@ -157,7 +159,7 @@ export class PullService {
         records: buffers,
       });
     }
-    return { kind, buffers, nextBeginOffset: next, minOffset: r.minOffset, maxOffset: r.maxOffset, remark, topicSysFlag: tc.topicSysFlag };
+    return { kind, buffers, nextBeginOffset: next, minOffset: r.minOffset, maxOffset: r.maxOffset, remark, topicSysFlag: tc.topicSysFlag, slow: r.suggestPullingFromSlave };
   }
 }
 
