@@ -6,6 +6,8 @@ import type { Logger } from '../common/logger.js';
 import { ConsoleError, toConsoleError } from './console-error.js';
 import type { ConsoleSessions } from './console-auth.js';
 import { MESSAGE_TYPES, type ClusterView } from './cluster-view.js';
+import type { MessageExt } from '../client/index.js';
+import { diagnoseMessage, type ConsoleDiagnosis } from './message-diagnosis.js';
 import { bodyPreview, MAX_DLQ_BATCH, originTopicOf, summary, type MessageView } from './message-view.js';
 import type { TpsSampler } from './tps-sampler.js';
 
@@ -225,7 +227,7 @@ function registerMessageRoutes(api: FastifyInstance, d: ApiDeps): void {
         message: { ...summary(m), originTopic: originTopicOf(m), properties: m.properties, bornHost: m.bornHost, storeHost: m.storeHost, commitLogOffset: m.commitLogOffset, sysFlag: m.sysFlag },
         body: bodyPreview(m.body),
         trace,
-        diagnosis: { available: false, reason: 'message diagnosis is not available on this broker yet' },
+        diagnosis: await diagnosisOf(d, m),
       };
     },
   );
@@ -239,6 +241,17 @@ function registerMessageRoutes(api: FastifyInstance, d: ApiDeps): void {
     },
     async (req: Req<{ id: string }, unknown, { topic?: string; group?: string } | undefined>) => ({ ok: true, ...(await d.messages.resend(req.params.id, req.body?.topic, req.body?.group)) }),
   );
+}
+
+/** A failed diagnosis leaves the rest of the detail page standing and says why. */
+async function diagnosisOf(d: ApiDeps, m: MessageExt): Promise<ConsoleDiagnosis> {
+  try {
+    return await diagnoseMessage(d.cluster, m.msgId, m.topic);
+  } catch (err) {
+    if (PROGRAMMING_ERRORS.some((C) => err instanceof C)) throw err;
+    d.logger.warn({ err, msgId: m.msgId }, 'message diagnosis failed');
+    return { available: false, reason: `diagnosis failed: ${toConsoleError(err).message}` };
+  }
 }
 
 function registerDlqRoutes(api: FastifyInstance, d: ApiDeps): void {

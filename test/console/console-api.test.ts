@@ -180,6 +180,13 @@ void describe('console api', () => {
     assert.ok(kinds.includes('Delivered:GID_console_msg_c'), kinds.join(' '));
     assert.ok(kinds.includes('Consumed:GID_console_msg_c'), kinds.join(' '));
     assert.deepEqual(seen, [JSON.stringify({ order: 42 })]);
+    // The diagnosis, also when the message is named by its offset id alone.
+    const diag = await checkFor(10_000, 200, async () => {
+      const d = (await api.get(`/messages/${byKey.offsetMsgId}`)).body.diagnosis;
+      return d.groups?.some((g: any) => g.group === 'GID_console_msg_c' && g.state === 'consumed') ? d : undefined;
+    }, 'GID_console_msg_c consumed in the diagnosis');
+    assert.equal(diag.available, true);
+    assert.match(diag.verdict, /^stored on .* queue \d offset 0 at .*; consumed by GID_console_msg_c/);
     const resent = await api.post(`/messages/${byKey.offsetMsgId}/resend`, { topic: 'ConsoleMsgTopic' });
     assert.deepEqual(resent.body, { ok: true, resent: 1, failed: [] });
     await checkFor(10_000, 100, async () => (await api.get('/messages/by-key?topic=ConsoleMsgTopic&key=order-42')).body.items?.length === 2, 'the copy indexed');

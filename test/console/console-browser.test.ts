@@ -43,6 +43,15 @@ async function visit(w: Watched, base: string, hash: string, ready: string): Pro
   await w.page.waitForSelector(`body[data-ready="${ready}"]`, { timeout: 15_000 });
 }
 
+/** The group and state cells of a group's row in the message page's diagnosis table. */
+async function diagRow(page: Page, group: string): Promise<string[]> {
+  for (const row of await page.locator('#diag tbody tr').all()) {
+    const cells = (await row.locator('td').allTextContents()).map((t) => t.trim());
+    if (cells[0] === group) return cells.slice(0, 2);
+  }
+  return [`no row for ${group}: ${await page.textContent('#diag')}`];
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   // A notice left from the previous step would cover the corner of every picture.
   await page.evaluate(() => ((globalThis as unknown as { document: { getElementById(id: string): { innerHTML: string } } }).document.getElementById('toast').innerHTML = ''));
@@ -148,8 +157,28 @@ void describe('console browser', { skip }, () => {
     assert.match(await w.page.textContent('#body-view') ?? '', /"item": "book"/);
     const rows = await w.page.locator('#trace .tl-label').allTextContents();
     for (const want of [/^Born/, /^Stored GID_page_key_p/, /^Delivered GID_page_c/, /^Consumed GID_page_c/]) assert.ok(rows.some((r) => want.test(r)), `${want} in the timeline: ${rows.join(' | ')}`);
-    assert.ok((await w.page.textContent('#diag'))?.trim(), 'the diagnosis panel says something');
+    // The diagnosis names the group that consumed it, with the state apogee admin diagnoseMsg gives.
+    assert.deepEqual(await diagRow(w.page, 'GID_page_c'), ['GID_page_c', 'consumed']);
+    assert.match(await w.page.textContent('#diag p') ?? '', /stored on .* queue \d+ offset \d+.*consumed by GID_page_c/);
     await shot(w.page, 'message');
+
+    // A group that consumed the topic once and has no consumer now: its row says so.
+    await api.post('/topics', { topic: 'PageDiagTopic', readQueueNums: 1, writeQueueNums: 1 });
+    await checkFor(5000, 50, async () => (await api.get('/topics/PageDiagTopic')).status === 200, 'the route');
+    await sendAll(producer, 1, () => new ons.Message('PageDiagTopic', 'T', 'first'));
+    let consumed = 0;
+    const gone = await h.consumer({ consumerGroup: 'GID_page_gone' }, 'PageDiagTopic', '*', async () => void consumed++);
+    await checkFor(20_000, 50, () => consumed === 1, 'the first one consumed');
+    await h.closeConsumer(gone);
+    await checkFor(10_000, 100, async () => (await api.get('/groups/GID_page_gone')).body.queues?.some((q: any) => q.topic === 'PageDiagTopic' && q.consumerOffset === 1), 'its offset committed');
+    const late = new ons.Message('PageDiagTopic', 'T', 'second');
+    late.keys = ['diag-late'];
+    await producer.send(late);
+    const lateFound = await checkFor(10_000, 100, async () => (await api.get('/messages/by-key?topic=PageDiagTopic&key=diag-late')).body.items?.[0], 'indexed');
+    await w.page.goto(`${s.base}/#/message/${lateFound.msgId}?topic=PageDiagTopic`);
+    await w.page.waitForSelector('body[data-ready="message"]', { timeout: 15_000 });
+    assert.deepEqual(await diagRow(w.page, 'GID_page_gone'), ['GID_page_gone', 'noConsumer']);
+    assert.match(await w.page.textContent('#diag') ?? '', /GID_page_gone has no online consumer, lag 1/);
     assert.deepEqual(w.errors, []);
     await w.page.close();
   });

@@ -5,8 +5,8 @@
 // topic.
 import { TopicValidator } from '../../common/message-const.js';
 import { decodeMessages, type MessageRecord } from '../../common/message-codec.js';
-import { string2messageProperties } from '../../common/message-properties.js';
-import { createMessageId, decodeMessageId } from '../../common/msg-id.js';
+import { decodeMessageId } from '../../common/msg-id.js';
+import { formatMillis, messageJson, toCopy } from '../../observability/trace/report-format.js';
 import { gatherTrace, TraceNotFoundError, type StoredCopy, type TraceMessageBody, type TraceReport, type TraceSource } from '../../observability/trace/trace-timeline.js';
 import { bodyOf, RequestCode, ResponseCode } from '../../remoting/index.js';
 import { encodeHeader, QUERY_MESSAGE_HEADER, VIEW_MESSAGE_BY_ID_HEADER } from '../../remoting/protocol/index.js';
@@ -14,6 +14,8 @@ import { AdminLookupError, AdminRequestError, jsonBody, type AdminApi } from './
 import type { AddSubcommand } from './admin-command.js';
 import { AdminUsageError, type AdminContext } from './admin-context.js';
 import { formatTable } from './table.js';
+
+export { formatMillis, messageJson, toCopy };
 
 /** Unique keys and offset ids are hex; clients may set their own unique keys, so a little more is allowed. */
 const ID_PATTERN = /^[0-9A-Za-z_.:-]{1,128}$/;
@@ -105,28 +107,6 @@ export class RemoteTraceSource implements TraceSource {
   }
 }
 
-export function toCopy(rec: MessageRecord, brokerName: string): StoredCopy {
-  const properties = string2messageProperties(rec.properties) as Record<string, string>;
-  return {
-    brokerName,
-    topic: rec.topic,
-    queueId: rec.queueId,
-    queueOffset: rec.queueOffset,
-    commitLogOffset: rec.commitLogOffset,
-    storeTimestamp: rec.storeTimestamp,
-    bornTimestamp: rec.bornTimestamp,
-    bornHost: `${rec.bornHost.address}:${rec.bornHost.port}`,
-    storeHost: `${rec.storeHost.address}:${rec.storeHost.port}`,
-    msgId: properties.UNIQ_KEY ?? '',
-    offsetMsgId: createMessageId(rec.storeHost, rec.commitLogOffset),
-    tags: properties.TAGS,
-    keys: (properties.KEYS ?? '').split(' ').filter(Boolean),
-    properties,
-    reconsumeTimes: rec.reconsumeTimes,
-    bodyLength: rec.body.length,
-  };
-}
-
 /** Gathers the report; "nothing found" becomes a lookup error (exit 1, one line). */
 export async function traceReportOf(ctx: AdminContext, id: string, topic: string | undefined, traceTopic: string): Promise<TraceReport> {
   if (topic !== undefined) await ctx.api.route(topic);
@@ -138,43 +118,10 @@ export async function traceReportOf(ctx: AdminContext, id: string, topic: string
   }
 }
 
-/** "2026-12-03 12:00:00.123" in local time. */
-export function formatMillis(ms: number): string {
-  if (!ms || ms <= 0) return '-';
-  const d = new Date(ms);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
-
 export function formatSpan(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-}
-
-export function messageJson(r: TraceReport): Record<string, unknown> {
-  const m = r.message;
-  return {
-    id: r.id,
-    uniqKey: r.uniqKey,
-    topic: r.topic,
-    ...(m
-      ? {
-          brokerName: m.brokerName,
-          queueId: m.queueId,
-          queueOffset: m.queueOffset,
-          commitLogOffset: m.commitLogOffset,
-          offsetMsgId: m.offsetMsgId,
-          storeTimestamp: m.storeTimestamp,
-          bornTimestamp: m.bornTimestamp,
-          bornHost: m.bornHost,
-          storeHost: m.storeHost,
-          tags: m.tags ?? null,
-          keys: m.keys,
-          bodyLength: m.bodyLength,
-        }
-      : { stored: false }),
-  };
 }
 
 async function queryMsgTraceById(ctx: AdminContext, o: { msgId?: string; topic?: string; traceTopic?: string; json?: boolean }): Promise<void> {
