@@ -5,6 +5,8 @@ import type { RoleHandle } from '../config/index.js';
 import type { BrokerController } from '../broker/index.js';
 import { createBrokerMetricsView } from '../broker/metrics-view.js';
 import { BrokerMetrics, createMetricsRegistry } from '../observability/metrics/index.js';
+import { registerLiteGauges } from '../observability/metrics/lite-gauges.js';
+import { liteMetricsOf } from '../broker/lite/index.js';
 import type { ClientManager } from '../proxy/client-manager.js';
 import type { GrpcHook } from '../proxy/grpc-hooks.js';
 import { mountConsole, type ConsoleApp } from './console-app.js';
@@ -45,6 +47,7 @@ export function attachBrokerMetrics(controller: BrokerController, opts: BrokerMe
     onError: (err, part) => logger?.warn({ err, part }, 'a metrics reading failed; the scrape goes on without it'),
   });
   const undo = [metrics.attach(controller.hooks), controller.remotingServer.addHook(metrics.rpc.remotingHook())];
+  registerLiteGauges(registry, () => liteMetricsOf(controller.store));
   if (opts.grpc) undo.push(opts.grpc.addHook(grpcMetricsHook(metrics.rpc)));
   return { metrics, detach: () => undo.forEach((f) => f()) };
 }

@@ -3,7 +3,7 @@
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { checkFor } from '../helpers/check-for.js';
 import { startGrpcProxy, type GrpcProxyHandle } from '../../src/proxy/index.js';
-import { startStandalone, type Standalone as StandaloneT } from '../helpers/standalone.js';
+import { startStandalone, type BrokerOverrides, type Standalone as StandaloneT } from '../helpers/standalone.js';
 import { GrpcClients, quietClientLogger, rmq, type MessageView, type Producer } from '../compat/helpers/grpc.js';
 
 export const { ConsumeResult, LitePushConsumerBuilder, OffsetOption } = rmq as unknown as {
@@ -88,8 +88,8 @@ export class LiteHarness {
     this.clients = new GrpcClients(g.address);
   }
 
-  static async start(dataDir?: string): Promise<LiteHarness> {
-    const s = await startStandalone({}, dataDir);
+  static async start(dataDir?: string, overrides: BrokerOverrides = {}): Promise<LiteHarness> {
+    const s = await startStandalone(overrides, dataDir);
     try {
       const g = await startGrpcProxy(s.controller, { host: '127.0.0.1', port: 0, minInvisibleTimeMsForReceive: 1000, maxLongPollingTimeoutMs: 1000 });
       return new LiteHarness(s, g);

@@ -9,13 +9,17 @@ export { LiteTable, liteKey, type LiteTopic, type LiteProgress } from './lite-ta
 // Keyed by the store: the gRPC endpoint and the remoting admin processor see the broker through
 // different objects, but one store has one lite state.
 const services = new WeakMap<object, Promise<LiteService>>();
+const started = new WeakMap<object, LiteService>();
 
 /** The broker's lite service, started (state loaded, sweeps running) on the first call. */
 export function liteServiceOf(host: LiteHost): Promise<LiteService> {
   let s = services.get(host.store);
   if (!s) {
     const svc = new LiteService(host);
-    s = svc.start().then(() => svc);
+    s = svc.start().then(() => {
+      started.set(host.store, svc);
+      return svc;
+    });
     services.set(host.store, s);
   }
   return s;
@@ -26,5 +30,16 @@ export async function closeLiteService(host: LiteHost): Promise<void> {
   const s = services.get(host.store);
   if (!s) return;
   services.delete(host.store);
+  started.delete(host.store);
   await (await s).close();
+}
+
+/** The numbers /metrics reports (src/observability/metrics/lite-gauges.ts); undefined until the broker's lite service runs. */
+export function liteMetricsOf(store: object): { topics: { parent: string; count: number }[]; subscriptions: { parent: string; group: string; count: number }[] } | undefined {
+  const svc = started.get(store);
+  if (!svc) return undefined;
+  return {
+    topics: svc.table.parentNames().map((parent) => ({ parent, count: svc.table.countOf(parent) })),
+    subscriptions: svc.subscriptionCounts().filter((s) => s.count > 0),
+  };
 }
