@@ -85,9 +85,6 @@ export const BROKER_DEFAULTS = {
   minInSyncReplicas: { type: 'int', default: 1, min: 1, doc: 'below this many in-sync members (master included) sends are refused' },
   haMaxTimeSlaveNotCatchup: { type: 'long', default: 15000, min: 100, doc: 'ms a slave may stay behind before it leaves the in-sync set' },
   haSlaveSyncMetadataIntervalMs: { type: 'long', default: 3000, min: 100, doc: 'ms between a slave\'s copies of the master\'s topics, groups and offsets' },
-  slaveReadEnable: { type: 'bool', default: false, doc: 'a pull far behind the log end (see accessMessageInMemoryMaxRatio) is told to pull from a slave next (suggestWhichBrokerId)' },
-  accessMessageInMemoryMaxRatio: { type: 'int', default: 40, min: 0, max: 100, doc: 'percent of RAM: a pull further behind the log end than this is "slow" and, with slaveReadEnable, sent to a slave' },
-  accessMessageInMemoryMaxBytes: { type: 'long', default: 0, min: 0, doc: 'bytes behind the log end that make a pull "slow"; 0 = accessMessageInMemoryMaxRatio of RAM (Apogee key, for tests and small machines)' },
   // automatic failover (controller mode): etcd keeps each group's master, epoch and in-sync set
   enableControllerMode: { type: 'bool', default: false, doc: 'roles come from elections in etcd (etcdEndpoints) instead of brokerId/brokerRole; brokerId names the member' },
   etcdEndpoints: { type: 'string', default: '127.0.0.1:2379', check: checkEtcdEndpoints, doc: 'etcd client endpoints "host:port[,host:port...]" used in controller mode' },
@@ -145,6 +142,18 @@ export const BROKER_DEFAULTS = {
   enablePropertyFilter: { type: 'bool', default: true, doc: 'allow SQL92 property filters' },
   longPollingEnable: { type: 'bool', default: true, doc: 'hold empty pulls until a message arrives' },
   shortPollingTimeMills: { type: 'long', default: 1000, min: 0, doc: 'ms an empty pull is held when long polling is off' },
+
+  // lite topics (docs/LITE.md): broker defaults; a LITE parent overrides the first three with attributes of the same names
+  maxLiteTopicNum: { type: 'long', default: 2000000, min: 1, doc: 'lite topics one LITE parent may hold (+maxLiteTopicNum); a send creating one more gets LITE_TOPIC_QUOTA_EXCEEDED' },
+  liteTopicExpiration: { type: 'long', default: 86400, min: 1, doc: 'seconds a lite topic may receive nothing before it is deleted with its progress (+liteTopicExpiration)' },
+  maxLiteSubscriptionCount: {
+    type: 'long',
+    default: 100000,
+    min: 1,
+    doc: "lite topics of one parent one consumer group may subscribe to (+liteSubscriptionQuota); RocketMQ's name; more get LITE_SUBSCRIPTION_QUOTA_EXCEEDED",
+  },
+  liteTtlCheckInterval: { type: 'long', default: 1000, min: 10, doc: 'ms between expiry sweeps (each costs O(lite topics expired))' },
+  liteStateFlushInterval: { type: 'long', default: 1000, min: 10, doc: 'ms between appends of lite state changes to config/liteState.log (progress newer than the last is redelivered after a crash)' },
 
   // alarms (docs/ALARMS.md)
   alarmRulesFile: { type: 'string', default: '', doc: 'YAML alarm rules and webhooks, reloaded when it changes; empty = the built-in default rules' },
