@@ -85,6 +85,9 @@ export const BROKER_DEFAULTS = {
   minInSyncReplicas: { type: 'int', default: 1, min: 1, doc: 'below this many in-sync members (master included) sends are refused' },
   haMaxTimeSlaveNotCatchup: { type: 'long', default: 15000, min: 100, doc: 'ms a slave may stay behind before it leaves the in-sync set' },
   haSlaveSyncMetadataIntervalMs: { type: 'long', default: 3000, min: 100, doc: 'ms between a slave\'s copies of the master\'s topics, groups and offsets' },
+  slaveReadEnable: { type: 'bool', default: false, doc: 'a pull far behind the log end (see accessMessageInMemoryMaxRatio) is told to pull from a slave next (suggestWhichBrokerId)' },
+  accessMessageInMemoryMaxRatio: { type: 'int', default: 40, min: 0, max: 100, doc: 'percent of RAM: a pull further behind the log end than this is "slow" and, with slaveReadEnable, sent to a slave' },
+  accessMessageInMemoryMaxBytes: { type: 'long', default: 0, min: 0, doc: 'bytes behind the log end that make a pull "slow"; 0 = accessMessageInMemoryMaxRatio of RAM (Apogee key, for tests and small machines)' },
   // automatic failover (controller mode): etcd keeps each group's master, epoch and in-sync set
   enableControllerMode: { type: 'bool', default: false, doc: 'roles come from elections in etcd (etcdEndpoints) instead of brokerId/brokerRole; brokerId names the member' },
   etcdEndpoints: { type: 'string', default: '127.0.0.1:2379', check: checkEtcdEndpoints, doc: 'etcd client endpoints "host:port[,host:port...]" used in controller mode' },
