@@ -22,6 +22,7 @@ import {
 } from '../observability/alarms/index.js';
 import { createRequest, RemotingClient, RequestCode, ResponseCode, bodyOf } from '../remoting/index.js';
 import type { ClusterInfo } from '../remoting/protocol/route.js';
+import { innerClientSigner } from './acl/inner-client-signer.js';
 import { GetMessageStatus } from '../store/index.js';
 import type { BrokerParts } from './broker-parts.js';
 import { TransactionConst } from './transaction/transaction-const.js';
@@ -42,13 +43,15 @@ const HALF_SCAN_MAX = 4096;
 const NAMESRV_TIMEOUT_MS = 3000;
 
 export class BrokerAlarmView implements AlarmView {
-  private readonly client = new RemotingClient({ connectTimeoutMs: NAMESRV_TIMEOUT_MS });
+  private readonly client: RemotingClient;
   private readonly namesrvs: string[];
 
   constructor(
     private readonly b: AlarmBrokerParts,
     private readonly now: () => number = Date.now,
   ) {
+    // Signed like the broker's registration: a name server with ACL answers only known accounts.
+    this.client = new RemotingClient({ connectTimeoutMs: NAMESRV_TIMEOUT_MS, rpcHook: innerClientSigner(b.config.innerClientAuthenticationCredentials) });
     this.namesrvs = b.config.namesrvAddr
       .split(';')
       .map((s) => s.trim())

@@ -1,3 +1,4 @@
+import { ACL_SERVER_KEYS } from './acl-defaults.js';
 import { checkNonEmpty } from './checks.js';
 import type { ConfigOf, ConfigSchema } from './schema.js';
 
@@ -27,6 +28,8 @@ export const NAMESRV_DEFAULTS = {
     default: false,
     doc: 'add orderTopicConf (KV namespace ORDER_TOPIC_CONFIG) to topic routes',
   },
+  // ACL: registrations and other writes need an admin account, reads any valid one (docs/SECURITY.md)
+  ...ACL_SERVER_KEYS,
 } as const satisfies ConfigSchema;
 
 export type NamesrvConfig = ConfigOf<typeof NAMESRV_DEFAULTS>;

@@ -1,3 +1,4 @@
+import { ACL_SERVER_KEYS, INNER_CLIENT_KEYS } from './acl-defaults.js';
 import { checkAddrList, checkNonEmpty } from './checks.js';
 import type { ConfigOf, ConfigSchema } from './schema.js';
 
@@ -14,6 +15,9 @@ export const PROXY_DEFAULTS = {
   host: { type: 'string', default: '0.0.0.0', check: checkNonEmpty, doc: 'bind address' },
   httpPort: { type: 'int', default: 8080, min: 0, max: 65535, doc: 'metrics HTTP port (GET /metrics); 0 picks a free port' },
   metricsEnable: { type: 'bool', default: true, doc: 'count and serve Prometheus metrics on GET /metrics of httpPort' },
+  // ACL on the gRPC endpoint, and the cluster account the proxy signs with (docs/SECURITY.md)
+  ...ACL_SERVER_KEYS,
+  ...INNER_CLIENT_KEYS,
 } as const satisfies ConfigSchema;
 
 export type ProxyConfig = ConfigOf<typeof PROXY_DEFAULTS>;

@@ -29,6 +29,10 @@ export function namesrvConfigOf(c: StandaloneConfig): NamesrvConfig {
     brokerChannelExpiredTime: c.brokerChannelExpiredTime,
     kvConfigPath: c.kvConfigPath,
     orderMessageEnable: c.orderMessageEnable,
+    // The in-process name server stays without ACL, as before: its one broker is the one beside
+    // it; a standalone's aclEnable applies to that broker and its gRPC endpoint.
+    aclEnable: false,
+    aclConfigFile: '',
   });
 }
 

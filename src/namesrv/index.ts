@@ -1,6 +1,7 @@
 // The name server role: a remoting server over the route registry and KV config.
 import { silentLogger, type Logger } from '../common/logger.js';
-import type { NamesrvConfig, RoleHandle } from '../config/index.js';
+import { defaultAclConfigFile, type NamesrvConfig, type RoleHandle } from '../config/index.js';
+import { AclService, namesrvAccess } from '../remoting/acl/index.js';
 import { RemotingServer, formatAddress } from '../remoting/index.js';
 import { DefaultRequestProcessor } from './default-request-processor.js';
 import { KVConfigManager } from './kv-config-manager.js';
@@ -37,18 +38,21 @@ export function connectableAddress(host: string, port: number): string {
   return formatAddress(h, port);
 }
 
-export async function startNamesrv(config: NamesrvConfig, opts: StartNamesrvOptions = {}): Promise<RoleHandle> {
+export async function startNamesrv(config: NamesrvConfig, opts: StartNamesrvOptions = {}): Promise<RoleHandle & { acl?: AclService }> {
   const logger = opts.logger ?? silentLogger;
+  // A missing or malformed plain_acl.yml refuses the start; the hook is in place before the port opens.
+  const acl = config.aclEnable ? AclService.open({ file: config.aclConfigFile || defaultAclConfigFile(undefined), logger }) : undefined;
   const kv = new KVConfigManager(config.kvConfigPath === '' ? undefined : config.kvConfigPath);
   await kv.load();
   const routes = new RouteInfoManager({ now: opts.now, brokerChannelExpiredTime: config.brokerChannelExpiredTime });
-  const server = new RemotingServer({ host: config.host, port: config.listenPort, logger });
+  const server = new RemotingServer({ host: config.host, port: config.listenPort, logger, hooks: acl ? [acl.remotingHook(namesrvAccess)] : undefined });
   new DefaultRequestProcessor(routes, kv, { orderMessageEnable: config.orderMessageEnable, logger }).registerOn(server);
   server.onChannelClose((ch) => {
     const gone = routes.onChannelDestroy(ch);
     if (gone) logger.info({ broker: gone.brokerName, addr: gone.brokerAddr }, 'broker channel closed, route removed');
   });
   const { port } = await server.listen();
+  acl?.watch();
   const scanner = setInterval(() => {
     for (const b of routes.scanNotActiveBroker()) {
       logger.warn({ broker: b.brokerName, addr: b.brokerAddr }, 'broker expired, route removed');
@@ -60,10 +64,12 @@ export async function startNamesrv(config: NamesrvConfig, opts: StartNamesrvOpti
 
   let closing: Promise<void> | undefined;
   return {
+    acl,
     addresses: { namesrv: address },
     close() {
       closing ??= (async () => {
         clearInterval(scanner);
+        acl?.close();
         await server.close();
         await kv.flush();
         logger.info({ address }, 'name server stopped');

@@ -2,8 +2,10 @@
 // name servers, serving gRPC over a RemoteBackend. Nothing reachable from here loads src/broker or
 // src/store at run time (test/proxy/cluster-proxy-imports.test.ts holds it to that).
 import { silentLogger, type Logger } from '../common/logger.js';
-import type { ProxyConfig, RoleHandle } from '../config/index.js';
+import { defaultAclConfigFile, type ProxyConfig, type RoleHandle } from '../config/index.js';
+import { AclService, innerClientSigner } from '../remoting/acl/index.js';
 import { RemoteBackend, type RemoteBackendOptions } from './backend/remote-backend.js';
+import { grpcAclHook } from './grpc-acl-hook.js';
 import type { GrpcHook } from './grpc-hooks.js';
 import { startGrpcServer } from './grpc-server.js';
 
@@ -18,7 +20,10 @@ export interface ClusterProxyHandle extends RoleHandle {
 /** Connects to the name servers of config.namesrvAddr and to the first broker group they know. */
 export async function startClusterProxy(config: ProxyConfig, opts: { logger?: Logger } = {}): Promise<ClusterProxyHandle> {
   if (!config.namesrvAddr) throw new Error('proxy in cluster mode needs namesrvAddr (-n host:port) to find its brokers');
-  const backend = await createRemoteBackend({ namesrvAddr: config.namesrvAddr, logger: opts.logger ?? silentLogger });
+  // Everything the proxy asks of name servers and brokers is signed with the cluster account, so
+  // members with ACL on serve it; the 5.x clients' own accounts are checked here, not there.
+  const rpcHook = innerClientSigner(config.innerClientAuthenticationCredentials);
+  const backend = await createRemoteBackend({ namesrvAddr: config.namesrvAddr, logger: opts.logger ?? silentLogger, rpcHook });
   let closing: Promise<void> | undefined;
   return {
     backend,
@@ -32,20 +37,29 @@ export async function startClusterProxy(config: ProxyConfig, opts: { logger?: Lo
  * servers know ("cluster" mode, remoting to the brokers). "local" mode means the endpoint inside
  * a broker process, which `apogee broker` and `apogee standalone` already run.
  */
-export async function startProxy(config: ProxyConfig, opts: { logger?: Logger; hooks?: readonly GrpcHook[] } = {}): Promise<RoleHandle> {
+export async function startProxy(config: ProxyConfig, opts: { logger?: Logger; hooks?: readonly GrpcHook[] } = {}): Promise<RoleHandle & { acl?: AclService }> {
   if (config.proxyMode !== 'cluster') {
     throw new Error(`proxyMode "${config.proxyMode}" runs inside a broker (apogee broker / apogee standalone); use --proxyMode=cluster for a proxy process`);
   }
-  const cluster = await startClusterProxy(config, opts);
+  // A missing or malformed plain_acl.yml refuses the start before anything connects, as on a broker.
+  const acl = config.aclEnable ? AclService.open({ file: config.aclConfigFile || defaultAclConfigFile(undefined), logger: opts.logger ?? silentLogger }) : undefined;
+  let cluster: ClusterProxyHandle | undefined;
   try {
-    const grpc = await startGrpcServer(cluster.backend, { host: config.host, port: config.grpcServerPort, logger: opts.logger, hooks: opts.hooks });
+    cluster = await startClusterProxy(config, opts);
+    // ACL is the first hook, so no other hook sees a request the proxy refuses to serve.
+    const hooks = acl ? [grpcAclHook(acl), ...(opts.hooks ?? [])] : opts.hooks;
+    const grpc = await startGrpcServer(cluster.backend, { host: config.host, port: config.grpcServerPort, logger: opts.logger, hooks });
+    acl?.watch();
+    const backend = cluster;
     let closing: Promise<void> | undefined;
     return {
+      acl,
       addresses: { grpc: grpc.address },
-      close: () => (closing ??= grpc.close().then(() => cluster.close())),
+      close: () => (closing ??= grpc.close().then(() => backend.close()).finally(() => acl?.close())),
     };
   } catch (err) {
-    await cluster.close();
+    await cluster?.close();
+    acl?.close();
     throw err;
   }
 }

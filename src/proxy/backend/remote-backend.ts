@@ -93,6 +93,8 @@ export interface RemoteBackendOptions {
   groupCacheMs?: number;
   /** Client id in heartbeats; the broker's producer table shows it. */
   clientId?: string;
+  /** Runs on every request before it is sent: the cluster account's signature (ACL). */
+  rpcHook?: (cmd: RemotingCommand) => void;
 }
 
 /** The broker settings the activities read, from the first broker's GET_BROKER_CONFIG. */
@@ -174,7 +176,7 @@ export class RemoteBackend implements ProxyBackend {
     this.topicCacheMs = opts.topicCacheMs ?? 5000;
     this.groupCacheMs = opts.groupCacheMs ?? 5000;
     this.clientId = opts.clientId ?? `${hostname()}@proxy-${process.pid}`;
-    this.api = new MQClientAPIImpl({ namesrvAddr: opts.namesrvAddr, logger: this.logger, requestTimeoutMs: this.timeoutMs });
+    this.api = new MQClientAPIImpl({ namesrvAddr: opts.namesrvAddr, logger: this.logger, requestTimeoutMs: this.timeoutMs, rpcHook: opts.rpcHook });
     this.api.remoting.registerProcessor(RequestCode.CHECK_TRANSACTION_STATE, (req) => this.onCheckTransactionState(req));
   }
 
