@@ -3,6 +3,7 @@
 // start, so `apogee proxy` and `apogee namesrv` never load the broker and the store.
 import type { Logger } from '../common/logger.js';
 import {
+  aclEnabled,
   brokerConfigOf,
   namesrvConfigOf,
   type BrokerConfig,
@@ -47,6 +48,8 @@ export const ROLE_STARTERS: { [R in Role]: RoleStarter<R> } = {
 interface WebConsole {
   login?: { user: string; password: string };
   sampleIntervalMs: number;
+  /** The broker checks ACL: its admin accounts log in to the console. */
+  acl: boolean;
 }
 
 async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, ctx: RoleContext, web?: WebConsole): Promise<RoleHandle[]> {
@@ -66,10 +69,10 @@ async function startBrokerWithEndpoints(config: BrokerConfig, grpcPort: number, 
     let webConsole;
     if (web) {
       const { consoleBinding } = await import('../console/console-role.js');
-      const bind = consoleBinding(config.host, web.login);
+      const bind = consoleBinding(config.host, web.login, web.acl);
       if (bind.access === 'loopback-only' && bind.host !== config.host) logger.warn('no consoleUser/consolePassword: the console (and /metrics) listen on loopback only');
       host = bind.host;
-      webConsole = { namesrvAddr: config.namesrvAddr, login: web.login, access: bind.access, sampleIntervalMs: web.sampleIntervalMs };
+      webConsole = { namesrvAddr: config.namesrvAddr, login: web.login, acl: web.acl, access: bind.access, sampleIntervalMs: web.sampleIntervalMs };
     }
     handles.push(await startBrokerConsole(broker.controller, { host, httpPort, metricsEnable, grpc, logger, console: webConsole }));
     return handles;
@@ -84,7 +87,7 @@ async function startStandalone(config: StandaloneConfig, ctx: RoleContext): Prom
   const namesrv = await startNamesrv(namesrvConfigOf(config), { logger: ctx.logger });
   try {
     const login = config.consoleUser !== '' && config.consolePassword !== '' ? { user: config.consoleUser, password: config.consolePassword } : undefined;
-    const web = { login, sampleIntervalMs: config.consoleSampleIntervalMs };
+    const web = { login, sampleIntervalMs: config.consoleSampleIntervalMs, acl: aclEnabled(config) };
     const rest = await startBrokerWithEndpoints(brokerConfigOf(config, namesrv.addresses.namesrv), config.grpcServerPort, ctx, web);
     return [namesrv, ...rest];
   } catch (err) {

@@ -23,6 +23,11 @@ export const CONSOLE_DEFAULTS = {
   host: { type: 'string', default: '0.0.0.0', check: checkNonEmpty, doc: 'bind address' },
   httpPort: { type: 'int', default: 8080, min: 0, max: 65535, doc: 'console HTTP port; 0 picks a free port' },
   ...CONSOLE_LOGIN_KEYS,
+  consoleAclLogin: {
+    type: 'bool',
+    default: false,
+    doc: "the cluster's brokers check ACL (aclEnable): their admin accounts log in (accessKey/secretKey) and the console signs its requests with them (standalone: follows its aclEnable)",
+  },
 } as const satisfies ConfigSchema;
 
 export type ConsoleConfig = ConfigOf<typeof CONSOLE_DEFAULTS>;

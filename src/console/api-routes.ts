@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from '../common/logger.js';
 import { ConsoleError, toConsoleError } from './console-error.js';
 import type { ConsoleSessions } from './console-auth.js';
+import { checkAclLogin, type ConsoleSigner } from './console-acl.js';
 import { MESSAGE_TYPES, type ClusterView } from './cluster-view.js';
 import type { MessageExt } from '../client/index.js';
 import { diagnoseMessage, type ConsoleDiagnosis } from './message-diagnosis.js';
@@ -17,6 +18,8 @@ export interface ApiDeps {
   sessions: ConsoleSessions;
   tps: TpsSampler;
   logger: Logger;
+  /** Present when the cluster checks ACL: it signs the console's requests with the session's account. */
+  signer?: ConsoleSigner;
 }
 
 const TOPIC = { type: 'string', pattern: '^[%|a-zA-Z0-9_-]{1,127}$' } as const;
@@ -54,7 +57,9 @@ export function registerApiRoutes(api: FastifyInstance, d: ApiDeps): void {
   api.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0];
     if (path === '/api/login' || path === '/api/session') return;
-    if (!d.sessions.valid(d.sessions.tokenOf(req))) return reply.code(401).send({ error: 'login required' });
+    const token = d.sessions.tokenOf(req);
+    if (!d.sessions.valid(token)) return reply.code(401).send({ error: 'login required' });
+    d.signer?.use(d.sessions.aclOf(token));
   });
 
   registerSessionRoutes(api, d);
@@ -81,7 +86,15 @@ function registerSessionRoutes(api: FastifyInstance, d: ApiDeps): void {
     async (req: Req<unknown, unknown, { user: string; password: string }>, reply) => {
       if (!d.sessions.required) return reply.code(400).send({ error: 'this console has no login configured (consoleUser/consolePassword)' });
       if (d.sessions.throttled(req.ip)) return reply.code(429).send({ error: 'too many wrong logins from this address: try again in a minute' });
-      const token = d.sessions.open(req.body.user, req.body.password);
+      let token = d.sessions.open(req.body.user, req.body.password);
+      if (!token && d.sessions.acl && req.body.user !== '' && req.body.password !== '') {
+        const acl = { accessKey: req.body.user, secretKey: req.body.password };
+        const masters = await d.cluster.masters();
+        if (masters.length === 0) return reply.code(503).send({ error: 'no master broker online to check the ACL account with' });
+        const r = await checkAclLogin((addr, cmd) => d.cluster.admin.api.remoting.invoke(addr, cmd, d.cluster.admin.api.timeoutMs), masters[0].addr, acl);
+        if (r.ok) token = d.sessions.openAcl(acl);
+        else if (r.status !== 401) return reply.code(r.status).send({ error: r.error });
+      }
       if (!token) {
         d.sessions.failed(req.ip);
         return reply.code(401).send({ error: 'wrong user or password' });
@@ -91,6 +104,7 @@ function registerSessionRoutes(api: FastifyInstance, d: ApiDeps): void {
     },
   );
   api.post('/logout', async (req, reply) => {
+    d.signer?.forget(d.sessions.aclOf(d.sessions.tokenOf(req)));
     d.sessions.close(d.sessions.tokenOf(req));
     d.sessions.clearCookie(reply);
     return { ok: true };

@@ -59,7 +59,7 @@ export interface BrokerConsoleOptions {
   grpc?: GrpcHookTarget;
   logger: Logger;
   /** The web console on the same listener (standalone); the caller has chosen host by its access rule. */
-  console?: { namesrvAddr: string; login?: ConsoleLogin; access: ConsoleAccess; sampleIntervalMs: number };
+  console?: { namesrvAddr: string; login?: ConsoleLogin; acl?: boolean; access: ConsoleAccess; sampleIntervalMs: number };
 }
 
 /** httpPort of a broker process; with metricsEnable=false nothing is hooked and /metrics says so. */
@@ -77,7 +77,7 @@ export async function startBrokerConsole(controller: BrokerController, opts: Bro
       registry: metrics?.metrics.registry,
       setup: c
         ? async (f) => {
-            app = await mountConsole(f, { namesrvAddr: c.namesrvAddr, login: c.login, sampleIntervalMs: c.sampleIntervalMs, logger: opts.logger });
+            app = await mountConsole(f, { namesrvAddr: c.namesrvAddr, login: c.login, acl: c.acl, sampleIntervalMs: c.sampleIntervalMs, logger: opts.logger });
           }
         : undefined,
     });

@@ -4,7 +4,7 @@
 import { AdminClient, allocateMessageQueueAveragely, MQBrokerError, PermName, type ClusterInfo, type MessageQueue } from '../client/index.js';
 import { MixAll } from '../common/message-const.js';
 import type { Logger } from '../common/logger.js';
-import { bodyOf, createRequest, RequestCode, ResponseCode } from '../remoting/index.js';
+import { bodyOf, createRequest, RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { GET_ALARM_LIST, type AlarmListBody } from '../observability/alarms/alarm-status.js';
 import { badRequest, ConsoleError, notAvailable, notFound, toConsoleError } from './console-error.js';
 import { GET_GRPC_CLIENT_LIST, type GrpcClientListBody, type GrpcClientRow } from './grpc-client-list.js';
@@ -148,8 +148,10 @@ export class ClusterView {
   constructor(
     namesrvAddr: string,
     private readonly logger: Logger,
+    /** ACL signing of every request (console-acl.ts). */
+    rpcHook?: (cmd: RemotingCommand) => void,
   ) {
-    this.admin = new AdminClient({ namesrvAddr, requestTimeoutMs: 5000, logger });
+    this.admin = new AdminClient({ namesrvAddr, requestTimeoutMs: 5000, logger, rpcHook });
     this.namesrvs = this.admin.api.namesrvAddrs;
   }
 

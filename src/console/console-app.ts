@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from '../common/logger.js';
 import { registerApiRoutes } from './api-routes.js';
+import { ConsoleSigner } from './console-acl.js';
 import { ConsoleSessions, type ConsoleLogin } from './console-auth.js';
 import { ClusterView } from './cluster-view.js';
 import { MessageView } from './message-view.js';
@@ -19,6 +20,8 @@ export interface ConsoleAppOptions {
   login?: ConsoleLogin;
   sampleIntervalMs: number;
   logger: Logger;
+  /** The cluster checks ACL (aclEnable): its admin accounts log in, and the console signs with them. */
+  acl?: boolean;
 }
 
 export interface ConsoleApp {
@@ -58,9 +61,10 @@ function loadAssets(): Map<string, { type: string; body: Buffer }> {
 /** Adds the console to app (before it listens) and starts its TPS sampler. */
 export async function mountConsole(app: FastifyInstance, opts: ConsoleAppOptions): Promise<ConsoleApp> {
   const assets = loadAssets();
-  const cluster = new ClusterView(opts.namesrvAddr, opts.logger);
-  const messages = new MessageView(cluster, opts.namesrvAddr, opts.logger);
-  const sessions = new ConsoleSessions(opts.login);
+  const signer = opts.acl ? new ConsoleSigner() : undefined;
+  const cluster = new ClusterView(opts.namesrvAddr, opts.logger, signer?.hook);
+  const messages = new MessageView(cluster, opts.namesrvAddr, opts.logger, signer?.hook);
+  const sessions = new ConsoleSessions(opts.login, opts.acl);
   const tps = new TpsSampler(() => cluster.totals(), opts.sampleIntervalMs, opts.logger);
   // While someone uses the console, the topic and group tables are kept fresh behind it, so a page
   // of a cluster with 10,000 topics answers from a table instead of fetching every broker's.
@@ -72,7 +76,7 @@ export async function mountConsole(app: FastifyInstance, opts: ConsoleAppOptions
     if (Date.now() - lastUse < WARM_WHILE_USED_MS) cluster.warm();
   }, WARM_EVERY_MS);
   warmer.unref();
-  await app.register(async (api) => registerApiRoutes(api, { cluster, messages, sessions, tps, logger: opts.logger }), { prefix: '/api' });
+  await app.register(async (api) => registerApiRoutes(api, { cluster, messages, sessions, tps, logger: opts.logger, signer }), { prefix: '/api' });
   const serve = (name: string) => async (_req: unknown, reply: FastifyReply) => {
     const a = assets.get(name)!;
     return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);

@@ -1,8 +1,9 @@
-// Console login: one user and password from the config, a random session token in an HttpOnly
-// cookie, and a guard in front of every /api/ route. Credentials are compared as SHA-256 digests
+// Console login: one user and password from the config, or an ACL admin account (console-acl.ts),
+// a random session token in an HttpOnly cookie, and a guard in front of every /api/ route. Credentials are compared as SHA-256 digests
 // with timingSafeEqual, so neither the length nor the first differing byte shows in the timing.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AclCredentials } from './console-acl.js';
 
 export const SESSION_COOKIE = 'apogee_console';
 /** A session lasts this long after login. */
@@ -37,23 +38,42 @@ export function cookieValue(header: string | undefined, name: string): string | 
 const MAX_FAILURES_PER_MINUTE = 10;
 
 export class ConsoleSessions {
-  private readonly sessions = new Map<string, number>();
+  /** token → expiry, and the ACL account of a session opened with one. */
+  private readonly sessions = new Map<string, { until: number; acl?: AclCredentials }>();
   /** Per client address: wrong logins in the current minute window. */
   private readonly failures = new Map<string, { since: number; count: number }>();
 
-  constructor(readonly login: ConsoleLogin | undefined) {}
+  constructor(
+    readonly login: ConsoleLogin | undefined,
+    /** The cluster checks ACL: its admin accounts log in too. */
+    readonly acl = false,
+  ) {}
 
   get required(): boolean {
-    return this.login !== undefined;
+    return this.login !== undefined || this.acl;
   }
 
   /** A new session token, or undefined when the credentials are wrong. */
   open(user: string, password: string, now = Date.now()): string | undefined {
     if (!this.login || !credentialsMatch(this.login, user, password)) return undefined;
+    return this.add(undefined, now);
+  }
+
+  /** A session of an ACL account a broker has accepted (console-acl.ts checkAclLogin). */
+  openAcl(acl: AclCredentials, now = Date.now()): string {
+    return this.add(acl, now);
+  }
+
+  private add(acl: AclCredentials | undefined, now: number): string {
     const token = randomBytes(32).toString('base64url');
-    this.sessions.set(token, now + SESSION_TTL_MS);
+    this.sessions.set(token, { until: now + SESSION_TTL_MS, acl });
     if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
     return token;
+  }
+
+  /** The ACL account a valid session logged in with, if any. */
+  aclOf(token: string | undefined): AclCredentials | undefined {
+    return token ? this.sessions.get(token)?.acl : undefined;
   }
 
   /** Guessing passwords costs a minute per ten tries and address. */
@@ -70,9 +90,9 @@ export class ConsoleSessions {
   }
 
   valid(token: string | undefined, now = Date.now()): boolean {
-    if (!this.login) return true;
+    if (!this.required) return true;
     if (!token) return false;
-    const until = this.sessions.get(token);
+    const until = this.sessions.get(token)?.until;
     if (until === undefined) return false;
     if (until < now) {
       this.sessions.delete(token);

@@ -17,8 +17,8 @@ export function consoleLoginOf(c: { consoleUser: string; consolePassword: string
  * Where the console listens: the configured host with a login; without one, a wildcard host
  * becomes 127.0.0.1 (a specific address the operator chose stays, and must be a loopback one to be safe).
  */
-export function consoleBinding(host: string, login: ConsoleLogin | undefined): { host: string; access: ConsoleAccess } {
-  if (login) return { host, access: 'login' };
+export function consoleBinding(host: string, login: ConsoleLogin | undefined, aclLogin = false): { host: string; access: ConsoleAccess } {
+  if (login || aclLogin) return { host, access: 'login' };
   return { host: host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host, access: 'loopback-only' };
 }
 
@@ -29,7 +29,7 @@ export function consoleAddresses(addr: string, access: ConsoleAccess): Record<st
 
 export async function startConsoleRole(config: ConsoleConfig, ctx: { logger: Logger }): Promise<RoleHandle & { app: ConsoleApp }> {
   const login = consoleLoginOf(config);
-  const bind = consoleBinding(config.host, login);
+  const bind = consoleBinding(config.host, login, config.consoleAclLogin);
   if (bind.access === 'loopback-only') ctx.logger.warn('no consoleUser/consolePassword: the console listens on loopback only');
   let app: ConsoleApp | undefined;
   try {
@@ -38,7 +38,7 @@ export async function startConsoleRole(config: ConsoleConfig, ctx: { logger: Log
       port: config.httpPort,
       logger: ctx.logger,
       setup: async (f) => {
-        app = await mountConsole(f, { namesrvAddr: config.namesrvAddr, login, sampleIntervalMs: config.consoleSampleIntervalMs, logger: ctx.logger });
+        app = await mountConsole(f, { namesrvAddr: config.namesrvAddr, login, acl: config.consoleAclLogin, sampleIntervalMs: config.consoleSampleIntervalMs, logger: ctx.logger });
       },
     });
     const mounted = app!;

@@ -11,7 +11,7 @@ import { MQBrokerError, Producer, type MessageExt } from '../client/index.js';
 import { toMessageExt } from '../client/message.js';
 import { PullSysFlag } from '../client/mq-client-api.js';
 import type { Logger } from '../common/logger.js';
-import { bodyOf, createRequest, ResponseCode } from '../remoting/index.js';
+import { bodyOf, createRequest, ResponseCode, type RemotingCommand } from '../remoting/index.js';
 import { RESEND_DLQ_MESSAGES } from '../remoting/protocol/index.js';
 import { badRequest, notFound } from './console-error.js';
 import type { ClusterView, Page } from './cluster-view.js';
@@ -149,6 +149,7 @@ export class MessageView {
     private readonly cluster: ClusterView,
     private readonly namesrvAddr: string,
     private readonly logger: Logger,
+    private readonly rpcHook?: (cmd: RemotingCommand) => void,
   ) {}
 
   async close(): Promise<void> {
@@ -160,7 +161,7 @@ export class MessageView {
   /** One producer for test messages and resends, started on first use. */
   private sender(): Promise<Producer> {
     this.producerStart ??= (async () => {
-      const p = new Producer({ namesrvAddr: this.namesrvAddr, producerGroup: 'APOGEE_CONSOLE_PRODUCER', logger: this.logger, retryTimesWhenSendFailed: 1 });
+      const p = new Producer({ namesrvAddr: this.namesrvAddr, producerGroup: 'APOGEE_CONSOLE_PRODUCER', logger: this.logger, retryTimesWhenSendFailed: 1, rpcHook: this.rpcHook });
       await p.start();
       this.producer = p;
       return p;
