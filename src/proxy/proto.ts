@@ -39,21 +39,49 @@ export function loadMessagingService(): grpc.ServiceDefinition {
   };
   cached = pkg.apache.rocketmq.v2.MessagingService.service;
   encodeReceiveResponsesDirectly(cached);
+  codeHotUnaryDirectly(cached);
   return cached;
 }
 
-let receiveResponse: protobuf.Type | undefined;
+let schema: protobuf.Root | undefined;
 
-/** The protobufjs type of ReceiveMessageResponse (camelCase field names). */
-export function receiveMessageResponseType(): protobuf.Type {
-  if (receiveResponse) return receiveResponse;
+/** The v2 schema as a protobufjs Root (camelCase field names). */
+function schemaRoot(): protobuf.Root {
+  if (schema) return schema;
   const root = protoRoot();
   const pb = new protobuf.Root();
   // Imports are relative to the proto folder; the well-known google types are built into protobufjs.
   pb.resolvePath = (_origin, target) => (isAbsolute(target) || target.startsWith('google/protobuf/') ? target : join(root, target));
   pb.loadSync(join(root, 'apache/rocketmq/v2/service.proto'), { keepCase: false });
-  receiveResponse = pb.lookupType('apache.rocketmq.v2.ReceiveMessageResponse');
-  return receiveResponse;
+  schema = pb;
+  return pb;
+}
+
+/** The protobufjs type of ReceiveMessageResponse (camelCase field names). */
+export function receiveMessageResponseType(): protobuf.Type {
+  return schemaRoot().lookupType('apache.rocketmq.v2.ReceiveMessageResponse');
+}
+
+/**
+ * Unary methods every message pays for (issue 17): one SendMessage per message from the 5.x
+ * clients, one AckMessage per consumed message. Their answers are encoded by protobufjs directly,
+ * without proto-loader's fromObject deep copy (handlers build schema-shaped objects: camelCase
+ * names, numbers for enums and int64). AckMessageRequest, which has no int64 or enum field, is
+ * decoded into protobufjs's message object without the toObject copy: absent strings read as ''
+ * and absent messages as null, which every reader of it treats as missing.
+ */
+function codeHotUnaryDirectly(service: grpc.ServiceDefinition): void {
+  const root = schemaRoot();
+  for (const name of ['SendMessage', 'AckMessage']) {
+    const method = service[name] as grpc.MethodDefinition<unknown, object>;
+    const type = root.lookupType(`apache.rocketmq.v2.${name}Response`);
+    method.responseSerialize = (value: object): Buffer => {
+      const bytes = type.encode(value).finish();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    };
+  }
+  const ackRequest = root.lookupType('apache.rocketmq.v2.AckMessageRequest');
+  (service.AckMessage as grpc.MethodDefinition<unknown, object>).requestDeserialize = (buf: Buffer) => ackRequest.decode(buf);
 }
 
 /**

@@ -153,16 +153,23 @@ export async function ackMessage(
 ): Promise<unknown> {
   const group = await requireGroup(ctx, req.group?.name);
   const topic = (await requireTopic(ctx, req.topic?.name)).topicName;
-  const entries = await Promise.all(
-    (req.entries ?? []).map(async (e) => ({
-      messageId: e.messageId ?? '',
-      receiptHandle: e.receiptHandle ?? '',
-      status: handleStatus(isLiteHandle(e.receiptHandle) ? await liteAck(ctx, group.name, topic, e.receiptHandle!) : await ctx.backend.ack(group.name, topic, e.receiptHandle ?? '')),
-    })),
-  );
-  if (entries.length === 0) throw new ProxyError(Code.BAD_REQUEST, 'AckMessage carries no entry');
-  const codes = new Set(entries.map((e) => e.status.code));
-  return { status: codes.size === 1 ? entries[0].status : status(Code.MULTIPLE_RESULTS, 'the entries have different results'), entries };
+  const given = req.entries ?? [];
+  if (given.length === 0) throw new ProxyError(Code.BAD_REQUEST, 'AckMessage carries no entry');
+  const ackOne = async (e: { messageId?: string; receiptHandle?: string }) => ({
+    messageId: e.messageId ?? '',
+    receiptHandle: e.receiptHandle ?? '',
+    status: handleStatus(isLiteHandle(e.receiptHandle) ? await liteAck(ctx, group.name, topic, e.receiptHandle!) : await ctx.backend.ack(group.name, topic, e.receiptHandle ?? '')),
+  });
+  // The 5.x clients ack one message per call: no Promise.all or array mapping for that case.
+  const entries = given.length === 1 ? [await ackOne(given[0])] : await Promise.all(given.map(ackOne));
+  let top = entries[0].status;
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].status.code !== top.code) {
+      top = status(Code.MULTIPLE_RESULTS, 'the entries have different results');
+      break;
+    }
+  }
+  return { status: top, entries };
 }
 
 export async function changeInvisibleDuration(

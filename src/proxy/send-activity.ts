@@ -24,16 +24,24 @@ export async function sendMessage(ctx: ProxyContext, req: { messages?: PbMessage
   const messages = req.messages ?? [];
   if (messages.length === 0) throw new ProxyError(Code.BAD_REQUEST, 'SendMessage carries no message');
   const entries: SendEntry[] = [];
-  for (const m of messages) {
-    try {
-      entries.push(await sendOne(ctx, m, peer));
-    } catch (err) {
-      entries.push({ status: errorStatus(ctx, err, 'SendMessage'), messageId: m.systemProperties?.messageId ?? '', transactionId: '', offset: 0, recallHandle: '' });
+  // The 5.x clients send one message per call: that case builds nothing it does not answer with.
+  for (const m of messages) entries.push(await sendOrFail(ctx, m, peer));
+  let top = entries[0].status;
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].status.code !== top.code) {
+      top = status(Code.MULTIPLE_RESULTS, 'the messages have different results');
+      break;
     }
   }
-  const codes = new Set(entries.map((e) => e.status.code));
-  const top = codes.size === 1 ? entries[0].status : status(Code.MULTIPLE_RESULTS, 'the messages have different results');
   return { status: top, entries };
+}
+
+async function sendOrFail(ctx: ProxyContext, m: PbMessage, peer: string): Promise<SendEntry> {
+  try {
+    return await sendOne(ctx, m, peer);
+  } catch (err) {
+    return { status: errorStatus(ctx, err, 'SendMessage'), messageId: m.systemProperties?.messageId ?? '', transactionId: '', offset: 0, recallHandle: '' };
+  }
 }
 
 async function sendOne(ctx: ProxyContext, m: PbMessage, peer: string): Promise<SendEntry> {
