@@ -13,6 +13,8 @@ import { checkFor } from '../helpers/check-for.js';
 import { runApogee, spawnApogee, type ApogeeProcess } from '../helpers/spawn-apogee.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { quietClientLogger, receiveN, rmq, type Producer, type SimpleConsumer } from '../compat/helpers/grpc.js';
+import { OnsHarness, ons } from '../compat/helpers/ali-ons.js';
+import type { Standalone } from '../helpers/standalone.js';
 import { ADMIN, APP, BASE_ACL, signedClient } from './helpers.js';
 
 const UNAUTHORIZED = 40100;
@@ -118,6 +120,14 @@ void describe('acl cluster', () => {
       assert.equal(await brokerCount(app, namesrv), 1, 'no refused registration reached the route table');
 
       await createAll(admin, app, broker.addresses.broker!, namesrv);
+
+      // A 4.x client signs its name-server requests as it signs the broker's: ali-ons routes and sends.
+      {
+        await using h = new OnsHarness({ namesrvAddr: namesrv } as Standalone);
+        const onsProducer = await h.producer('PG_CLUSTER', { accessKeyId: APP.accessKey, accessKeySecret: APP.secretKey });
+        const r = await onsProducer.send(new ons.Message('TopicA', 'tag', 'ali-ons through an ACL name server'));
+        assert.equal(r.sendStatus, 'SEND_OK');
+      }
 
       // Without the cluster account the proxy cannot even read the cluster table.
       const bare = await runApogee(['proxy', '-n', namesrv, '--grpcServerPort=0', '--httpPort=0', '--host=127.0.0.1', ...acl], { timeoutMs: 30_000 });
