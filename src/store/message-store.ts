@@ -687,25 +687,42 @@ export class MessageStore {
     if (size < 91 || size > this.config.maxMessageSize + 64 * 1024) throw new Error(`replicated record at ${phy} has size ${size}`);
   }
 
+  /**
+   * The dispatch of a record checkRecord passed, reading only the fields a dispatch needs: a full
+   * decode formats both host addresses and copies the body view for every replicated record.
+   */
   private replicaDispatch(buf: Buffer, pos: number, phy: number): DispatchRequest {
-    const m = decodeMessage(buf, pos, { checkCrc: false });
-    const props = m.properties;
-    const toQueue = isDispatchedToConsumeQueue(m.sysFlag);
+    const sysFlag = buf.readInt32BE(pos + 36);
+    const bornLen = (sysFlag & MessageSysFlag.BORNHOST_V6_FLAG) === 0 ? 8 : 20;
+    const storeLen = (sysFlag & MessageSysFlag.STOREHOSTADDRESS_V6_FLAG) === 0 ? 8 : 20;
+    const storeTimestamp = readLong(buf, pos + 48 + bornLen);
+    const bodyLenPos = pos + 48 + bornLen + 8 + storeLen + 12;
+    let q = bodyLenPos + 4 + buf.readInt32BE(bodyLenPos);
+    const v2 = buf.readInt32BE(pos + 4) === MESSAGE_MAGIC_CODE_V2;
+    const topicLen = v2 ? buf.readInt16BE(q) : buf.readInt8(q);
+    q += v2 ? 2 : 1;
+    const topic = buf.toString('utf8', q, q + topicLen);
+    q += topicLen;
+    const propsLen = buf.readInt16BE(q);
+    const props = propsLen > 0 ? buf.toString('utf8', q + 2, q + 2 + propsLen) : '';
+    const queueId = buf.readInt32BE(pos + 12);
+    const queueOffset = readLong(buf, pos + 20);
+    const toQueue = isDispatchedToConsumeQueue(sysFlag);
     if (toQueue) {
       // A promoted slave numbers its next puts after what it replicated.
-      const cq = this.findOrCreateConsumeQueue(m.topic, m.queueId);
-      if (cq.nextQueueOffset <= m.queueOffset) cq.nextQueueOffset = m.queueOffset + 1;
+      const cq = this.findOrCreateConsumeQueue(topic, queueId);
+      if (cq.nextQueueOffset <= queueOffset) cq.nextQueueOffset = queueOffset + 1;
     }
-    if (m.storeTimestamp > this.lastStoreTimestamp) this.lastStoreTimestamp = m.storeTimestamp;
+    if (storeTimestamp > this.lastStoreTimestamp) this.lastStoreTimestamp = storeTimestamp;
     return {
-      topic: m.topic,
-      queueId: m.queueId,
-      queueOffset: m.queueOffset,
+      topic,
+      queueId,
+      queueOffset,
       commitLogOffset: phy,
-      msgSize: m.totalSize,
-      tagsCode: this.recoverTagsCode?.(m.topic, m.queueId, props, m.storeTimestamp) ?? tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS)),
-      storeTimestamp: m.storeTimestamp,
-      sysFlag: m.sysFlag,
+      msgSize: buf.readInt32BE(pos),
+      tagsCode: this.recoverTagsCode?.(topic, queueId, props, storeTimestamp) ?? tagsString2tagsCode(getPropertyFromString(props, MessageConst.PROPERTY_TAGS)),
+      storeTimestamp,
+      sysFlag,
       keys: getPropertyFromString(props, MessageConst.PROPERTY_KEYS),
       uniqKey: getPropertyFromString(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX),
       dispatchToQueue: toQueue,

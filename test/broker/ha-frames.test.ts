@@ -54,12 +54,35 @@ for (const c of CASES) {
   });
 }
 
+/** A frame assembled from several reads is valid until the next push: the caller copies what it keeps. */
+function owned(frames: HaFrame[]): HaFrame[] {
+  return frames.map((f) => (f.type === HaFrameType.DATA ? { ...f, data: Buffer.from(f.data) } : f));
+}
+
 void test('ha frames - many frames fed one byte at a time come out in order', () => {
   const all = Buffer.concat(CASES.map((c) => c.bytes));
   const r = new HaFrameReader();
   const got: HaFrame[] = [];
-  for (const b of all) got.push(...r.push(Buffer.from([b])));
+  for (const b of all) got.push(...owned(r.push(Buffer.from([b]))));
   assert.deepEqual(got, CASES.map((c) => c.frame));
+});
+
+void test('ha frames - data frames of every size split at random points come out whole and in order (one scratch buffer, reused)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 10 }), (bodies, cuts) => {
+      const frames = bodies.map((b, i) => ({ type: HaFrameType.DATA, offset: i * 1000, epoch: 1, epochStart: 0, data: Buffer.from(b) }) as HaFrame);
+      const all = Buffer.concat(frames.map((f) => (f.type === HaFrameType.DATA ? Buffer.concat([encodeDataHead(f.offset, 1, 0, f.data.length), f.data]) : Buffer.alloc(0))));
+      const r = new HaFrameReader();
+      const got: HaFrame[] = [];
+      for (let pos = 0, k = 0; pos < all.length; k++) {
+        const n = cuts[k % cuts.length];
+        got.push(...owned(r.push(all.subarray(pos, pos + n))));
+        pos += n;
+      }
+      assert.deepEqual(got, frames);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 const BAD: { name: string; bytes: Buffer; error: RegExp }[] = [

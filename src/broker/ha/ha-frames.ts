@@ -196,31 +196,75 @@ export function decodePayload(type: number, p: Buffer): HaFrame {
   }
 }
 
-/** Splits a byte stream into frames; lengths are checked before anything is buffered for them. */
+/**
+ * Splits a byte stream into frames; lengths are checked before anything is buffered for them.
+ *
+ * A frame that arrives in one socket read is returned as a view of that read. One that spans
+ * reads is assembled in a scratch buffer kept across calls: joining every buffered read into a
+ * fresh buffer for each frame cost a slave more CPU than its commit-log writes (a large new
+ * buffer is page faults and GC work). So a data frame's bytes are valid only until the next
+ * push(): a caller that keeps them must copy them.
+ */
 export class HaFrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  private scratch: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): HaFrame[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const out: HaFrame[] = [];
+    const head = Buffer.allocUnsafe(HA_HEADER_BYTES);
     for (;;) {
       if (this.buffered < HA_HEADER_BYTES) break;
-      if (this.chunks[0].length < HA_HEADER_BYTES) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
-      const first = this.chunks[0];
-      const type = first.readUInt8(0);
-      const len = first.readUInt32BE(1);
+      const h = this.chunks[0].length >= HA_HEADER_BYTES ? this.chunks[0] : this.peek(head);
+      const type = h.readUInt8(0);
+      const len = h.readUInt32BE(1);
       if (len > MAX_PAYLOAD) throw new HaFrameError(`HA frame length ${len} exceeds ${MAX_PAYLOAD}`);
       if (type < HaFrameType.HELLO || type > HaFrameType.CONFIRM) throw new HaFrameError(`unknown HA frame type ${type}`);
-      // Joined only once the whole frame is here: a large data frame arriving in many reads is copied once.
-      if (this.buffered < HA_HEADER_BYTES + len) break;
-      const all = this.chunks.length === 1 ? first : Buffer.concat(this.chunks, this.buffered);
-      out.push(decodePayload(type, all.subarray(HA_HEADER_BYTES, HA_HEADER_BYTES + len)));
-      const rest = all.subarray(HA_HEADER_BYTES + len);
-      this.chunks = rest.length ? [rest] : [];
-      this.buffered = rest.length;
+      const total = HA_HEADER_BYTES + len;
+      if (this.buffered < total) break;
+      const first = this.chunks[0];
+      let frame: Buffer;
+      if (first.length >= total) {
+        frame = first.subarray(0, total);
+        this.consume(total);
+      } else {
+        frame = this.assemble(total);
+      }
+      out.push(decodePayload(type, frame.subarray(HA_HEADER_BYTES)));
     }
     return out;
+  }
+
+  /** The first header's bytes when the first read holds fewer than a header. */
+  private peek(into: Buffer): Buffer {
+    let n = 0;
+    for (const c of this.chunks) {
+      n += c.copy(into, n, 0, Math.min(c.length, HA_HEADER_BYTES - n));
+      if (n === HA_HEADER_BYTES) break;
+    }
+    return into;
+  }
+
+  /** Copies the next `total` bytes into the scratch buffer (grown as needed) and consumes them. */
+  private assemble(total: number): Buffer {
+    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafeSlow(Math.max(total, Math.min(2 * this.scratch.length, MAX_PAYLOAD + HA_HEADER_BYTES)));
+    let n = 0;
+    while (n < total) {
+      const c = this.chunks[0];
+      const take = Math.min(c.length, total - n);
+      c.copy(this.scratch, n, 0, take);
+      n += take;
+      this.consume(take);
+    }
+    return this.scratch.subarray(0, total);
+  }
+
+  private consume(n: number): void {
+    const c = this.chunks[0];
+    if (n === c.length) this.chunks.shift();
+    else this.chunks[0] = c.subarray(n);
+    this.buffered -= n;
   }
 }
