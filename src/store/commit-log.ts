@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { bodyCrc } from '../common/crc.js';
 import { readLong } from '../common/message-bytes.js';
+import { SegmentPreallocator } from './segment-preallocator.js';
 import { BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2 } from '../common/message-codec.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import type { Logger } from '../common/logger.js';
@@ -133,6 +134,9 @@ export class CommitLog {
   /** Position inside the last reserved chunk where the caller encodes. */
   lastPos = 0;
   lastChunk: WriteChunk | null = null;
+  private readonly prealloc = new SegmentPreallocator((path) => this.segs.some((s) => s.path === path));
+  /** Start of the segment whose successor was last prepared (-1: none). */
+  private preparedAfter = -1;
 
   constructor(
     private readonly config: MessageStoreConfig,
@@ -156,6 +160,11 @@ export class CommitLog {
   /** Opens the existing segments (no verification yet). */
   load(): void {
     const names = fs.readdirSync(this.dir).filter((n) => /^\d{20}$/.test(n)).sort();
+    // A prepared next segment (segment-preallocator.ts) the log never rolled into is empty: it
+    // holds nothing, and dropping it keeps the log's end where the last written segment ends.
+    while (names.length > 1 && fs.statSync(join(this.dir, names[names.length - 1])).size === 0) {
+      fs.rmSync(join(this.dir, names.pop()!), { force: true });
+    }
     for (const name of names) {
       const start = Number(name);
       const path = join(this.dir, name);
@@ -342,6 +351,7 @@ export class CommitLog {
     if (offset > this.maxOffset) throw new Error(`cannot truncate the commit log to ${offset}: it ends at ${this.maxOffset}`);
     if (offset < this.minOffset) throw new Error(`cannot truncate the commit log to ${offset}: it starts at ${this.minOffset}`);
     const res: CommitLogRecoveryResult = { scannedFrom: offset, validEnd: offset, truncatedBytes: 0, removedSegments: [], records: 0 };
+    this.dropPrepared();
     this.truncateTo(offset, res);
     // Removed segments' fds are closed: a later fsync of them would fail the log (or hit a reused fd).
     for (const s of this.dirty) if (!this.segs.includes(s)) this.dirty.delete(s);
@@ -358,6 +368,7 @@ export class CommitLog {
     await this.waitWritten();
     await this.flushSettled();
     if (offset % this.segSize !== 0) throw new Error(`cannot start the commit log at ${offset}: not a multiple of mappedFileSizeCommitLog ${this.segSize}`);
+    this.dropPrepared();
     for (const s of this.segs) {
       fs.closeSync(s.fd);
       fs.rmSync(s.path, { force: true });
@@ -371,12 +382,29 @@ export class CommitLog {
 
   private segmentForAppend(): Segment {
     const last = this.segs[this.segs.length - 1];
-    if (last && this.maxOffset < last.start + this.segSize) return last;
+    if (last && this.maxOffset < last.start + this.segSize) {
+      if (this.preparedAfter !== last.start) this.prepareAfter(last.start);
+      return last;
+    }
     const start = this.maxOffset;
     const path = join(this.dir, offset2FileName(start));
-    const seg = { start, fd: fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644), path };
+    const fd = this.prealloc.take(path) ?? fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const seg = { start, fd, path };
     this.segs.push(seg);
+    this.prepareAfter(start);
     return seg;
+  }
+
+  /** Has the segment after the one starting at start created in the background. */
+  private prepareAfter(start: number): void {
+    this.preparedAfter = start;
+    this.prealloc.prepare(join(this.dir, offset2FileName(start + this.segSize)));
+  }
+
+  /** The prepared next segment goes (its file too): the log's end is about to move back. */
+  private dropPrepared(): void {
+    this.prealloc.discard();
+    this.preparedAfter = -1;
   }
 
   private chunkFor(seg: Segment, size: number): WriteChunk {
@@ -545,6 +573,7 @@ export class CommitLog {
     const first = failed[0];
     const at = first.seg.start + first.filePos;
     const { cutAt, remark } = this.onRolledBack?.(dropped, at, err) ?? { cutAt: at, remark: `commit log write at ${at} failed: ${err.message}` };
+    this.dropPrepared();
     try {
       this.truncateTo(cutAt, { scannedFrom: cutAt, validEnd: cutAt, truncatedBytes: 0, removedSegments: [], records: 0 });
     } catch (cutErr) {
@@ -696,6 +725,8 @@ export class CommitLog {
   }
 
   close(): void {
+    // Closed before the segments, so that the prepared file is removed (the log did not use it).
+    this.dropPrepared();
     for (const s of this.segs) fs.closeSync(s.fd);
     this.segs = [];
   }

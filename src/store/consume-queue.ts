@@ -84,6 +84,8 @@ export class ConsumeQueue {
       if (n === 0 && this.files.length > 1) {
         fs.closeSync(f.fd);
         fs.rmSync(f.path, { force: true });
+        // A closed file left in the dirty set failed the next flush with EBADF (a cut across files).
+        this.dirty.delete(f);
         this.files.pop();
         continue;
       }
