@@ -31,7 +31,8 @@ export const ROLE_STARTERS: { [R in Role]: RoleStarter<R> } = {
     const metrics = config.metricsEnable ? createProxyMetrics({ proxyMode: config.proxyMode }) : undefined;
     const proxy = await startProxy(config, { logger: ctx.logger, hooks: metrics ? [metrics.hook] : [] });
     try {
-      return [proxy, await startProxyConsole({ host: config.host, httpPort: config.httpPort, metrics, logger: ctx.logger.child({ role: 'console' }) })];
+      const grpcClients = proxy.grpc && proxy.backend ? { api: proxy.backend.api, clients: proxy.grpc.context.clients, proxy: `${proxy.backend.clientId} ${proxy.addresses.grpc}` } : undefined;
+      return [proxy, await startProxyConsole({ host: config.host, httpPort: config.httpPort, metrics, logger: ctx.logger.child({ role: 'console' }), grpcClients })];
     } catch (err) {
       await proxy.close();
       throw err;

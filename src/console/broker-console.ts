@@ -65,7 +65,8 @@ export interface BrokerConsoleOptions {
 /** httpPort of a broker process; with metricsEnable=false nothing is hooked and /metrics says so. */
 export async function startBrokerConsole(controller: BrokerController, opts: BrokerConsoleOptions): Promise<RoleHandle & { metrics?: BrokerMetricsHandle }> {
   // Any console (this process's or `apogee console` elsewhere) asks for the 5.x clients over remoting.
-  if (opts.grpc?.context) serveGrpcClientList(controller.remotingServer, opts.grpc.context.clients);
+  // Those of a separate `apogee proxy` arrive as its reports (REPORT_GRPC_CLIENTS).
+  serveGrpcClientList(controller.remotingServer, opts.grpc?.context?.clients);
   const metrics = opts.metricsEnable ? attachBrokerMetrics(controller, { grpc: opts.grpc, logger: opts.logger }) : undefined;
   const c = opts.console;
   let app: ConsoleApp | undefined;

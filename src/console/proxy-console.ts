@@ -6,6 +6,7 @@ import type { Logger } from '../common/logger.js';
 import type { RoleHandle } from '../config/index.js';
 import { createMetricsRegistry, ProxyMetrics, RpcMetrics } from '../observability/metrics/index.js';
 import type { GrpcHook } from '../proxy/grpc-hooks.js';
+import { startGrpcClientReporter, type GrpcClientReporterOptions } from './grpc-client-list.js';
 import { grpcMetricsHook } from './grpc-metrics.js';
 import { startHttpServer } from './http-server.js';
 
@@ -25,7 +26,23 @@ export function createProxyMetrics(opts: { proxyMode: string; nodeId?: string; p
   return { registry, rpc, proxy, hook: grpcMetricsHook(rpc, proxy.hook) };
 }
 
-export async function startProxyConsole(opts: { host: string; httpPort: number; metrics: ProxyMetricsHandle | undefined; logger: Logger }): Promise<RoleHandle> {
+export interface ProxyConsoleOptions {
+  host: string;
+  httpPort: number;
+  metrics: ProxyMetricsHandle | undefined;
+  logger: Logger;
+  /** The proxy's 5.x clients, reported to the brokers so consoles list them (grpc-client-list.ts). */
+  grpcClients?: Omit<GrpcClientReporterOptions, 'logger'>;
+}
+
+export async function startProxyConsole(opts: ProxyConsoleOptions): Promise<RoleHandle> {
   const http = await startHttpServer({ host: opts.host, port: opts.httpPort, logger: opts.logger, registry: opts.metrics?.registry });
-  return { addresses: { http: http.address }, close: () => http.close() };
+  const reporter = opts.grpcClients ? startGrpcClientReporter({ ...opts.grpcClients, logger: opts.logger }) : undefined;
+  return {
+    addresses: { http: http.address },
+    close: async () => {
+      await reporter?.stop();
+      await http.close();
+    },
+  };
 }

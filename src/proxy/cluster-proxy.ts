@@ -7,7 +7,7 @@ import { AclService, innerClientSigner } from '../remoting/acl/index.js';
 import { RemoteBackend, type RemoteBackendOptions } from './backend/remote-backend.js';
 import { grpcAclHook } from './grpc-acl-hook.js';
 import type { GrpcHook } from './grpc-hooks.js';
-import { startGrpcServer } from './grpc-server.js';
+import { startGrpcServer, type GrpcProxyHandle } from './grpc-server.js';
 
 export function createRemoteBackend(opts: RemoteBackendOptions): Promise<RemoteBackend> {
   return RemoteBackend.create(opts);
@@ -37,7 +37,10 @@ export async function startClusterProxy(config: ProxyConfig, opts: { logger?: Lo
  * servers know ("cluster" mode, remoting to the brokers). "local" mode means the endpoint inside
  * a broker process, which `apogee broker` and `apogee standalone` already run.
  */
-export async function startProxy(config: ProxyConfig, opts: { logger?: Logger; hooks?: readonly GrpcHook[] } = {}): Promise<RoleHandle & { acl?: AclService }> {
+export async function startProxy(
+  config: ProxyConfig,
+  opts: { logger?: Logger; hooks?: readonly GrpcHook[] } = {},
+): Promise<RoleHandle & { acl?: AclService; grpc?: Pick<GrpcProxyHandle, 'context'>; backend?: RemoteBackend }> {
   if (config.proxyMode !== 'cluster') {
     throw new Error(`proxyMode "${config.proxyMode}" runs inside a broker (apogee broker / apogee standalone); use --proxyMode=cluster for a proxy process`);
   }
@@ -54,6 +57,9 @@ export async function startProxy(config: ProxyConfig, opts: { logger?: Logger; h
     let closing: Promise<void> | undefined;
     return {
       acl,
+      // Its 5.x clients and its signed remoting side, for the console's client reports (src/console/proxy-console.ts).
+      grpc,
+      backend: backend.backend,
       addresses: { grpc: grpc.address },
       close: () => (closing ??= grpc.close().then(() => backend.close()).finally(() => acl?.close())),
     };
