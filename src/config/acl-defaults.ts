@@ -1,6 +1,6 @@
-// ACL keys of the name server and `apogee proxy` (issue 15, docs/SECURITY.md). The broker has the
-// same names in its own table (plus the older spelling enableAcl). The name server checks its
-// remoting requests; the proxy checks its gRPC requests and signs what it asks of the cluster.
+// ACL keys (issue 15, docs/SECURITY.md). Name servers and `apogee proxy` take ACL_SERVER_KEYS (the
+// broker has the same names in its own table, plus the older spelling enableAcl); brokers and
+// proxies take INNER_CLIENT_KEYS, the cluster account they sign their own requests with.
 import type { ConfigSchema } from './schema.js';
 
 /** innerClientAuthenticationCredentials: empty, or JSON with non-empty accessKey and secretKey strings. */
@@ -29,6 +29,6 @@ export const INNER_CLIENT_KEYS = {
     type: 'string',
     default: '',
     check: checkCredentials,
-    doc: 'JSON {"accessKey":"..","secretKey":".."} the proxy signs its requests to name servers and brokers with (the cluster account); empty = unsigned',
+    doc: 'JSON {"accessKey":"..","secretKey":".."}: the cluster account this broker or proxy signs its own requests to name servers and brokers with; empty = unsigned',
   },
 } as const satisfies ConfigSchema;

@@ -1,3 +1,4 @@
+import { INNER_CLIENT_KEYS } from './acl-defaults.js';
 import { checkAddrList, checkDelayLevels, checkHours, checkNonEmpty } from './checks.js';
 import type { ConfigOf, ConfigSchema } from './schema.js';
 
@@ -9,18 +10,6 @@ function checkEtcdEndpoints(value: string): string | undefined {
 }
 
 const PORT = { type: 'int', min: 0, max: 65535 } as const;
-
-/** innerClientAuthenticationCredentials: empty, or JSON with non-empty accessKey and secretKey strings. */
-function checkCredentials(value: string): string | undefined {
-  if (value === '') return undefined;
-  try {
-    const v = JSON.parse(value) as { accessKey?: unknown; secretKey?: unknown };
-    if (typeof v.accessKey === 'string' && v.accessKey !== '' && typeof v.secretKey === 'string' && v.secretKey !== '') return undefined;
-  } catch {
-    // falls through to the expected form
-  }
-  return 'JSON {"accessKey":"...","secretKey":"..."}';
-}
 
 /**
  * Broker keys. RocketMQ reads BrokerConfig, MessageStoreConfig and NettyServerConfig from one
@@ -204,12 +193,8 @@ export const BROKER_DEFAULTS = {
   tlsServerKeyPath: { type: 'string', default: '', doc: 'PEM private key of the server; required unless tlsServerMode=disabled' },
   tlsServerTrustCertPath: { type: 'string', default: '', doc: 'PEM CA certificates that client certificates must chain to (with tlsServerNeedClientAuth)' },
   tlsServerNeedClientAuth: { type: 'bool', default: false, doc: 'require a client certificate signed by tlsServerTrustCertPath' },
-  innerClientAuthenticationCredentials: {
-    type: 'string',
-    default: '',
-    check: checkCredentials,
-    doc: 'JSON {"accessKey":"..","secretKey":".."} this broker signs its own requests to other brokers and name servers with; empty = unsigned',
-  },
+  // the cluster account this broker signs its own requests with (docs/SECURITY.md)
+  ...INNER_CLIENT_KEYS,
 } as const satisfies ConfigSchema;
 
 export type BrokerConfig = ConfigOf<typeof BROKER_DEFAULTS>;
