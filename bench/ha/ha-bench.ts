@@ -13,6 +13,8 @@
 //     [--compare DIR] (also runs every case with the brokers of the checkout at DIR, e.g. an
 //       extracted `git archive` of an older commit with node_modules linked in, interleaved with
 //       this checkout's runs and reported as "<case>@base": before/after on the same machine load)
+//     [--rate N] (the measured load paced to N msg/s: CPU per message at the same rate is
+//       comparable across runs on a loaded machine, where throughput is not)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +61,8 @@ interface Args {
   cpuProf?: string;
   brokerArgs: string[];
   compare?: string;
+  /** Messages per second for the measured load (none: as fast as the window allows). */
+  rate?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -75,11 +79,13 @@ function parseArgs(argv: string[]): Args {
       case '--cpu-prof': a.cpuProf = v; break;
       case '--broker-args': a.brokerArgs = (v ?? '').split(/\s+/).filter((x) => x !== ''); break;
       case '--compare': a.compare = v; break;
+      case '--rate': a.rate = n; break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
     i++;
   }
   for (const c of a.cases) if (!CASES[c]) throw new Error(`unknown case ${c}; cases: ${Object.keys(CASES).join(', ')}`);
+  if (a.rate !== undefined && !(a.rate >= 1)) throw new Error('--rate needs a positive number');
   if (!(a.rounds >= 1 && a.duration > 0 && a.window >= 1)) throw new Error('--rounds, --duration and --window need positive numbers');
   return a;
 }
@@ -190,7 +196,7 @@ async function runCase(run: string, a: Args, round: number): Promise<RunResult> 
     })();
     const cpu0 = [master, ...slaves].map((r) => cpuMs(r.child.pid));
     const box0 = machineTicks();
-    const res = await bench(['--duration', String(a.duration)]);
+    const res = await bench(['--duration', String(a.duration), ...(a.rate ? ['--rate', String(a.rate)] : [])]);
     const box1 = machineTicks();
     const cpu1 = [master, ...slaves].map((r) => cpuMs(r.child.pid));
     polling = false;
