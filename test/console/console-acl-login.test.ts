@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { checkFor } from '../helpers/check-for.js';
 import { ADMIN, APP, BASE_ACL } from '../security/helpers.js';
@@ -46,4 +47,19 @@ void test('console login - issue 16: with aclEnable an admin ACL account logs in
   assert.equal((await ops.post('/login', { user: 'ops', password: 'wrong' })).status, 401);
   assert.equal((await ops.post('/login', { user: 'ops', password: 'ops-secret' })).status, 200);
   assert.deepEqual((await ops.get('/session')).body, { loginRequired: true, loggedIn: true });
+
+  // A broker that lets this console's address through unchecked cannot vouch for a secret: the
+  // login says so rather than letting any secret in (plain_acl.yml is reloaded live).
+  writeFileSync(aclFile, BASE_ACL.replace('globalWhiteRemoteAddresses: []', 'globalWhiteRemoteAddresses:\n  - 127.0.0.1'));
+  const rc = new RemotingClient();
+  try {
+    await checkFor(10_000, 100, async () => (await rc.invoke(s.brokerAddr, createRequest(RequestCode.GET_BROKER_CLUSTER_ACL_INFO))).code === ResponseCode.SUCCESS, 'the white list applied');
+  } finally {
+    await rc.close();
+  }
+  const late = new ApiClient(s.base);
+  const refused = await late.post('/login', { user: ADMIN.accessKey, password: 'any-secret-at-all' });
+  assert.equal(refused.status, 503);
+  assert.match(refused.body.error, /does not check this console's requests \(aclEnable off, or a white-listed address\): ACL accounts cannot be verified/);
+  assert.equal(late.cookie, undefined);
 });
