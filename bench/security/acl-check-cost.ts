@@ -1,15 +1,25 @@
 // Issue 15: the CPU one ACL check costs per request, measured alone (the end-to-end bench is at
 // the mercy of a shared machine): signing a 1 KiB SEND_MESSAGE_V2 as a client does, and the
-// broker's whole check (resources, account, HMAC verify, permissions) for it.
+// broker's whole check (resources, account, HMAC verify, permissions) for it; the gRPC check of a
+// signed SendMessage (the broker's endpoint and `apogee proxy`); a name server's check of a
+// signed REGISTER_BROKER. A send through `apogee proxy` with ACL everywhere costs one gRPC check
+// and one signature in the proxy, and one remoting check in the broker.
 //
 //   node --import tsx bench/security/acl-check-cost.ts [--n 200000]
-import { parsePlainAcl, PlainAccessValidator } from '../../src/broker/acl/index.js';
-import { remotingAccess } from '../../src/broker/acl/remoting-access.js';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { silentLogger } from '../../src/common/logger.js';
+import { grpcAclHook } from '../../src/proxy/grpc-acl-hook.js';
+import { AclService, namesrvAccess, parsePlainAcl, PlainAccessValidator, remotingAccess } from '../../src/remoting/acl/index.js';
 import { createRequest, RequestCode, signRequest } from '../../src/remoting/index.js';
 import { benchArgs } from '../helpers/args.js';
 
 const n = benchArgs().num('n', 200_000);
-const acl = parsePlainAcl('accounts:\n  - accessKey: benchApp0001\n    secretKey: benchAppSecret01\n    defaultTopicPerm: DENY\n    topicPerms:\n      - T=PUB\n', 'bench.yml');
+const ACL_TEXT = 'accounts:\n  - accessKey: benchApp0001\n    secretKey: benchAppSecret01\n    admin: true\n    defaultTopicPerm: DENY\n    topicPerms:\n      - T=PUB\n';
+const acl = parsePlainAcl(ACL_TEXT, 'bench.yml');
 const validator = new PlainAccessValidator(acl);
 const body = Buffer.alloc(1024, 0x61);
 const make = () =>
@@ -33,3 +43,24 @@ time('client: build + sign (HMAC-SHA1, 1 KiB body)', () => {
 time('broker: whole ACL check of a signed send', () => {
   if (validator.validate(remotingAccess(signed, '127.0.0.1'))) throw new Error('refused');
 });
+
+// The gRPC hook reads the accounts through an AclService (as the endpoint does), from a temp file.
+const dir = mkdtempSync(join(tmpdir(), 'apogee-acl-bench-'));
+writeFileSync(join(dir, 'plain_acl.yml'), ACL_TEXT);
+const service = AclService.open({ file: join(dir, 'plain_acl.yml'), logger: silentLogger });
+const hook = grpcAclHook(service);
+const md = new grpc.Metadata();
+const dateTime = '20261203T120000Z';
+md.set('x-mq-date-time', dateTime);
+md.set('authorization', `MQv2-HMAC-SHA1 Credential=benchApp0001, SignedHeaders=x-mq-date-time, Signature=${createHmac('sha1', 'benchAppSecret01').update(dateTime).digest('hex')}`);
+const grpcCtx = { method: 'SendMessage', metadata: md, peer: 'ipv4:127.0.0.1:5555' } as unknown as Parameters<NonNullable<typeof hook.before>>[0];
+const grpcSend = { messages: [{ topic: { name: 'T' }, body }] };
+time('gRPC / proxy: check of a signed SendMessage', () => {
+  if (hook.before!(grpcCtx, grpcSend)) throw new Error('refused');
+});
+const register = createRequest(RequestCode.REGISTER_BROKER, { brokerName: 'b', brokerAddr: '127.0.0.1:10911', clusterName: 'C', haServerAddr: '', brokerId: 0 }, body);
+signRequest(register.extFields, body, 'benchApp0001', 'benchAppSecret01');
+time('namesrv: check of a signed REGISTER_BROKER', () => {
+  if (validator.validate(namesrvAccess(register, '127.0.0.1'))) throw new Error('refused');
+});
+rmSync(dir, { recursive: true, force: true });
