@@ -1,6 +1,8 @@
 import { INNER_CLIENT_KEYS } from './acl-defaults.js';
 import { checkAddrList, checkDelayLevels, checkHours, checkNonEmpty } from './checks.js';
+import { GRPC_EDGE_KEYS, REQUEST_TIMEOUT_KEYS } from './edge-defaults.js';
 import type { ConfigOf, ConfigSchema } from './schema.js';
+import { TLS_CLIENT_KEYS, TLS_SERVER_KEYS } from './tls-defaults.js';
 
 /** `host:port` endpoints separated by `,` (or `;` as RocketMQ's controllerAddr); `http://` may prefix each. */
 function checkEtcdEndpoints(value: string): string | undefined {
@@ -183,16 +185,11 @@ export const BROKER_DEFAULTS = {
     doc: 'bytes of responses a connection may leave unread; past this the client is cut off (a client that never reads cannot grow the broker)',
   },
   // TLS on the remoting port and the gRPC endpoint (docs/SECURITY.md); the PEM files are re-read when they change
-  tlsServerMode: {
-    type: 'enum',
-    values: ['disabled', 'permissive', 'enforcing'],
-    default: 'disabled',
-    doc: 'disabled = plain only; permissive = TLS and plain on the same ports (told apart by the first byte); enforcing = TLS only',
-  },
-  tlsServerCertPath: { type: 'string', default: '', doc: 'PEM certificate (chain) of the server; required unless tlsServerMode=disabled' },
-  tlsServerKeyPath: { type: 'string', default: '', doc: 'PEM private key of the server; required unless tlsServerMode=disabled' },
-  tlsServerTrustCertPath: { type: 'string', default: '', doc: 'PEM CA certificates that client certificates must chain to (with tlsServerNeedClientAuth)' },
-  tlsServerNeedClientAuth: { type: 'bool', default: false, doc: 'require a client certificate signed by tlsServerTrustCertPath' },
+  ...TLS_SERVER_KEYS,
+  ...TLS_CLIENT_KEYS,
+  // edge limits of the gRPC endpoint and request timeouts (docs/SECURITY.md)
+  ...GRPC_EDGE_KEYS,
+  ...REQUEST_TIMEOUT_KEYS,
   // the cluster account this broker signs its own requests with (docs/SECURITY.md)
   ...INNER_CLIENT_KEYS,
 } as const satisfies ConfigSchema;

@@ -31,3 +31,5 @@ export {
 export { pickBrokerIP1 } from './broker-ip.js';
 export { ACL_KEYS, ACL_FILE_NAME, aclEnabled, aclFileProblem, defaultAclConfigFile } from './acl.js';
 export type { RoleHandle } from './role-handle.js';
+export { GRPC_EDGE_KEYS, REQUEST_TIMEOUT_KEYS } from './edge-defaults.js';
+export { TLS_CLIENT_KEYS, TLS_SERVER_KEYS } from './tls-defaults.js';

@@ -1,6 +1,7 @@
 import { ACL_SERVER_KEYS } from './acl-defaults.js';
 import { checkNonEmpty } from './checks.js';
 import type { ConfigOf, ConfigSchema } from './schema.js';
+import { TLS_SERVER_KEYS } from './tls-defaults.js';
 
 /** Name server keys (RocketMQ NamesrvConfig + NettyServerConfig names). */
 export const NAMESRV_DEFAULTS = {
@@ -30,6 +31,8 @@ export const NAMESRV_DEFAULTS = {
   },
   // ACL: registrations and other writes need an admin account, reads any valid one (docs/SECURITY.md)
   ...ACL_SERVER_KEYS,
+  // TLS on the name server's port, as on a broker's (docs/SECURITY.md)
+  ...TLS_SERVER_KEYS,
 } as const satisfies ConfigSchema;
 
 export type NamesrvConfig = ConfigOf<typeof NAMESRV_DEFAULTS>;

@@ -33,6 +33,13 @@ export function namesrvConfigOf(c: StandaloneConfig): NamesrvConfig {
     // it; a standalone's aclEnable applies to that broker and its gRPC endpoint.
     aclEnable: false,
     aclConfigFile: '',
+    // The in-process name server stays plain: the broker and console beside it reach it over
+    // loopback, and they are not given client TLS settings (docs/SECURITY.md, gaps).
+    tlsServerMode: 'disabled',
+    tlsServerCertPath: '',
+    tlsServerKeyPath: '',
+    tlsServerTrustCertPath: '',
+    tlsServerNeedClientAuth: false,
   });
 }
 

@@ -1,5 +1,6 @@
 // Offset-based consumption for 5.x pull consumers: PullMessage, UpdateOffset, GetOffset, QueryOffset.
 import type * as grpc from '@grpc/grpc-js';
+import { ResponseBatch } from './response-batch.js';
 import { Code, OK_STATUS, ProxyError, status } from './grpc-code.js';
 import { errorStatus } from './grpc-handler.js';
 import { convertForDelivery, fromTimestamp, type PbTimestamp } from './message-converter.js';
@@ -73,9 +74,11 @@ export function pullMessage(ctx: ProxyContext): grpc.handleServerStreamingCall<
           maxNums: req.batchSize ?? 32,
           filter: { expressionType: req.filterExpression?.type === 2 ? 'SQL92' : 'TAG', expression: req.filterExpression?.expression ?? '*' },
         });
-        call.write({ status: r.messages.length > 0 ? OK_STATUS : status(Code.MESSAGE_NOT_FOUND, 'no new message') });
-        for (const { record, queueOffset } of r.messages) call.write({ message: convertForDelivery(record, { topic, queueId, queueOffset }) });
-        call.write({ nextOffset: r.nextBeginOffset });
+        // One batch (response-batch.ts): written as one, and counted at once against grpcMaxPendingWriteBytes.
+        const responses: unknown[] = [{ status: r.messages.length > 0 ? OK_STATUS : status(Code.MESSAGE_NOT_FOUND, 'no new message') }];
+        for (const { record, queueOffset } of r.messages) responses.push({ message: convertForDelivery(record, { topic, queueId, queueOffset }) });
+        responses.push({ nextOffset: r.nextBeginOffset });
+        call.write(new ResponseBatch(responses));
         call.end();
       } catch (err) {
         call.write({ status: errorStatus(ctx, err, 'PullMessage') });
