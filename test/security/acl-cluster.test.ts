@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { quietClientLogger, receiveN, rmq, type Producer, type SimpleConsumer } from '../compat/helpers/grpc.js';
 import { OnsHarness, ons } from '../compat/helpers/ali-ons.js';
 import type { Standalone } from '../helpers/standalone.js';
-import { ADMIN, APP, BASE_ACL, signedClient } from './helpers.js';
+import { ADMIN, APP, BASE_ACL, OTHER, signedClient } from './helpers.js';
 
 const UNAUTHORIZED = 40100;
 const FORBIDDEN = 40300;
@@ -60,7 +60,7 @@ async function createAll(admin: RemotingClient, app: RemotingClient, broker: str
   const r = await admin.invoke(broker, createRequest(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, body));
   assert.equal(r.code, ResponseCode.SUCCESS, r.remark);
   // The topics reach the name server through the broker's signed incremental registration.
-  for (const topic of ['TopicA', 'TopicSubOnly']) {
+  for (const topic of ['TopicA', 'TopicSubOnly', 'TopicB']) {
     await checkFor(10_000, 100, async () => (await app.invoke(namesrv, createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }))).code === ResponseCode.SUCCESS, `route of ${topic}`);
   }
 }
@@ -124,8 +124,9 @@ void describe('acl cluster', () => {
       // A 4.x client signs its name-server requests as it signs the broker's: ali-ons routes and sends.
       {
         await using h = new OnsHarness({ namesrvAddr: namesrv } as Standalone);
-        const onsProducer = await h.producer('PG_CLUSTER', { accessKeyId: APP.accessKey, accessKeySecret: APP.secretKey });
-        const r = await onsProducer.send(new ons.Message('TopicA', 'tag', 'ali-ons through an ACL name server'));
+        // TopicB (OTHER may publish anywhere) keeps TopicA for the 5.x round trip below.
+        const onsProducer = await h.producer('PG_CLUSTER', { accessKeyId: OTHER.accessKey, accessKeySecret: OTHER.secretKey });
+        const r = await onsProducer.send(new ons.Message('TopicB', 'tag', 'ali-ons through an ACL name server'));
         assert.equal(r.sendStatus, 'SEND_OK');
       }
 
