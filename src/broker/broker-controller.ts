@@ -165,6 +165,7 @@ export class BrokerController implements BrokerParts {
       maxInflight: config.serverMaxInflightPerConnection,
       maxConnectionsPerAddress: config.serverMaxConnectionsPerAddress,
       maxPendingWriteBytes: config.serverMaxPendingWriteBytes,
+      requestTimeoutMs: config.serverRequestTimeoutMillis,
     });
     this.hooks = new BrokerHooks((err, hook) => logger.error({ err, hook }, 'a broker hook listener failed'));
     const parts = this.parts();

@@ -53,6 +53,14 @@ export interface ChannelOptions {
   maxPendingWriteBytes?: number;
   /** Server side only: request/response hooks (request-hooks.ts). */
   hooks?: RequestHooks;
+  /**
+   * Server side only: a request whose processor has not answered after this long is answered
+   * SYSTEM_BUSY naming the limit, and the processor's late answer is dropped (absent or 0 = no limit).
+   * Checked by expireRequests; requests answered later through respond() (held pulls) are not timed.
+   */
+  requestTimeoutMs?: number;
+  /** Request codes never timed (long polls, and requests that wait on a client with their own timeout). */
+  timeoutExemptCodes?: ReadonlySet<number>;
   onClose?: (ch: Connection) => void;
 }
 
@@ -84,6 +92,8 @@ export class Connection implements RemotingChannel {
   private flushScheduled = false;
   private inflight = 0;
   private isClosed = false;
+  /** Timed requests in progress and when each started (insertion order = start order). */
+  private timed?: Map<RemotingCommand, number>;
 
   constructor(
     readonly socket: Socket,
@@ -160,19 +170,52 @@ export class Connection implements RemotingChannel {
     if (result === null || result === undefined) return;
     if (typeof (result as Promise<unknown>).then === 'function') {
       this.inflight++;
+      const limit = this.opts.requestTimeoutMs;
+      const timed = limit !== undefined && limit > 0 && this.opts.timeoutExemptCodes?.has(req.code) !== true;
+      if (timed) (this.timed ??= new Map()).set(req, Date.now());
       (result as Promise<RemotingCommand | null | undefined>).then(
         (r) => {
+          // The slot is held until the work really ends: a stuck store must not let one client pile up more.
           this.inflight--;
+          if (timed && !this.timed!.delete(req)) return this.lateAnswer(req);
           if (r) this.respond(req, r);
         },
         (err: unknown) => {
           this.inflight--;
+          if (timed && !this.timed!.delete(req)) return this.lateAnswer(req);
           this.respondError(req, err);
         },
       );
       return;
     }
     this.respond(req, result as RemotingCommand);
+  }
+
+  /**
+   * Answers SYSTEM_BUSY to every timed request older than requestTimeoutMs at `now`; returns how
+   * many. The processor may still complete the work (a send may be stored): the client hears
+   * that it did not finish in time, as after its own timeout.
+   */
+  expireRequests(now: number): number {
+    const timed = this.timed;
+    const limit = this.opts.requestTimeoutMs;
+    if (timed === undefined || timed.size === 0 || !limit) return 0;
+    let n = 0;
+    for (const [req, started] of timed) {
+      if (now - started < limit) break;
+      timed.delete(req);
+      n++;
+      this.opts.logger.warn({ peer: this.remoteAddress, code: req.code, timeoutMs: limit }, 'request timed out on the server (serverRequestTimeoutMillis)');
+      this.respond(
+        req,
+        createResponse(ResponseCode.SYSTEM_BUSY, `[TIMEOUT]${requestCodeName(req.code)} not answered within serverRequestTimeoutMillis=${limit} ms; the broker may still complete it`),
+      );
+    }
+    return n;
+  }
+
+  private lateAnswer(req: RemotingCommand): void {
+    this.opts.logger.debug({ peer: this.remoteAddress, code: req.code }, 'answer after serverRequestTimeoutMillis dropped');
   }
 
   private respondError(req: RemotingCommand, err: unknown): void {

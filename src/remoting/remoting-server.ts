@@ -3,6 +3,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { silentLogger, type Logger } from '../common/logger.js';
 import { DEFAULT_MAX_FRAME_LENGTH } from './frame-decoder.js';
 import { Connection, type RemotingChannel, type RequestProcessor } from './remoting-channel.js';
+import { RequestCode } from './request-code.js';
 import { RequestHooks, type RequestHook } from './request-hooks.js';
 import { ServerTlsMaterial, sniffTls, type ServerTlsConfig } from './remoting-server-tls.js';
 
@@ -22,7 +23,25 @@ export interface RemotingServerOptions {
   hooks?: readonly RequestHook[];
   /** TLS (tlsServerMode and its files); absent or mode disabled = plain TCP only. */
   tls?: ServerTlsConfig;
+  /** See ChannelOptions.requestTimeoutMs (serverRequestTimeoutMillis); absent or 0 = no limit. */
+  requestTimeoutMs?: number;
+  /** Codes never timed; absent = LONG_POLL_CODES. */
+  timeoutExemptCodes?: ReadonlySet<number>;
 }
+
+/**
+ * Requests that may rightly take long, exempt from requestTimeoutMs by design: pulls and pops
+ * held for new messages (their wait is the client's suspend/poll time), notifications, and
+ * CONSUME_MESSAGE_DIRECTLY, which waits on a client with a timeout of its own.
+ */
+export const LONG_POLL_CODES: ReadonlySet<number> = new Set([
+  RequestCode.PULL_MESSAGE,
+  RequestCode.LITE_PULL_MESSAGE,
+  RequestCode.POP_MESSAGE,
+  RequestCode.NOTIFICATION,
+  RequestCode.POLLING_INFO,
+  RequestCode.CONSUME_MESSAGE_DIRECTLY,
+]);
 
 /** A connection must send its first bytes within this time when TLS is on (the sniffer waits for them). */
 const FIRST_BYTES_TIMEOUT_MS = 10_000;
@@ -42,6 +61,10 @@ export class RemotingServer {
   readonly edgeStats = { refusedConnections: 0, lastRefusalLog: 0 };
   /** Connections whose first bytes are awaited (TLS on); closed with the server. */
   private readonly sniffing = new Set<Socket>();
+  /** Answers requests past requestTimeoutMs; one sweep for all connections instead of a timer per request. */
+  private timeoutSweeper?: NodeJS.Timeout;
+  /** Requests answered SYSTEM_BUSY by requestTimeoutMs since start. */
+  timedOutRequests = 0;
 
   constructor(private readonly opts: RemotingServerOptions = {}) {
     this.logger = opts.logger ?? silentLogger;
@@ -90,9 +113,23 @@ export class RemotingServer {
         this.server.off('error', onError);
         const addr = this.server.address();
         this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
+        this.startTimeoutSweeper();
         resolve({ host, port: this.boundPort });
       });
     });
+  }
+
+  private startTimeoutSweeper(): void {
+    const limit = this.opts.requestTimeoutMs;
+    if (!limit || limit <= 0 || this.timeoutSweeper) return;
+    this.timeoutSweeper = setInterval(
+      () => {
+        const now = Date.now();
+        for (const ch of this.channels) this.timedOutRequests += ch.expireRequests(now);
+      },
+      Math.min(1000, Math.max(10, Math.floor(limit / 4))),
+    );
+    this.timeoutSweeper.unref();
   }
 
   private createTls(config: ServerTlsConfig): { material: ServerTlsMaterial; server: TlsServer; enforcing: boolean } {
@@ -161,6 +198,8 @@ export class RemotingServer {
       processors: this.processors,
       maxInflight: this.opts.maxInflight ?? 65536,
       maxPendingWriteBytes: this.opts.maxPendingWriteBytes,
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      timeoutExemptCodes: this.opts.timeoutExemptCodes ?? LONG_POLL_CODES,
       hooks: this.hooks,
       onClose: (c) => {
         this.channels.delete(c);
@@ -186,6 +225,7 @@ export class RemotingServer {
   /** Stops accepting, closes every connection, resolves when the listener is closed. */
   async close(): Promise<void> {
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.timeoutSweeper) clearInterval(this.timeoutSweeper);
     this.tls?.material.close();
     for (const s of this.sniffing) s.destroy();
     for (const ch of [...this.channels]) ch.close();
