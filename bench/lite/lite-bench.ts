@@ -2,7 +2,8 @@
 // grpc-js client (no 5.x client library in the load path):
 //   1. creation: --topics N (default 100,000) lite topics created by one 1 KiB send each, in
 //      batches of --batch over --conc concurrent calls; at 10k, 100k and 1M it prints the creation
-//      rate of the slice, the broker's RSS and the number of files under its data directory.
+//      rate of the slice, the broker's RSS and the number of files under its data directory; then
+//      restarts the broker and times the first lite send (which loads the lite state).
 //   2. throughput: --messages M (default 100,000) 1 KiB messages spread over --active (default
 //      10,000) subscribed lite topics, sent then received and acked, against the same over a
 //      NORMAL topic, alternating rounds (--rounds, default 2); medians.
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AdminApi } from '../../src/cli/admin/admin-api.js';
 import { RequestCode } from '../../src/remoting/index.js';
+import { GET_LITE_TOPIC_LIST } from '../../src/remoting/protocol/index.js';
 import { benchArgs } from '../helpers/args.js';
 import { grpcLoadClient, type GrpcLoadClient } from '../helpers/grpc-load-client.js';
 import { spawnBenchBroker, type BenchBroker } from '../helpers/spawn-broker.js';
@@ -161,6 +163,30 @@ async function creation(b: BenchBroker, dataDir: string, c: GrpcLoadClient): Pro
   console.log(`after: RSS ${rssMiB(pid)} MiB, files ${countFiles(dataDir)}, liteState.txt ${mib(snapshot)} MiB + liteState.log ${mib(log)} MiB`);
 }
 
+/** Restarts the broker over the same data and times the first lite send (it loads the lite state) and the count it then reports. */
+async function restart(old: BenchBroker, dataDir: string): Promise<{ b: BenchBroker; c: GrpcLoadClient }> {
+  await old.stop();
+  const t0 = performance.now();
+  const b = await spawnBenchBroker(dataDir);
+  const ready = performance.now() - t0;
+  const c = grpcLoadClient(b.grpc, 16 * 1024 * 1024);
+  const t1 = performance.now();
+  const r = await c.unary('SendMessage', { messages: [message('LiteScale', 'after-restart')] });
+  if (r.status?.code !== 20000) throw new Error(`send after restart: ${JSON.stringify(r.status)}`);
+  const first = performance.now() - t1;
+  const api = new AdminApi(b.namesrv);
+  try {
+    const list = await api.brokerOk(b.broker, GET_LITE_TOPIC_LIST, { topic: 'LiteScale', limit: 1 });
+    const total = (JSON.parse(list.body!.toString()) as { total: number }).total;
+    console.log(
+      `restart: broker ready in ${Math.round(ready)} ms, first lite send (loads the lite state) ${Math.round(first)} ms, ${total.toLocaleString('en')} lite topics listed, RSS ${rssMiB(b.child.pid!)} MiB`,
+    );
+  } finally {
+    await api.close();
+  }
+  return { b, c };
+}
+
 async function throughput(b: BenchBroker, c: GrpcLoadClient): Promise<void> {
   await createTopic(b, 'LiteTp', 'LITE');
   await createTopic(b, 'NormalTp', 'NORMAL');
@@ -201,10 +227,14 @@ async function throughput(b: BenchBroker, c: GrpcLoadClient): Promise<void> {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'apogee-lite-bench-'));
-  const b = await spawnBenchBroker(dataDir);
-  const c = grpcLoadClient(b.grpc, 16 * 1024 * 1024);
+  let b = await spawnBenchBroker(dataDir);
+  let c = grpcLoadClient(b.grpc, 16 * 1024 * 1024);
   try {
-    if (!args.flag('skip-create')) await creation(b, dataDir, c);
+    if (!args.flag('skip-create')) {
+      await creation(b, dataDir, c);
+      c.close();
+      ({ b, c } = await restart(b, dataDir));
+    }
     if (!args.flag('skip-throughput')) await throughput(b, c);
   } finally {
     c.close();

@@ -44,6 +44,22 @@ async function lite(ctx: ProxyContext): Promise<{ svc: LiteService; mod: LiteMod
   return p;
 }
 
+/**
+ * Starts the broker's lite service in the background when it holds LITE parents, so the first
+ * lite request after a restart does not wait for the whole state to load (seconds at a million
+ * lite topics). A cluster proxy has no broker: nothing to do.
+ */
+export function warmLite(ctx: ProxyContext): void {
+  const host = hostOf(ctx);
+  if (!host) return;
+  for (const tc of host.topicConfigManager.topics) {
+    const type = tc.attributes?.['+message.type'] ?? tc.attributes?.['message.type'];
+    if (type?.toUpperCase() !== 'LITE') continue;
+    lite(ctx).catch((err: unknown) => ctx.logger.warn({ err }, 'lite state: loading at start failed; the first lite request tries again'));
+    return;
+  }
+}
+
 /** Saves the lite state when the endpoint closes (the broker's lite service lives as long as its gRPC endpoint). */
 export async function closeLite(ctx: ProxyContext): Promise<void> {
   const p = services.get(ctx);

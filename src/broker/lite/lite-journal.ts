@@ -58,11 +58,16 @@ export class LiteJournal {
   /** Fills the table from the snapshot and the log after it; missing files are an empty table. */
   load(): LoadResult {
     const r: LoadResult = { lines: 0, bad: 0, staleLog: false };
+    // Line by line over the text: one array of every line at a million lite topics costs more in GC than the parsing.
     const apply = (text: string, from: number): void => {
-      for (const line of text.slice(from).split('\n')) {
-        if (!line || line.startsWith('#')) continue;
-        if (this.table.applyLine(line)) r.lines++;
-        else r.bad++;
+      for (let at = from; at < text.length; ) {
+        let end = text.indexOf('\n', at);
+        if (end < 0) end = text.length;
+        if (end > at && text.charCodeAt(at) !== 0x23) {
+          if (this.table.applyLine(text.slice(at, end))) r.lines++;
+          else r.bad++;
+        }
+        at = end + 1;
       }
     };
     const snap = readText(this.snapshotPath);

@@ -32,7 +32,7 @@ export function isLiteParent(tc: TopicConfig | undefined): boolean {
   return t !== undefined && t.toUpperCase() === 'LITE';
 }
 
-/** Broker defaults; a parent topic overrides them with attributes of the same names. */
+/** A parent's limits: its attributes, else the broker.conf keys (LiteBrokerConfig), else DEFAULT_LITE_LIMITS. */
 export interface LiteLimits {
   /** A lite topic that received nothing for this long is deleted (ms). Attribute in seconds. */
   liteTopicExpirationMs: number;
@@ -42,6 +42,7 @@ export interface LiteLimits {
   liteSubscriptionQuota: number;
 }
 
+/** The broker.conf keys' defaults (src/config/broker-defaults.ts), for hosts that give none. */
 export const DEFAULT_LITE_LIMITS: LiteLimits = {
   liteTopicExpirationMs: 24 * 3600_000,
   maxLiteTopicNum: 2_000_000,

@@ -163,11 +163,16 @@ export class LiteService {
 
   /** Loads the saved table, indexes what was stored after it, then starts the sweeps. */
   async start(): Promise<void> {
+    const t0 = this.now();
     const r = this.journal.load();
     if (r.bad > 0) this.host.logger.warn({ path: this.journal.logPath, bad: r.bad }, 'lite state: skipped unreadable lines (a torn last append)');
     if (r.staleLog) this.host.logger.info({ path: this.journal.logPath }, 'lite state: the log predates the snapshot and is ignored');
-    await this.catchUp();
+    const loaded = this.now();
+    const indexed = await this.catchUp();
     await this.journal.open();
+    if (this.table.total > 0 || indexed > 0) {
+      this.host.logger.info({ liteTopics: this.table.total, loadMs: loaded - t0, catchUpMs: this.now() - loaded, indexedMessages: indexed }, 'lite state loaded');
+    }
     this.every(this.host.config.liteTtlCheckInterval ?? SWEEP_MS, () => this.sweep());
     this.every(this.host.config.liteStateFlushInterval ?? FLUSH_MS, () => this.persist());
   }
@@ -203,7 +208,7 @@ export class LiteService {
   checkSend(parent: string, name: string): void {
     const why = validateLiteTopicName(name);
     if (why) throw new LiteError('ILLEGAL_LITE_TOPIC', why);
-    if (this.table.get(parent, name)) return;
+    if (this.table.has(parent, name)) return;
     const max = this.limitsOf(parent).maxLiteTopicNum;
     if (this.table.countOf(parent) >= max) {
       throw new LiteError('LITE_TOPIC_QUOTA_EXCEEDED', `topic ${parent} holds ${max} lite topics already (maxLiteTopicNum); ${name} was not created`);
@@ -755,7 +760,7 @@ export class LiteService {
   // ---- persistence ----
 
   /** Indexes lite messages stored after the saved table (a crash, or a table saved before its last sends). */
-  private async catchUp(): Promise<void> {
+  private async catchUp(): Promise<number> {
     let n = 0;
     for (const tc of [...this.host.topicConfigManager.topics]) {
       if (!isLiteParent(tc)) continue;
@@ -781,7 +786,7 @@ export class LiteService {
         }
       }
     }
-    if (n > 0) this.host.logger.info({ messages: n }, 'lite state: indexed messages stored after the saved table');
+    return n;
   }
 
   /** Appends what changed to the state log (one flush at a time; a failed one is retried with the next). */

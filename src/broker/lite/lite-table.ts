@@ -42,6 +42,8 @@ interface ParentList {
   readonly name: string;
   readonly id: number;
   readonly slots: Map<string, number>;
+  /** Keys of `indexed` by queue id, made once. */
+  readonly markKeys: string[];
   /** Oldest and newest slot by last store time; -1 when empty. */
   head: number;
   tail: number;
@@ -96,6 +98,10 @@ export class LiteTable {
     return this.parents.get(parent)?.slots.size ?? 0;
   }
 
+  has(parent: string, name: string): boolean {
+    return this.parents.get(parent)?.slots.has(name) ?? false;
+  }
+
   get(parent: string, name: string): LiteTopic | undefined {
     const s = this.parents.get(parent)?.slots.get(name);
     return s === undefined ? undefined : this.view(s);
@@ -118,7 +124,7 @@ export class LiteTable {
     let p = this.parents.get(parent);
     if (!p) {
       if (this.parentById.length >= 0xffff) throw new Error('more than 65535 LITE parent topics');
-      p = { name: parent, id: this.parentById.length, slots: new Map(), head: -1, tail: -1 };
+      p = { name: parent, id: this.parentById.length, slots: new Map(), markKeys: [], head: -1, tail: -1 };
       this.parents.set(parent, p);
       this.parentById.push(p);
     }
@@ -192,7 +198,7 @@ export class LiteTable {
    */
   recordStored(parent: string, name: string, queueId: number, queueOffset: number, storeTime: number, phy?: number): boolean {
     const p = this.parentList(parent);
-    const ik = `${parent}\u0001${queueId}`;
+    const ik = (p.markKeys[queueId] ??= `${parent}\u0001${queueId}`);
     if ((this.indexed.get(ik) ?? 0) <= queueOffset) {
       this.indexed.set(ik, queueOffset + 1);
       this.dirtyIndexed.add(ik);
@@ -341,44 +347,66 @@ export class LiteTable {
     this.dirtyIndexed = new Set();
   }
 
-  /** Applies one saved line; false when it is not one (torn or foreign). */
+  /** Applies one saved line; false when it is not one (torn or foreign). A T line moves its lite topic to the newest end (lines come in store order). */
   applyLine(line: string): boolean {
     const f = line.split('\t');
-    const n = (i: number): number => Number(f[i]);
-    if (f[0] === 'T' && f.length === 8 && [3, 4, 5, 6, 7].every((i) => Number.isFinite(n(i)))) {
-      const p = this.parentList(f[1]);
-      let s = p.slots.get(f[2]);
-      if (s === undefined) s = this.create(p, f[2], n(3), n(5));
-      this.queueId[s] = n(3);
-      this.count[s] = n(4);
-      this.first[s] = n(5);
-      this.last[s] = n(6);
-      this.time[s] = n(7);
-      // Offsets already stored are found by scanning; the ring chains what comes next.
-      this.chainFrom[s] = n(6) + 1;
-      this.lastSeq[s] = -1;
-      return true;
+    switch (f[0]) {
+      case 'T': {
+        if (f.length !== 8) return false;
+        const queueId = Number(f[3]);
+        const count = Number(f[4]);
+        const first = Number(f[5]);
+        const last = Number(f[6]);
+        const time = Number(f[7]);
+        if (!Number.isFinite(queueId + count + first + last + time)) return false;
+        const p = this.parentList(f[1]);
+        let s = p.slots.get(f[2]);
+        if (s === undefined) s = this.create(p, f[2], queueId, first);
+        else if (p.tail !== s) {
+          this.unlink(p, s);
+          this.append(p, s);
+        }
+        this.queueId[s] = queueId;
+        this.count[s] = count;
+        this.first[s] = first;
+        this.last[s] = last;
+        this.time[s] = time;
+        // Offsets already stored are found by scanning; the ring chains what comes next.
+        this.chainFrom[s] = last + 1;
+        this.lastSeq[s] = -1;
+        return true;
+      }
+      case 'D': {
+        if (f.length !== 3) return false;
+        const p = this.parents.get(f[1]);
+        const s = p?.slots.get(f[2]);
+        if (p && s !== undefined) this.removeSlot(p, s);
+        return true;
+      }
+      case 'O': {
+        const nextQ = Number(f[4]);
+        const nextIdx = Number(f[5]);
+        if (f.length !== 6 || !Number.isFinite(nextQ + nextIdx)) return false;
+        this.setProgress(f[1], liteKey(f[2], f[3]), { nextQ, nextIdx });
+        return true;
+      }
+      case 'I': {
+        const v = Number(f[3]);
+        if (f.length !== 4 || !Number.isFinite(v)) return false;
+        this.indexed.set(`${f[1]}\u0001${f[2]}`, v);
+        return true;
+      }
+      default:
+        return false;
     }
-    if (f[0] === 'D' && f.length === 3) {
-      const p = this.parents.get(f[1]);
-      const s = p?.slots.get(f[2]);
-      if (p && s !== undefined) this.removeSlot(p, s);
-      return true;
-    }
-    if (f[0] === 'O' && f.length === 6 && Number.isFinite(n(4)) && Number.isFinite(n(5))) {
-      this.setProgress(f[1], liteKey(f[2], f[3]), { nextQ: n(4), nextIdx: n(5) });
-      return true;
-    }
-    if (f[0] === 'I' && f.length === 4 && Number.isFinite(n(3))) {
-      this.indexed.set(`${f[1]}\u0001${f[2]}`, n(3));
-      return true;
-    }
-    return false;
   }
 
   /** After loading: each parent's list in store-time order (lines came in save order; clocks may have moved). */
   finishLoad(): void {
     for (const p of this.parentById) {
+      let ordered = true;
+      for (let s = p.head; s >= 0 && ordered; s = this.next[s]) ordered = this.next[s] < 0 || this.time[s] <= this.time[this.next[s]];
+      if (ordered) continue;
       const slots = [...p.slots.values()].sort((a, b) => this.time[a] - this.time[b]);
       p.head = p.tail = -1;
       for (const s of slots) this.append(p, s);
