@@ -1,12 +1,12 @@
 // The gRPC v2 MessagingService over a ProxyBackend: a broker in the same process ("local"
 // mode) or brokers reached over remoting ("cluster" mode, `apogee proxy`).
-import { createServer as createNetServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../common/logger.js';
-import { ServerTlsMaterial, sniffTls, type ServerTlsConfig } from '../remoting/index.js';
+import type { ServerTlsConfig } from '../remoting/index.js';
 import type { ProxyBackend } from './backend/proxy-backend.js';
 import { ClientManager } from './client-manager.js';
 import { Code, OK_STATUS, ProxyError } from './grpc-code.js';
+import { DEFAULT_EDGE, GrpcEdge, grpcServerOptions, RequestTimeouts, type GrpcEdgeOptions, type GrpcEdgeStats } from './grpc-edge.js';
 import { unary } from './grpc-handler.js';
 import { GrpcHooks, type GrpcHook } from './grpc-hooks.js';
 import { getOffset, pullMessage, queryOffset, updateOffset } from './offset-activity.js';
@@ -32,6 +32,8 @@ export interface GrpcProxyOptions {
   hooks?: readonly GrpcHook[];
   /** TLS with tlsServerMode (permissive: TLS and plain on the one port); absent or disabled = plain. */
   tls?: ServerTlsConfig;
+  /** Connection, stream, size and time limits (grpc-edge.ts; grpcEdgeOf maps the config keys); absent = the keys' defaults. */
+  edge?: GrpcEdgeOptions;
 }
 
 export interface GrpcProxyHandle {
@@ -39,10 +41,15 @@ export interface GrpcProxyHandle {
   context: ProxyContext;
   /** Sees every call from now on (contract in grpc-hooks.ts); returns a function that removes it. */
   addHook(hook: GrpcHook): () => void;
+  /** Connections refused, slow readers cut and calls timed out since start. */
+  readonly edgeStats: GrpcEdgeStats;
+  /** Open connections from one remote address. */
+  connectionsFrom(address: string): number;
   close(): Promise<void>;
 }
 
-const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Server-streaming methods that answer with a ResponseBatch; their unread responses count against grpcMaxPendingWriteBytes. */
+const STREAMED_RESPONSES: ReadonlySet<string> = new Set([RECEIVE_MESSAGE_PATH, '/apache.rocketmq.v2.MessagingService/PullMessage']);
 
 /** Serves MessagingService over any backend; closing the handle does not close the backend. */
 export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOptions): Promise<GrpcProxyHandle> {
@@ -59,22 +66,33 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
   backend.setClientAlive((id) => ctx.clients.isAlive(id));
   backend.onTransactionCheck((m, topic, brokerName) => recoverOrphanedTransaction(ctx, m, topic, brokerName));
   warmLite(ctx);
+  const edgeOpts = opts.edge ?? DEFAULT_EDGE;
+  const edge = new GrpcEdge(edgeOpts, ctx.logger);
+  const timeouts = new RequestTimeouts(edgeOpts.requestTimeoutMs ?? 0, edge.stats, ctx.logger);
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    ...grpcServerOptions(edgeOpts),
     // channelz (gRPC's introspection service) is not served here; its per-call bookkeeping is pure cost.
     'grpc.enable_channelz': 0,
-    // Hooks last (outermost): they see what handlers write, before batches are expanded.
-    interceptors: [responseBatchInterceptor(new Set([RECEIVE_MESSAGE_PATH])), hooks.interceptor()],
+    // Innermost the unread-bytes count (it sees each message of an expanded batch); hooks after the
+    // batches (they see what handlers write); the server's time limit outermost (hooks see its answer).
+    interceptors: [
+      edge.pendingWriteInterceptor(STREAMED_RESPONSES),
+      responseBatchInterceptor(STREAMED_RESPONSES),
+      hooks.interceptor(),
+      timeouts.interceptor(),
+    ],
   });
   server.addService(loadMessagingService(), handlers(ctx));
   const host = opts.host ?? '0.0.0.0';
-  const tls = opts.tls && opts.tls.mode !== 'disabled' ? await listenWithTls(server, host, opts.port, opts.tls, ctx.logger) : undefined;
-  const port =
-    tls?.port ??
-    (await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
-    }));
+  let port: number;
+  try {
+    port = await edge.listen(server, host, opts.port, opts.tls);
+  } catch (err) {
+    edge.close();
+    timeouts.close();
+    server.forceShutdown();
+    throw err;
+  }
   const sweeper = setInterval(() => {
     ctx.clients.expire();
     const now = Date.now();
@@ -86,10 +104,13 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
     address: `${connectHost}:${port}`,
     context: ctx,
     addHook: (hook) => hooks.add(hook),
+    edgeStats: edge.stats,
+    connectionsFrom: (a) => edge.connectionsFrom(a),
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweeper);
-        tls?.close();
+        timeouts.close();
+        edge.close();
         const t = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => {
           clearTimeout(t);
@@ -99,58 +120,6 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
           });
         });
       }),
-  };
-}
-
-/**
- * TLS on: our own listener reads each connection's first byte and injects the socket into the gRPC
- * server with TLS credentials (0x16) or, in permissive mode, plain ones; enforcing closes plain
- * connections. New certificates (files changed) go to connections accepted from then on.
- */
-async function listenWithTls(server: grpc.Server, host: string, port: number, config: ServerTlsConfig, logger: Logger): Promise<{ port: number; close(): void }> {
-  const material = new ServerTlsMaterial(config);
-  const credentials = (): grpc.ServerCredentials => {
-    const o = material.options;
-    return grpc.ServerCredentials.createSsl(o.ca ? (o.ca as Buffer) : null, [{ cert_chain: o.cert as Buffer, private_key: o.key as Buffer }], config.needClientAuth === true);
-  };
-  let secure = server.createConnectionInjector(credentials());
-  const old: grpc.ConnectionInjector[] = [];
-  material.onChange(() => {
-    old.push(secure);
-    secure = server.createConnectionInjector(credentials());
-    logger.info({ cert: config.certPath }, 'gRPC TLS certificate reloaded');
-  });
-  material.watch((message) => logger.error({ cause: message }, 'TLS files changed but cannot be loaded; the previous certificate stays'));
-  const plain = config.mode === 'permissive' ? server.createConnectionInjector(grpc.ServerCredentials.createInsecure()) : undefined;
-  const pending = new Set<import('node:net').Socket>();
-  const listener = createNetServer((socket) => {
-    pending.add(socket);
-    socket.once('close', () => pending.delete(socket));
-    sniffTls(socket, 10_000, (isTls) => {
-      pending.delete(socket);
-      if (isTls) secure.injectConnection(socket);
-      else if (plain) plain.injectConnection(socket);
-      else {
-        logger.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'plain gRPC connection refused: tlsServerMode=enforcing accepts TLS only');
-        socket.destroy();
-      }
-    });
-  });
-  const bound = await new Promise<number>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(port, host, () => {
-      const a = listener.address();
-      resolve(typeof a === 'object' && a ? a.port : 0);
-    });
-  });
-  return {
-    port: bound,
-    close: () => {
-      material.close();
-      listener.close();
-      for (const s of pending) s.destroy();
-      for (const inj of [secure, ...old, ...(plain ? [plain] : [])]) inj.destroy();
-    },
   };
 }
 
