@@ -14,6 +14,7 @@ import { GetMessageStatus, type MessageStore } from '../../store/index.js';
 import { isLiteParent, LITE_HANDLE_PREFIX, LiteError, liteLimitsOf, liteTagsCode, PROPERTY_LITE_TAG, PROPERTY_LITE_TOPIC, validateLiteTopicName, type LiteLimits } from './lite-names.js';
 import { liteKey, LiteTable, type LiteProgress, type LiteTopic } from './lite-table.js';
 import { LiteJournal } from './lite-journal.js';
+import { RecordReader } from './lite-reader.js';
 
 /** What the service needs from its broker (a structural view, so src/broker/lite imports no controller). */
 export interface LiteHost {
@@ -111,10 +112,6 @@ const AUTO_RENEW_MS = 60_000;
 const AUTO_RENEW_MAX_MS = 3 * 3600_000;
 const MAX_PER_TOPIC = 16;
 const SCAN_ROUNDS = 8;
-/** Records further apart than this are read separately (as the store's own batched reads do). */
-const READ_GAP = 64 * 1024;
-const READ_SPAN = 4 * 1024 * 1024;
-const MAX_RECORD = 64 * 1024 * 1024;
 
 interface Claim {
   readonly name: string;
@@ -124,10 +121,6 @@ interface Claim {
   /** The lite topic's next messages from the recent ring, or undefined: scan its queue. */
   readonly recent: { q: number[]; phy: number[] } | undefined;
   got: { m: MessageRecord; q: number }[];
-}
-
-function isRecordMagic(magic: number): boolean {
-  return magic === (0xdaa320a7 | 0) || magic === (0xdaa320ab | 0);
 }
 let nonceSeq = 1;
 
@@ -143,8 +136,7 @@ export class LiteService {
   private saving: Promise<void> = Promise.resolve();
   private flushing = false;
   private readonly defaults: LiteLimits;
-  /** Bytes read past the last wanted record of a run, so its whole record usually comes in the same read. */
-  private recordGuess = 4096;
+  private readonly reader: RecordReader;
   clientAlive: (clientId: string) => boolean = () => false;
   now: () => number = Date.now;
 
@@ -152,6 +144,7 @@ export class LiteService {
     private readonly host: LiteHost,
   ) {
     this.journal = new LiteJournal(join(host.config.storePathRootDir, 'config'), this.table);
+    this.reader = new RecordReader(host.store);
     const c = host.config;
     const base = liteLimitsOf(undefined);
     this.defaults = {
@@ -519,7 +512,7 @@ export class LiteService {
     for (const c of claims) if (c.recent) phys.push(...c.recent.phy);
     let records: (Buffer | undefined)[] = [];
     try {
-      records = phys.length > 0 ? await this.readRecords(phys) : [];
+      records = phys.length > 0 ? await this.reader.read(phys) : [];
     } catch (err) {
       this.host.logger.warn({ err, group: g.group, parent: g.parent }, 'lite read failed');
     }
@@ -550,37 +543,6 @@ export class LiteService {
         this.host.logger.warn({ err, group: g.group, parent: g.parent, liteTopic: c.name }, 'lite read failed');
       }
     }
-  }
-
-  /**
-   * Whole records at the given commit-log offsets (any order), read with one read per run of
-   * nearby records; undefined for one that is not there or not yet confirmed by the replicas.
-   */
-  private async readRecords(phys: readonly number[]): Promise<(Buffer | undefined)[]> {
-    const out: (Buffer | undefined)[] = new Array<Buffer | undefined>(phys.length);
-    const order = phys.map((_, i) => i).sort((a, b) => phys[a] - phys[b]);
-    const confirmed = this.host.store.getConfirmedOffset();
-    for (let i = 0; i < order.length; ) {
-      const start = phys[order[i]];
-      let j = i + 1;
-      while (j < order.length && phys[order[j]] - phys[order[j - 1]] <= READ_GAP && phys[order[j]] - start <= READ_SPAN) j++;
-      const buf = await this.host.store.readRawCommitLog(start, phys[order[j - 1]] - start + this.recordGuess);
-      for (let k = i; k < j; k++) {
-        const at = phys[order[k]];
-        const off = at - start;
-        let rec: Buffer | undefined;
-        if (buf && off + 8 <= buf.length) {
-          const size = buf.readInt32BE(off);
-          if (off + size <= buf.length) rec = buf.subarray(off, off + size);
-          else if (size > 0 && size <= MAX_RECORD) rec = (await this.host.store.readRawCommitLog(at, size)) ?? undefined;
-          if (rec && size > this.recordGuess) this.recordGuess = Math.min(MAX_RECORD, size);
-        }
-        if (rec && (rec.length < 8 || rec.readInt32BE(0) !== rec.length || !isRecordMagic(rec.readInt32BE(4)) || at + rec.length > confirmed)) rec = undefined;
-        out[order[k]] = rec;
-      }
-      i = j;
-    }
-    return out;
   }
 
   /** The next messages of a lite topic past the group's progress (at most want), scanning its parent queue by tag hash. */
