@@ -71,7 +71,7 @@ export function registerApiRoutes(api: FastifyInstance, d: ApiDeps): void {
 }
 
 function registerSessionRoutes(api: FastifyInstance, d: ApiDeps): void {
-  api.get('/session', async (req) => ({ loginRequired: d.sessions.required, loggedIn: d.sessions.valid(d.sessions.tokenOf(req)) }));
+  api.get('/session', async (req) => ({ loginRequired: d.sessions.required, loggedIn: d.sessions.valid(d.sessions.tokenOf(req)), aclLogin: d.sessions.acl }));
   api.post(
     '/login',
     {
@@ -92,7 +92,11 @@ function registerSessionRoutes(api: FastifyInstance, d: ApiDeps): void {
         const masters = await d.cluster.masters();
         if (masters.length === 0) return reply.code(503).send({ error: 'no master broker online to check the ACL account with' });
         const r = await checkAclLogin((addr, cmd) => d.cluster.admin.api.remoting.invoke(addr, cmd, d.cluster.admin.api.timeoutMs), masters[0].addr, acl);
-        if (r.ok) token = d.sessions.openAcl(acl);
+        if (r.ok) {
+          token = d.sessions.openAcl(acl);
+          d.signer?.use(acl);
+          d.cluster.forgetTables();
+        }
         else if (r.status !== 401) return reply.code(r.status).send({ error: r.error });
       }
       if (!token) {

@@ -298,6 +298,12 @@ export class ClusterView {
 
   // ---- topics ----
 
+  /** Drops the reused tables: after an ACL login, what unsigned reads got before is not what the account sees. */
+  forgetTables(): void {
+    this.topicCache.drop();
+    this.groupCache.drop();
+  }
+
   /** Refreshes the reused tables behind the scenes (while someone uses the console), so pages answer from them. */
   warm(): void {
     this.topicTable().catch(() => undefined);

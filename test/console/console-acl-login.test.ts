@@ -19,7 +19,7 @@ void test('console login - issue 16: with aclEnable an admin ACL account logs in
   await using s = await startConsoleStandalone({ aclEnable: true, aclConfigFile: aclFile, consoleUser: 'ops', consolePassword: 'ops-secret' });
   assert.equal(s.addresses.consoleAccess, 'login');
   const anon = new ApiClient(s.base);
-  assert.deepEqual((await anon.get('/session')).body, { loginRequired: true, loggedIn: false });
+  assert.deepEqual((await anon.get('/session')).body, { loginRequired: true, loggedIn: false, aclLogin: true });
   assert.equal((await anon.get('/topics')).status, 401);
 
   const wrong = await anon.post('/login', { user: ADMIN.accessKey, password: 'not-the-secret' });
@@ -34,7 +34,7 @@ void test('console login - issue 16: with aclEnable an admin ACL account logs in
   const admin = new ApiClient(s.base);
   const ok = await admin.post('/login', { user: ADMIN.accessKey, password: ADMIN.secretKey });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  assert.deepEqual((await admin.get('/session')).body, { loginRequired: true, loggedIn: true });
+  assert.deepEqual((await admin.get('/session')).body, { loginRequired: true, loggedIn: true, aclLogin: true });
   // Creating a topic is an admin request at the broker: it succeeds only signed as an admin.
   const created = await admin.post('/topics', { topic: 'AclConsoleTopic', readQueueNums: 2, writeQueueNums: 2 });
   assert.equal(created.status, 200, JSON.stringify(created.body));
@@ -46,7 +46,7 @@ void test('console login - issue 16: with aclEnable an admin ACL account logs in
   const ops = new ApiClient(s.base);
   assert.equal((await ops.post('/login', { user: 'ops', password: 'wrong' })).status, 401);
   assert.equal((await ops.post('/login', { user: 'ops', password: 'ops-secret' })).status, 200);
-  assert.deepEqual((await ops.get('/session')).body, { loginRequired: true, loggedIn: true });
+  assert.deepEqual((await ops.get('/session')).body, { loginRequired: true, loggedIn: true, aclLogin: true });
 
   // A broker that lets this console's address through unchecked cannot vouch for a secret: the
   // login says so rather than letting any secret in (plain_acl.yml is reloaded live).

@@ -49,7 +49,7 @@ void describe('console api', () => {
   });
 
   void test('console api - session, cluster, TPS samples and alarms answer for a fresh standalone', async () => {
-    assert.deepEqual((await api.get('/session')).body, { loginRequired: false, loggedIn: true });
+    assert.deepEqual((await api.get('/session')).body, { loginRequired: false, loggedIn: true, aclLogin: false });
     const c = await api.get('/cluster');
     assert.equal(c.status, 200);
     assert.deepEqual(c.body.namesrvs.map((n: any) => [n.addr, n.ok]), [[s.namesrvAddr, true]]);
@@ -307,7 +307,7 @@ void describe('console login', () => {
     await using s = await startConsoleStandalone({ consoleUser: 'admin', consolePassword: 's3cret' });
     assert.equal(s.addresses.consoleAccess, 'login');
     const api = new ApiClient(s.base);
-    assert.deepEqual((await api.get('/session')).body, { loginRequired: true, loggedIn: false });
+    assert.deepEqual((await api.get('/session')).body, { loginRequired: true, loggedIn: false, aclLogin: false });
     assertRefused(await api.get('/cluster'), 401, /^login required$/);
     assertRefused(await api.post('/login', { user: 'admin', password: 'wrong' }), 401, /^wrong user or password$/);
     assertRefused(await api.post('/login', { user: 'admi', password: 's3cret' }), 401, /^wrong user or password$/);

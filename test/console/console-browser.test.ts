@@ -5,12 +5,14 @@
 // letter is resent from the page and consumed again; an offset reset from the page makes a
 // consumer re-read; a wrong password is refused.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { checkFor } from '../helpers/check-for.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { ADMIN, APP, BASE_ACL } from '../security/helpers.js';
 import { ons, OnsHarness, sendAll, type OnsMessage } from '../compat/helpers/ali-ons.js';
 import { GrpcClients } from '../compat/helpers/grpc.js';
 import { ApiClient, startConsoleStandalone, type ConsoleStandalone } from './console-harness.js';
@@ -270,6 +272,41 @@ void test('console browser - issue 16: the login page refuses a wrong password a
     assert.match(await w.page.textContent('main') ?? '', /TBW102|No topic matches/);
     // Only the refused login's 401 answer may show as a console error.
     assert.deepEqual(w.errors.filter((e) => !/401/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+void test('console browser - issue 16: with ACL on, an admin account signs in with its accessKey and secretKey; a non-admin one is refused', { skip }, async () => {
+  using dir = tempDir('apogee-console-acl-');
+  const aclFile = join(dir.path, 'plain_acl.yml');
+  writeFileSync(aclFile, BASE_ACL);
+  await using s = await startConsoleStandalone({ aclEnable: true, aclConfigFile: aclFile });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  try {
+    const w = await openPage(browser);
+    await w.page.goto(`${s.base}/#/topics`);
+    await w.page.waitForSelector('body[data-ready="login"]');
+    assert.match(await w.page.textContent('#acl-hint') ?? '', /admin account signs in with its accessKey and secretKey/);
+    await w.page.fill('#login-form [name=user]', APP.accessKey);
+    await w.page.fill('#login-form [name=password]', APP.secretKey);
+    await w.page.click('#login-form button[type=submit]');
+    await w.page.waitForSelector('#login-error .error');
+    assert.match(await w.page.textContent('#login-error') ?? '', /appKey0001 is not an admin account/);
+    await w.page.fill('#login-form [name=user]', ADMIN.accessKey);
+    await w.page.fill('#login-form [name=password]', ADMIN.secretKey);
+    await w.page.click('#login-form button[type=submit]');
+    await w.page.waitForSelector('body[data-ready="topics"]');
+    assert.equal(await w.page.locator('.error').count(), 0);
+    // The broker answers the console's reads, and its admin requests, because they are signed as the admin account.
+    const created = await w.page.evaluate(async () => (await fetch('/api/topics', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"topic":"AclPageTopic"}' })).status);
+    assert.equal(created, 200);
+    await visit(w, s.base, '#/cluster', 'cluster');
+    assert.equal(await w.page.locator('.error').count(), 0, `${await w.page.locator('.error').allTextContents()}`);
+    await visit(w, s.base, '#/topics', 'topics');
+    assert.match(await w.page.textContent('main') ?? '', /AclPageTopic/);
+    // Only the refused login's 403 answer may show as a console error.
+    assert.deepEqual(w.errors.filter((e) => !/403/.test(e)), []);
   } finally {
     await browser.close();
   }

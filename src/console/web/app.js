@@ -105,6 +105,9 @@ function setActive(page) {
 
 // ---- login ----
 
+// With ACL on, the cluster's admin accounts sign in too (accessKey as user, secretKey as password).
+let aclLogin = false;
+
 function showLogin() {
   clearInterval(refreshTimer);
   document.body.dataset.ready = 'login';
@@ -114,6 +117,7 @@ function showLogin() {
       <label>User <input name="user" autocomplete="username" required></label>
       <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
       <button type="submit">Sign in</button>
+      ${aclLogin ? '<p class="muted" id="acl-hint">ACL is on: an admin account signs in with its accessKey and secretKey.</p>' : ''}
       <div id="login-error"></div>
     </form></div>`;
   document.getElementById('login-form').onsubmit = async (e) => {
@@ -608,6 +612,7 @@ async function boot() {
   document.getElementById('logout').onclick = async () => { await api('POST', '/logout'); showLogin(); };
   window.addEventListener('hashchange', () => void render());
   const s = await api('GET', '/session');
+  aclLogin = s.aclLogin === true;
   if (s.loginRequired && !s.loggedIn) { showLogin(); return; }
   if (s.loginRequired) document.getElementById('logout').hidden = false;
   await render();
