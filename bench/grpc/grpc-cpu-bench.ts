@@ -5,7 +5,9 @@
 // divided by its messages is the figure: it depends much less on what else the machine runs than
 // msg/s does. Systems alternate inside a round and the first one alternates between rounds.
 //   node --import tsx bench/grpc/grpc-cpu-bench.ts [--rounds 2] [--count 30000] [--window 256]
-//     [--systems apogee-grpc,apogee-async] [--consume-seconds 60]
+//     [--systems apogee-grpc,apogee-async] [--consume-seconds 60] [--base DIR]
+// --base DIR: also run each system with the broker of another checkout (its bin/apogee.js, e.g. an
+// extracted older commit with node_modules linked), interleaved with this tree's: an A/B in one run.
 // BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the brokers (bench/helpers/spawn-broker.ts).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,9 +23,19 @@ const CONSUME_SECONDS = args.num('consume-seconds', 60);
 const si = process.argv.indexOf('--systems');
 const SYSTEMS = (si >= 0 ? process.argv[si + 1] : 'apogee-grpc,apogee-async').split(',');
 for (const s of SYSTEMS) if (!PEERS[s]) throw new Error(`unknown system ${s}`);
+const bi = process.argv.indexOf('--base');
+const BASE = bi >= 0 ? process.argv[bi + 1] : undefined;
+const HERE = process.cwd();
 if (!(ROUNDS >= 1 && ROUNDS <= 20 && COUNT >= 1000 && COUNT <= 2_000_000 && WINDOW >= 1 && WINDOW <= 4096 && CONSUME_SECONDS > 0 && CONSUME_SECONDS <= 600)) {
   throw new Error('--rounds in [1, 20], --count in [1000, 2e6], --window in [1, 4096], --consume-seconds in (0, 600]');
 }
+
+// ali-ons clients of an earlier run keep reconnecting to its stopped broker and emit errors
+// nobody listens to; they are no failure of the run under way.
+process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'ECONNREFUSED' || err.code === 'EPIPE' || err.code === 'ECONNRESET') return;
+  throw err;
+});
 
 function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -41,10 +53,13 @@ interface Row {
   load: number;
 }
 
-async function once(key: string): Promise<Row> {
+async function once(label: string): Promise<Row> {
+  const [key, where] = label.split('@');
   const peer = PEERS[key]();
   const dir = mkdtempSync(join(tmpdir(), `grpc-cpu-${key}-`));
-  const server = await peer.start(dir);
+  // The bench brokers start from ./bin/apogee.js: the base checkout's while it is the cwd.
+  if (where === 'base') process.chdir(BASE!);
+  const server = await peer.start(dir).finally(() => process.chdir(HERE));
   try {
     const body = Buffer.alloc(1024, 0x61);
     const warm = await peer.producer('cpu_warm');
@@ -76,7 +91,7 @@ async function once(key: string): Promise<Row> {
     const consumeMs = performance.now() - t1;
     const consumeUs = got > 0 ? ((cpuMs(server.pid) - s1) * 1000) / got : NaN;
     await c.close();
-    return { system: key, produce: (COUNT * 1000) / produceMs, produceUs, consume: (got * 1000) / consumeMs, consumeUs, consumed: got, load: loadavg()[0] };
+    return { system: label, produce: (COUNT * 1000) / produceMs, produceUs, consume: (got * 1000) / consumeMs, consumeUs, consumed: got, load: loadavg()[0] };
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -85,8 +100,9 @@ async function once(key: string): Promise<Row> {
 
 const rows: Row[] = [];
 console.log(`grpc-cpu-bench: ${SYSTEMS.join(', ')}; ${ROUNDS} rounds of ${COUNT} × 1 KiB, window ${WINDOW}; node ${process.version}`);
+const LABELS = BASE ? SYSTEMS.flatMap((s) => [`${s}@base`, s]) : SYSTEMS;
 for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? SYSTEMS : [...SYSTEMS].reverse();
+  const order = r % 2 === 0 ? LABELS : [...LABELS].reverse();
   for (const key of order) {
     const row = await once(key);
     rows.push(row);
@@ -102,7 +118,7 @@ const median = (xs: number[]): number => {
 };
 console.log('\n| system | produce msg/s | broker µs per produced msg | consume msg/s | broker µs per consumed msg |');
 console.log('| --- | --: | --: | --: | --: |');
-for (const key of SYSTEMS) {
+for (const key of LABELS) {
   const mine = rows.filter((x) => x.system === key);
   console.log(
     `| ${key} | ${Math.round(median(mine.map((x) => x.produce)))} | ${median(mine.map((x) => x.produceUs)).toFixed(1)} | ` +

@@ -64,21 +64,26 @@ try {
     maxRss = Math.max(maxRss, procStat(pid).rssMiB);
   }, 5000);
   let buf = '';
+  let reportedT = 0;
   producer.stdout!.setEncoding('utf8').on('data', (d: string) => {
     buf += d;
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      const m = /t=[\d.]+s tps=(\d+) .*p50=([\d.]+)ms p99=([\d.]+)ms/.exec(line);
+      const m = /t=([\d.]+)s tps=(\d+) .*p50=([\d.]+)ms p99=([\d.]+)ms/.exec(line);
       if (!m || line.includes('summary')) continue;
+      // The producer's last interval line covers only the moments after the final whole minute.
+      const t = Number(m[1]);
+      if (t - reportedT < 30) continue;
+      reportedT = t;
       const s = procStat(pid);
       const now = performance.now();
       const row: Minute = {
         minute: minutes.length + 1,
-        tps: Number(m[1]),
-        p50: Number(m[2]),
-        p99: Number(m[3]),
+        tps: Number(m[2]),
+        p50: Number(m[3]),
+        p99: Number(m[4]),
         rssMiB: s.rssMiB,
         maxRssMiB: Math.max(maxRss, s.rssMiB),
         brokerCpuPct: ((s.cpuMs - lastCpu) / (now - lastT)) * 100,
