@@ -20,7 +20,7 @@ import {
   type ReplicaLag,
   type TopicProgress,
 } from '../observability/alarms/index.js';
-import { createRequest, RemotingClient, RequestCode, ResponseCode, bodyOf } from '../remoting/index.js';
+import { clientTlsOf, createRequest, RemotingClient, RequestCode, ResponseCode, bodyOf } from '../remoting/index.js';
 import type { ClusterInfo } from '../remoting/protocol/route.js';
 import { innerClientSigner } from './acl/inner-client-signer.js';
 import { GetMessageStatus } from '../store/index.js';
@@ -51,7 +51,7 @@ export class BrokerAlarmView implements AlarmView {
     private readonly now: () => number = Date.now,
   ) {
     // Signed like the broker's registration: a name server with ACL answers only known accounts.
-    this.client = new RemotingClient({ connectTimeoutMs: NAMESRV_TIMEOUT_MS, rpcHook: innerClientSigner(b.config.innerClientAuthenticationCredentials) });
+    this.client = new RemotingClient({ connectTimeoutMs: NAMESRV_TIMEOUT_MS, rpcHook: innerClientSigner(b.config.innerClientAuthenticationCredentials), tls: clientTlsOf(b.config) });
     this.namesrvs = b.config.namesrvAddr
       .split(';')
       .map((s) => s.trim())

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../common/logger.js';
 import type { HostPort } from '../common/message-host.js';
 import { TopicValidator } from '../common/message-const.js';
 import { pickBrokerIP1, type BrokerConfig } from '../config/index.js';
-import { createRequest, RemotingClient, RemotingServer, RequestCode, serverTlsOf, type RemotingChannel, type RequestHook } from '../remoting/index.js';
+import { clientTlsOf, createRequest, RemotingClient, RemotingServer, RequestCode, serverTlsOf, type RemotingChannel, type RequestHook } from '../remoting/index.js';
 import { CONSUMER_GROUP_HEADER, encodeHeader } from '../remoting/protocol/index.js';
 import { MessageStore, type DispatchRequest } from '../store/index.js';
 import { innerClientSigner } from './acl/inner-client-signer.js';
@@ -169,7 +169,7 @@ export class BrokerController implements BrokerParts {
     });
     this.hooks = new BrokerHooks((err, hook) => logger.error({ err, hook }, 'a broker hook listener failed'));
     const parts = this.parts();
-    this.outerClient = new RemotingClient({ logger, rpcHook: innerClientSigner(config.innerClientAuthenticationCredentials) });
+    this.outerClient = new RemotingClient({ logger, rpcHook: innerClientSigner(config.innerClientAuthenticationCredentials), tls: clientTlsOf(config) });
     const namesrvs = config.namesrvAddr
       .split(';')
       .map((s) => s.trim())

@@ -33,13 +33,14 @@ export function namesrvConfigOf(c: StandaloneConfig): NamesrvConfig {
     // it; a standalone's aclEnable applies to that broker and its gRPC endpoint.
     aclEnable: false,
     aclConfigFile: '',
-    // The in-process name server stays plain: the broker and console beside it reach it over
-    // loopback, and they are not given client TLS settings (docs/SECURITY.md, gaps).
-    tlsServerMode: 'disabled',
-    tlsServerCertPath: '',
-    tlsServerKeyPath: '',
-    tlsServerTrustCertPath: '',
-    tlsServerNeedClientAuth: false,
+    // With TLS on, the in-process name server takes TLS and plain (permissive) whatever the broker's
+    // mode: the broker and console beside it reach it in plain TCP over loopback, TLS clients
+    // (apogee admin --tls) over TLS.
+    tlsServerMode: c.tlsServerMode === 'disabled' ? 'disabled' : 'permissive',
+    tlsServerCertPath: c.tlsServerCertPath,
+    tlsServerKeyPath: c.tlsServerKeyPath,
+    tlsServerTrustCertPath: c.tlsServerTrustCertPath,
+    tlsServerNeedClientAuth: c.tlsServerNeedClientAuth,
   });
 }
 

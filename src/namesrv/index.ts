@@ -2,7 +2,7 @@
 import { silentLogger, type Logger } from '../common/logger.js';
 import { defaultAclConfigFile, type NamesrvConfig, type RoleHandle } from '../config/index.js';
 import { AclService, namesrvAccess } from '../remoting/acl/index.js';
-import { RemotingServer, formatAddress } from '../remoting/index.js';
+import { RemotingServer, formatAddress, serverTlsOf } from '../remoting/index.js';
 import { DefaultRequestProcessor } from './default-request-processor.js';
 import { KVConfigManager } from './kv-config-manager.js';
 import { RouteInfoManager } from './route-info-manager.js';
@@ -45,7 +45,7 @@ export async function startNamesrv(config: NamesrvConfig, opts: StartNamesrvOpti
   const kv = new KVConfigManager(config.kvConfigPath === '' ? undefined : config.kvConfigPath);
   await kv.load();
   const routes = new RouteInfoManager({ now: opts.now, brokerChannelExpiredTime: config.brokerChannelExpiredTime });
-  const server = new RemotingServer({ host: config.host, port: config.listenPort, logger, hooks: acl ? [acl.remotingHook(namesrvAccess)] : undefined });
+  const server = new RemotingServer({ host: config.host, port: config.listenPort, logger, hooks: acl ? [acl.remotingHook(namesrvAccess)] : undefined, tls: serverTlsOf(config) });
   new DefaultRequestProcessor(routes, kv, { orderMessageEnable: config.orderMessageEnable, logger }).registerOn(server);
   server.onChannelClose((ch) => {
     const gone = routes.onChannelDestroy(ch);

@@ -7,6 +7,7 @@ import { AclService, innerClientSigner } from '../remoting/acl/index.js';
 import { RemoteBackend, type RemoteBackendOptions } from './backend/remote-backend.js';
 import { grpcAclHook } from './grpc-acl-hook.js';
 import type { GrpcHook } from './grpc-hooks.js';
+import { grpcEdgeOf } from './grpc-edge.js';
 import { startGrpcServer, type GrpcProxyHandle } from './grpc-server.js';
 
 export function createRemoteBackend(opts: RemoteBackendOptions): Promise<RemoteBackend> {
@@ -51,7 +52,7 @@ export async function startProxy(
     cluster = await startClusterProxy(config, opts);
     // ACL is the first hook, so no other hook sees a request the proxy refuses to serve.
     const hooks = acl ? [grpcAclHook(acl), ...(opts.hooks ?? [])] : opts.hooks;
-    const grpc = await startGrpcServer(cluster.backend, { host: config.host, port: config.grpcServerPort, logger: opts.logger, hooks });
+    const grpc = await startGrpcServer(cluster.backend, { host: config.host, port: config.grpcServerPort, logger: opts.logger, hooks, edge: grpcEdgeOf(config) });
     acl?.watch();
     const backend = cluster;
     let closing: Promise<void> | undefined;

@@ -12,3 +12,4 @@ export * from './remoting-server.js';
 export * from './remoting-server-tls.js';
 export { RequestHooks, type RequestHook, type RequestHookContext, type RequestRefusal } from './request-hooks.js';
 export * from './remoting-client.js';
+export * from './remoting-client-tls.js';

@@ -3,6 +3,7 @@
 // which the command prints with the broker's code and remark.
 import { bodyOf, createRequest, RemotingClient, RequestCode, responseCodeName, ResponseCode, signRequest, type ExtInput, type RemotingCommand } from '../../remoting/index.js';
 
+import type { ConnectionOptions } from 'node:tls';
 import type { ClusterInfo, TopicRouteData } from '../../remoting/protocol/route.js';
 
 export type { BrokerData, ClusterInfo, TopicRouteData } from '../../remoting/protocol/route.js';
@@ -33,11 +34,13 @@ export class AdminApi {
     namesrvAddr: string,
     private readonly timeoutMs = 5000,
     credentials?: { accessKey: string; secretKey: string },
+    /** TLS to name servers and brokers alike (node:tls options; absent = plain TCP). */
+    tls?: ConnectionOptions,
   ) {
     const rpcHook = credentials
       ? (cmd: RemotingCommand) => signRequest(cmd.extFields, Buffer.isBuffer(cmd.body) ? cmd.body : undefined, credentials.accessKey, credentials.secretKey)
       : undefined;
-    this.client = new RemotingClient({ connectTimeoutMs: 3000, rpcHook });
+    this.client = new RemotingClient({ connectTimeoutMs: 3000, rpcHook, tls });
     this.namesrvs = namesrvAddr
       .split(';')
       .map((s) => s.trim())

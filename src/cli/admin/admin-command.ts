@@ -10,6 +10,7 @@ import { registerTraceAndDiagnoseCommands } from './diagnose-command.js';
 import { registerAclCommands } from './acl-commands.js';
 import { registerConnectionCommands } from './connection-commands.js';
 import { registerLiteCommands } from './lite-commands.js';
+import { addTlsOptions, adminTlsOf } from './admin-tls.js';
 import { registerDlqCommands } from './dlq-commands.js';
 import { consumerProgress, deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { registerMessageCommands } from './message-commands.js';
@@ -40,6 +41,7 @@ export function registerAdminCommand(program: Command, io: AdminIO, done: (code:
       .option('-n, --namesrvAddr <addr>', 'name servers "host:port;host:port" (default: $NAMESRV_ADDR)')
       .option('--accessKey <ak>', 'sign requests as this ACL account (default: $APOGEE_ACCESS_KEY)')
       .option('--secretKey <sk>', 'its secret key (default: $APOGEE_SECRET_KEY)');
+    addTlsOptions(cmd);
     cmd.action(async (opts: Record<string, string | undefined>) => done(await runAdmin(name, io, opts, handler)));
     return cmd;
   };
@@ -104,7 +106,13 @@ async function runAdmin(name: string, io: AdminIO, opts: Record<string, string |
     io.stderr(`${prefix}: no name server: give -n host:port or set NAMESRV_ADDR\n`);
     return EXIT_USAGE;
   }
-  const api = new AdminApi(namesrv, undefined, credentialsOf(opts, io.env));
+  let api: AdminApi;
+  try {
+    api = new AdminApi(namesrv, undefined, credentialsOf(opts, io.env), adminTlsOf(opts, io.env));
+  } catch (err) {
+    io.stderr(`${prefix}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_USAGE;
+  }
   try {
     await handler({ api, out: io.stdout }, opts);
     return 0;
