@@ -163,28 +163,38 @@ async function creation(b: BenchBroker, dataDir: string, c: GrpcLoadClient): Pro
   console.log(`after: RSS ${rssMiB(pid)} MiB, files ${countFiles(dataDir)}, liteState.txt ${mib(snapshot)} MiB + liteState.log ${mib(log)} MiB`);
 }
 
-/** Restarts the broker over the same data and times the first lite send (it loads the lite state) and the count it then reports. */
+/**
+ * Restarts the broker over the same data and times the first lite send that succeeds (the lite
+ * state loads from the endpoint's start; a send meanwhile waits for it, and one that waits past
+ * the server's request timeout is retried), then the count the broker lists.
+ */
 async function restart(old: BenchBroker, dataDir: string): Promise<{ b: BenchBroker; c: GrpcLoadClient }> {
   await old.stop();
   const t0 = performance.now();
   const b = await spawnBenchBroker(dataDir);
-  const ready = performance.now() - t0;
   const c = grpcLoadClient(b.grpc, 16 * 1024 * 1024);
-  const t1 = performance.now();
-  const r = await c.unary('SendMessage', { messages: [message('LiteScale', 'after-restart')] });
-  if (r.status?.code !== 20000) throw new Error(`send after restart: ${JSON.stringify(r.status)}`);
-  const first = performance.now() - t1;
-  const api = new AdminApi(b.namesrv);
   try {
-    const list = await api.brokerOk(b.broker, GET_LITE_TOPIC_LIST, { topic: 'LiteScale', limit: 1 });
-    const total = (JSON.parse(list.body!.toString()) as { total: number }).total;
-    console.log(
-      `restart: broker ready in ${Math.round(ready)} ms, first lite send (loads the lite state) ${Math.round(first)} ms, ${total.toLocaleString('en')} lite topics listed, RSS ${rssMiB(b.child.pid!)} MiB`,
-    );
-  } finally {
-    await api.close();
+    const ready = performance.now() - t0;
+    let r: any;
+    for (let i = 0; i < 4 && r?.status?.code !== 20000; i++) r = await c.unary('SendMessage', { messages: [message('LiteScale', 'after-restart')] }).catch((err: Error) => ({ status: { message: err.message } }));
+    if (r?.status?.code !== 20000) throw new Error(`send after restart: ${JSON.stringify(r?.status)}`);
+    const first = performance.now() - t0;
+    const api = new AdminApi(b.namesrv);
+    try {
+      const list = await api.brokerOk(b.broker, GET_LITE_TOPIC_LIST, { topic: 'LiteScale', limit: 1 });
+      const total = (JSON.parse(list.body!.toString()) as { total: number }).total;
+      console.log(
+        `restart: broker ready after ${Math.round(ready)} ms, first lite send answered ${Math.round(first)} ms after the start (the lite state loads meanwhile), ${total.toLocaleString('en')} lite topics listed, RSS ${rssMiB(b.child.pid!)} MiB`,
+      );
+    } finally {
+      await api.close();
+    }
+    return { b, c };
+  } catch (err) {
+    c.close();
+    await b.stop();
+    throw err;
   }
-  return { b, c };
 }
 
 async function throughput(b: BenchBroker, c: GrpcLoadClient): Promise<void> {
