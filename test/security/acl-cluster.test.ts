@@ -72,6 +72,12 @@ void describe('acl cluster', () => {
     writeFileSync(aclFile, CLUSTER_ACL);
     const acl = ['--aclEnable=true', `--aclConfigFile=${aclFile}`];
     const procs: ApogeeProcess[] = [];
+    // A test process that dies (an uncaught client error, the runner's force exit) would otherwise
+    // leave the name server and broker running.
+    const killLeft = (): void => {
+      for (const proc of procs) proc.child.kill('SIGKILL');
+    };
+    process.once('exit', killLeft);
     const admin = signedClient(ADMIN);
     const app = signedClient(APP);
     const unsigned = signedClient(undefined);
@@ -191,6 +197,7 @@ void describe('acl cluster', () => {
       await proxy?.close();
       await Promise.all([admin.close(), app.close(), unsigned.close()]);
       for (const proc of procs.reverse()) await proc.stop('SIGTERM', 10_000);
+      process.off('exit', killLeft);
     }
   });
 });
