@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { ResponseBatch } from './response-batch.js';
+import { encodeAckMessageResponse, encodeSendMessageResponse } from './unary-encoder.js';
 
 const require = createRequire(import.meta.url);
 
@@ -64,18 +65,23 @@ export function receiveMessageResponseType(): protobuf.Type {
 
 /**
  * Unary methods every message pays for (issue 17): one SendMessage per message from the 5.x
- * clients, one AckMessage per consumed message. Their answers are encoded by protobufjs directly,
- * without proto-loader's fromObject deep copy (handlers build schema-shaped objects: camelCase
+ * clients, one AckMessage per consumed message. Their answers are encoded by hand
+ * (unary-encoder.ts) or, for a shape it does not take, by protobufjs directly: never through
+ * proto-loader's fromObject deep copy (handlers build schema-shaped objects: camelCase
  * names, numbers for enums and int64). AckMessageRequest, which has no int64 or enum field, is
  * decoded into protobufjs's message object without the toObject copy: absent strings read as ''
  * and absent messages as null, which every reader of it treats as missing.
  */
 function codeHotUnaryDirectly(service: grpc.ServiceDefinition): void {
   const root = schemaRoot();
+  const handWritten: Record<string, (value: object) => Buffer | undefined> = { SendMessage: encodeSendMessageResponse, AckMessage: encodeAckMessageResponse };
   for (const name of ['SendMessage', 'AckMessage']) {
     const method = service[name] as grpc.MethodDefinition<unknown, object>;
     const type = root.lookupType(`apache.rocketmq.v2.${name}Response`);
+    const fast = handWritten[name];
     method.responseSerialize = (value: object): Buffer => {
+      const direct = fast(value);
+      if (direct) return direct;
       const bytes = type.encode(value).finish();
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     };

@@ -1,14 +1,16 @@
 // The hot unary methods skip proto-loader's object copies (issue 17): SendMessage and AckMessage
 // answers are encoded by protobufjs directly and AckMessageRequest is decoded without toObject.
-// Table test: the same bytes as proto-loader's own serializer for every answer shape the handlers
+// Table and property tests: the same bytes as proto-loader's own serializer for every answer shape the handlers
 // build, and the same fields the handlers read from a decoded request.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
+import fc from 'fast-check';
 import * as protoLoader from '@grpc/proto-loader';
 import { loadMessagingService } from '../../src/proxy/proto.js';
+import { encodeAckMessageResponse, encodeSendMessageResponse } from '../../src/proxy/unary-encoder.js';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(require.resolve('rocketmq-client-nodejs/package.json')), 'proto');
@@ -29,6 +31,8 @@ const answers: [string, unknown][] = [
 
 void test('proto direct - SendMessage and AckMessage answers encode to the bytes proto-loader gives', () => {
   for (const [method, answer] of answers) {
+    const hand = method === 'SendMessage' ? encodeSendMessageResponse(answer as never) : encodeAckMessageResponse(answer as never);
+    assert.ok(hand, `the hand-written encoder takes ${JSON.stringify(answer)}`);
     const mine = service[method].responseSerialize(answer);
     const theirs = refService[method].responseSerialize(answer);
     assert.deepEqual(mine, theirs, `${method} ${JSON.stringify(answer)}`);
@@ -51,4 +55,26 @@ void test('proto direct - a decoded AckMessageRequest gives the handlers the fie
     const bytes = refService.AckMessage.requestSerialize(req);
     assert.deepEqual(view(service.AckMessage.requestDeserialize(bytes)), view(refService.AckMessage.requestDeserialize(bytes)), JSON.stringify(req));
   }
+});
+
+void test('proto direct - property: hand-encoded answers equal proto-loader bytes for any status, entries, text and offset', () => {
+  const text = fc.option(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constant('')), { nil: undefined });
+  const status = fc.option(fc.record({ code: fc.option(fc.oneof(fc.integer({ min: 0, max: 60000 }), fc.integer({ min: -5, max: -1 })), { nil: undefined }), message: text }, { requiredKeys: [] }), { nil: undefined });
+  const offset = fc.option(fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.maxSafeNat(), fc.integer({ min: -1000, max: -1 })), { nil: undefined });
+  const sendEntry = fc.record({ status, messageId: text, transactionId: text, offset, recallHandle: text }, { requiredKeys: [] });
+  const ackEntry = fc.record({ messageId: text, receiptHandle: text, status }, { requiredKeys: [] });
+  fc.assert(
+    fc.property(status, fc.option(fc.array(sendEntry, { maxLength: 4 }), { nil: undefined }), (st, entries) => {
+      const answer = { status: st, entries };
+      assert.deepEqual(service.SendMessage.responseSerialize(answer), refService.SendMessage.responseSerialize(answer));
+    }),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(status, fc.option(fc.array(ackEntry, { maxLength: 4 }), { nil: undefined }), (st, entries) => {
+      const answer = { status: st, entries };
+      assert.deepEqual(service.AckMessage.responseSerialize(answer), refService.AckMessage.responseSerialize(answer));
+    }),
+    { numRuns: 500 },
+  );
 });
