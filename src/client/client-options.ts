@@ -24,6 +24,8 @@ export interface ClientOptions {
   rpcHook?: (cmd: RemotingCommand) => void;
   /** TLS to the brokers (tlsServerMode permissive or enforcing): true, or node:tls options such as { ca }; name servers stay plain. */
   tls?: boolean | ConnectionOptions;
+  /** TLS to the name servers too (name servers with tlsServerMode); absent = plain. */
+  namesrvTls?: boolean | ConnectionOptions;
 }
 
 let cachedIp: string | undefined;

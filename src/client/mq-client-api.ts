@@ -63,7 +63,7 @@ export class MQClientAPIImpl {
       logger: this.logger,
       serializeType: opts.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON,
       rpcHook: opts.rpcHook,
-      tls: opts.tls ? (addr) => (this.namesrvAddrs.includes(addr) ? false : opts.tls!) : undefined,
+      tls: opts.tls || opts.namesrvTls ? (addr) => (this.namesrvAddrs.includes(addr) ? (opts.namesrvTls ?? false) : (opts.tls ?? false)) : undefined,
     });
   }
 

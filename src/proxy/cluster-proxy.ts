@@ -4,6 +4,7 @@
 import { silentLogger, type Logger } from '../common/logger.js';
 import { defaultAclConfigFile, type ProxyConfig, type RoleHandle } from '../config/index.js';
 import { AclService, innerClientSigner } from '../remoting/acl/index.js';
+import { clientTlsOf } from '../remoting/index.js';
 import { RemoteBackend, type RemoteBackendOptions } from './backend/remote-backend.js';
 import { grpcAclHook } from './grpc-acl-hook.js';
 import type { GrpcHook } from './grpc-hooks.js';
@@ -24,7 +25,7 @@ export async function startClusterProxy(config: ProxyConfig, opts: { logger?: Lo
   // Everything the proxy asks of name servers and brokers is signed with the cluster account, so
   // members with ACL on serve it; the 5.x clients' own accounts are checked here, not there.
   const rpcHook = innerClientSigner(config.innerClientAuthenticationCredentials);
-  const backend = await createRemoteBackend({ namesrvAddr: config.namesrvAddr, logger: opts.logger ?? silentLogger, rpcHook });
+  const backend = await createRemoteBackend({ namesrvAddr: config.namesrvAddr, logger: opts.logger ?? silentLogger, rpcHook, tls: clientTlsOf(config) });
   let closing: Promise<void> | undefined;
   return {
     backend,

@@ -250,10 +250,20 @@ export class GrpcEdge {
     conn.socket.destroy();
   }
 
-  close(): void {
+  /** Stops accepting; connections already handed to grpc-js stay until the server shuts them down. */
+  stopAccepting(): void {
     this.material?.close();
     this.listener?.close();
     for (const s of this.pendingFirstBytes) s.destroy();
+  }
+
+  /**
+   * Releases the injectors. Call after grpc-js' tryShutdown has closed the sessions: destroying an
+   * injector first drops its server from grpc-js' books, and shutdown then ends before its
+   * sessions, leaving open calls to be reset when the process exits.
+   */
+  close(): void {
+    this.stopAccepting();
     for (const inj of this.injectors) inj.destroy();
   }
 }

@@ -110,10 +110,11 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
       new Promise<void>((resolve) => {
         clearInterval(sweeper);
         timeouts.close();
-        edge.close();
+        edge.stopAccepting();
         const t = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => {
           clearTimeout(t);
+          edge.close();
           closeLite(ctx).then(resolve, (err: unknown) => {
             ctx.logger.error({ err }, 'lite state save failed at close');
             resolve();

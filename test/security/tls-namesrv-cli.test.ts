@@ -12,13 +12,15 @@ import { startBroker } from '../../src/broker/index.js';
 import { createRequest, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { checkFor } from '../helpers/check-for.js';
 import { runApogee } from '../helpers/spawn-apogee.js';
+import { startProxy } from '../../src/proxy/cluster-proxy.js';
+import { quietClientLogger, rmq } from '../compat/helpers/grpc.js';
 
 const skip = opensslAvailable ? false : 'the openssl command is not installed';
 
 void describe('tls name server and admin cli', { skip }, () => {
   after(() => certs?.remove());
 
-  void test('tls namesrv - an enforcing name server takes a broker with tlsEnable and apogee admin --tls; plain clients are refused (issue 15)', async () => {
+  void test('tls namesrv - an enforcing name server takes a broker and apogee proxy with tlsEnable, and apogee admin --tls; plain clients are refused (issue 15)', async () => {
     const c = certs!;
     const tls = { tlsServerMode: 'enforcing', tlsServerCertPath: c.serverCert, tlsServerKeyPath: c.serverKey };
     const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1', ...tls } }));
@@ -56,6 +58,22 @@ void describe('tls name server and admin cli', { skip }, () => {
         const missing = await runApogee(['admin', 'clusterList', ...n, '--tlsTrustCertPath', join(dir, 'nope.pem')]);
         assert.equal(missing.code, 2);
         assert.match(missing.stderr, /option --tlsTrustCertPath: cannot read .*nope\.pem: ENOENT/);
+
+        // apogee proxy with tlsEnable finds the broker through the TLS name server and relays to it over TLS.
+        const created = await secure.invoke(broker.addresses.broker, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'TlsProxyTopic', readQueueNums: 2, writeQueueNums: 2, perm: 6 }), 3000);
+        assert.equal(created.code, ResponseCode.SUCCESS, created.remark);
+        const proxy = await startProxy(
+          loadConfig('proxy', { flags: { namesrvAddr: ns.addresses.namesrv, host: '127.0.0.1', grpcServerPort: 0, tlsEnable: true, tlsClientTrustCertPath: c.ca } }),
+        );
+        const p = new rmq.Producer({ endpoints: proxy.addresses.grpc!, namespace: '', logger: quietClientLogger, topic: 'TlsProxyTopic' });
+        try {
+          await p.startup();
+          const r = await p.send({ topic: 'TlsProxyTopic', body: Buffer.from('through a TLS cluster') });
+          assert.ok(r.messageId);
+        } finally {
+          await p.shutdown().catch(() => undefined);
+          await proxy.close();
+        }
       } finally {
         await broker.close();
       }

@@ -4,6 +4,7 @@
 // assignment names, receipt handles carry their group ("b1 <brokerName> <broker's handle>"), and
 // queue-addressed calls go to the queue's group.
 import { hostname } from 'node:os';
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../common/logger.js';
 import { silentLogger } from '../../common/logger.js';
 import { decodeMessage, decodeMessages, type MessageRecord } from '../../common/message-codec.js';
@@ -85,6 +86,8 @@ export interface RemoteBackendOptions {
   logger?: Logger;
   /** Timeout of ordinary requests to brokers (3 s). */
   requestTimeoutMs?: number;
+  /** TLS to name servers and brokers (tlsEnable); absent = plain. */
+  tls?: ConnectionOptions;
   /** Producer heartbeats to brokers, which keep transaction check-backs coming (30 s). */
   heartbeatIntervalMs?: number;
   /** How long a topic's route and config are trusted (5 s): admin changes show up this late. */
@@ -176,7 +179,7 @@ export class RemoteBackend implements ProxyBackend {
     this.topicCacheMs = opts.topicCacheMs ?? 5000;
     this.groupCacheMs = opts.groupCacheMs ?? 5000;
     this.clientId = opts.clientId ?? `${hostname()}@proxy-${process.pid}`;
-    this.api = new MQClientAPIImpl({ namesrvAddr: opts.namesrvAddr, logger: this.logger, requestTimeoutMs: this.timeoutMs, rpcHook: opts.rpcHook });
+    this.api = new MQClientAPIImpl({ namesrvAddr: opts.namesrvAddr, logger: this.logger, requestTimeoutMs: this.timeoutMs, rpcHook: opts.rpcHook, tls: opts.tls, namesrvTls: opts.tls });
     this.api.remoting.registerProcessor(RequestCode.CHECK_TRANSACTION_STATE, (req) => this.onCheckTransactionState(req));
   }
 
