@@ -237,18 +237,21 @@ async function throughput(b: BenchBroker, c: GrpcLoadClient): Promise<void> {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'apogee-lite-bench-'));
-  let b = await spawnBenchBroker(dataDir);
+  // undefined while no broker of ours runs (between a stop and the next start), so the cleanup never waits on an exited one.
+  let b: BenchBroker | undefined = await spawnBenchBroker(dataDir);
   let c = grpcLoadClient(b.grpc, 16 * 1024 * 1024);
   try {
     if (!args.flag('skip-create')) {
       await creation(b, dataDir, c);
       c.close();
-      ({ b, c } = await restart(b, dataDir));
+      const old: BenchBroker = b;
+      b = undefined;
+      ({ b, c } = await restart(old, dataDir));
     }
     if (!args.flag('skip-throughput')) await throughput(b, c);
   } finally {
     c.close();
-    await b.stop();
+    await b?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -25,10 +25,10 @@ function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
   };
 }
 
-async function open(dir: string): Promise<{ table: LiteTable; journal: LiteJournal; loaded: ReturnType<LiteJournal['load']> }> {
+async function open(dir: string): Promise<{ table: LiteTable; journal: LiteJournal; loaded: Awaited<ReturnType<LiteJournal['load']>> }> {
   const table = new LiteTable();
   const journal = new LiteJournal(dir, table);
-  const loaded = journal.load();
+  const loaded = await journal.load();
   await journal.open();
   return { table, journal, loaded };
 }

@@ -157,7 +157,7 @@ export class LiteService {
   /** Loads the saved table, indexes what was stored after it, then starts the sweeps. */
   async start(): Promise<void> {
     const t0 = this.now();
-    const r = this.journal.load();
+    const r = await this.journal.load();
     if (r.bad > 0) this.host.logger.warn({ path: this.journal.logPath, bad: r.bad }, 'lite state: skipped unreadable lines (a torn last append)');
     if (r.staleLog) this.host.logger.info({ path: this.journal.logPath }, 'lite state: the log predates the snapshot and is ignored');
     const loaded = this.now();
