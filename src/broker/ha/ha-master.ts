@@ -168,7 +168,7 @@ class SlaveConnection {
           continue;
         }
         const want = Math.min(CHUNK, HA_MAX_DATA_BYTES, log.writtenOffset() - this.next);
-        const data = await log.read(this.next, want);
+        const data = await this.master.readShared(this.next, want);
         if (this.closed) return;
         if (!data || data.length === 0) {
           this.refuse(`offset ${this.next} is no longer held by the master (oldest ${log.minOffset()})`);
@@ -258,7 +258,23 @@ export class HaMaster {
   }
 
   private confirmed = -1;
+  /** The last range read for a slave: the other slaves, woken by the same write, ask for it too. */
+  private lastRead: { offset: number; buf: Buffer } | undefined;
   private confirmTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Reads log for a slave's next frame, reusing the last read when it covers the range: written
+   * log never changes (a deposed master's cut tail is dropped with the cache on deactivate), and
+   * sockets do not modify what they send. One read and one buffer per write instead of one per
+   * slave.
+   */
+  async readShared(offset: number, want: number): Promise<Buffer | null> {
+    const r = this.lastRead;
+    if (r && offset >= r.offset && offset + want <= r.offset + r.buf.length) return r.buf.subarray(offset - r.offset, offset - r.offset + want);
+    const buf = await this.log.read(offset, want);
+    this.lastRead = buf && buf.length > 0 ? { offset, buf } : undefined;
+    return buf;
+  }
 
   /** What slaves are told: -1 from an ASYNC_MASTER, which keeps no confirmed offset (they serve all they hold). */
   confirmValue(): number {
@@ -325,12 +341,14 @@ export class HaMaster {
 
   /** Starts serving slaves (this member was elected); everything its log holds counts as confirmed. */
   activate(confirmedFrom = -1): void {
+    this.lastRead = undefined;
     this.active = true;
     this.confirmed = confirmedFrom;
   }
 
   /** Stops serving: every slave is dropped and every waiting put is answered as not replicated. */
   deactivate(): void {
+    this.lastRead = undefined;
     this.active = false;
     for (const c of [...this.conns]) c.close('this member is no longer the master');
     for (let i = this.waiterHead; i < this.waiters.length; i++) if (!this.waiters[i].done) this.finish(this.waiters[i], false);
