@@ -143,7 +143,10 @@ function apogeeRemoting(flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH'): Peer {
           const r = await p.send(new ons.Message(topic, 'bench', body));
           if (r.sendStatus !== 'SEND_OK') throw new Error(`send: ${r.sendStatus}`);
         },
-        close: () => p.close(),
+        close: async () => {
+          await p.close();
+          await dropOnsDefaultProducer(ons, p);
+        },
       };
     },
     async consumer(topic, onMessage) {
@@ -152,9 +155,31 @@ function apogeeRemoting(flush: 'ASYNC_FLUSH' | 'SYNC_FLUSH'): Peer {
       c.on('error', () => undefined);
       c.subscribe(topic, '*', async (msg: { body: Buffer }) => onMessage(msg.body));
       await c.ready();
-      return { close: () => c.close() };
+      return {
+        close: async () => {
+          await c.close();
+          await dropOnsDefaultProducer(ons, c);
+        },
+      };
     },
   };
+}
+
+/**
+ * ali-ons keeps one process-wide "default producer" (made by the first producer or consumer, for
+ * send-backs) bound to that system's name server, and close() removes a client's listeners before
+ * its last reconnect errors are emitted. Left alone, either one emits an unhandled 'error' once its
+ * broker is stopped, which ends the bench before the next system runs.
+ */
+async function dropOnsDefaultProducer(ons: { Producer: any }, closed: { on(e: string, f: () => void): void }): Promise<void> {
+  const ignore = (): void => undefined;
+  closed.on('error', ignore);
+  const d = ons.Producer.defaultProducer;
+  if (!d) return;
+  d.on('error', ignore);
+  await d.close().catch(ignore);
+  d.on('error', ignore);
+  ons.Producer.defaultProducer = null;
 }
 
 function apogeeGrpc(): Peer {
@@ -183,14 +208,14 @@ function apogeeGrpc(): Peer {
       } as never);
       await c.startup();
       let open = true;
-      // Several receive loops, as a user after throughput runs them; each acknowledges what it got.
+      // Several receive loops, as a user after throughput runs them; each handles its batch, then
+      // acknowledges the batch's messages concurrently (the 5.x client acks one message per call, so
+      // acking them one after another would measure the round trip, not the broker).
       const loops = Array.from({ length: 4 }, async () => {
         while (open) {
           const msgs = await c.receive(32, 30_000).catch(() => []);
-          for (const m of msgs) {
-            onMessage(m.body);
-            await c.ack(m).catch(() => undefined);
-          }
+          for (const m of msgs) onMessage(m.body);
+          await Promise.all(msgs.map((m) => c.ack(m).catch(() => undefined)));
         }
       });
       return {
