@@ -2,7 +2,7 @@ import { ACL_SERVER_KEYS, INNER_CLIENT_KEYS } from './acl-defaults.js';
 import { checkAddrList, checkNonEmpty } from './checks.js';
 import { GRPC_EDGE_KEYS, REQUEST_TIMEOUT_KEYS } from './edge-defaults.js';
 import type { ConfigOf, ConfigSchema } from './schema.js';
-import { TLS_CLIENT_KEYS } from './tls-defaults.js';
+import { TLS_CLIENT_KEYS, TLS_SERVER_KEYS } from './tls-defaults.js';
 
 /** Proxy (gRPC v2 endpoint for 5.x clients) keys. */
 export const PROXY_DEFAULTS = {
@@ -20,9 +20,10 @@ export const PROXY_DEFAULTS = {
   // ACL on the gRPC endpoint, and the cluster account the proxy signs with (docs/SECURITY.md)
   ...ACL_SERVER_KEYS,
   ...INNER_CLIENT_KEYS,
-  // edge limits, request timeout, TLS to name servers and brokers (docs/SECURITY.md)
+  // edge limits, request timeout, TLS of the gRPC port and TLS to name servers and brokers (docs/SECURITY.md)
   ...GRPC_EDGE_KEYS,
   ...REQUEST_TIMEOUT_KEYS,
+  ...TLS_SERVER_KEYS,
   ...TLS_CLIENT_KEYS,
 } as const satisfies ConfigSchema;
 

@@ -4,7 +4,7 @@
 import { silentLogger, type Logger } from '../common/logger.js';
 import { defaultAclConfigFile, type ProxyConfig, type RoleHandle } from '../config/index.js';
 import { AclService, innerClientSigner } from '../remoting/acl/index.js';
-import { clientTlsOf } from '../remoting/index.js';
+import { clientTlsOf, serverTlsOf } from '../remoting/index.js';
 import { RemoteBackend, type RemoteBackendOptions } from './backend/remote-backend.js';
 import { grpcAclHook } from './grpc-acl-hook.js';
 import type { GrpcHook } from './grpc-hooks.js';
@@ -53,7 +53,8 @@ export async function startProxy(
     cluster = await startClusterProxy(config, opts);
     // ACL is the first hook, so no other hook sees a request the proxy refuses to serve.
     const hooks = acl ? [grpcAclHook(acl), ...(opts.hooks ?? [])] : opts.hooks;
-    const grpc = await startGrpcServer(cluster.backend, { host: config.host, port: config.grpcServerPort, logger: opts.logger, hooks, edge: grpcEdgeOf(config) });
+    // The gRPC port takes tlsServerMode like a broker's endpoint (permissive: TLS and plain on one port).
+    const grpc = await startGrpcServer(cluster.backend, { host: config.host, port: config.grpcServerPort, logger: opts.logger, hooks, edge: grpcEdgeOf(config), tls: serverTlsOf(config) });
     acl?.watch();
     const backend = cluster;
     let closing: Promise<void> | undefined;

@@ -20,7 +20,7 @@ const skip = opensslAvailable ? false : 'the openssl command is not installed';
 void describe('tls name server and admin cli', { skip }, () => {
   after(() => certs?.remove());
 
-  void test('tls namesrv - an enforcing name server takes a broker and apogee proxy with tlsEnable, and apogee admin --tls; plain clients are refused (issue 15)', async () => {
+  void test('tls namesrv - an enforcing name server takes a broker and apogee proxy with tlsEnable, apogee proxy serves 5.x clients over TLS, and apogee admin --tls; plain clients are refused (issue 15)', async () => {
     const c = certs!;
     const tls = { tlsServerMode: 'enforcing', tlsServerCertPath: c.serverCert, tlsServerKeyPath: c.serverKey };
     const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1', ...tls } }));
@@ -59,18 +59,22 @@ void describe('tls name server and admin cli', { skip }, () => {
         assert.equal(missing.code, 2);
         assert.match(missing.stderr, /option --tlsTrustCertPath: cannot read .*nope\.pem: ENOENT/);
 
-        // apogee proxy with tlsEnable finds the broker through the TLS name server and relays to it over TLS.
+        // apogee proxy with tlsEnable finds the broker through the TLS name server and relays to it
+        // over TLS; its own gRPC port is enforcing too, so the 5.x client needs sslEnabled.
         const created = await secure.invoke(broker.addresses.broker, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'TlsProxyTopic', readQueueNums: 2, writeQueueNums: 2, perm: 6 }), 3000);
         assert.equal(created.code, ResponseCode.SUCCESS, created.remark);
         const proxy = await startProxy(
-          loadConfig('proxy', { flags: { namesrvAddr: ns.addresses.namesrv, host: '127.0.0.1', grpcServerPort: 0, tlsEnable: true, tlsClientTrustCertPath: c.ca } }),
+          loadConfig('proxy', { flags: { namesrvAddr: ns.addresses.namesrv, host: '127.0.0.1', grpcServerPort: 0, ...tls, tlsEnable: true, tlsClientTrustCertPath: c.ca } }),
         );
-        const p = new rmq.Producer({ endpoints: proxy.addresses.grpc!, namespace: '', logger: quietClientLogger, topic: 'TlsProxyTopic' });
+        const p = new rmq.Producer({ endpoints: proxy.addresses.grpc!, namespace: '', logger: quietClientLogger, topic: 'TlsProxyTopic', sslEnabled: true });
+        const plainGrpc = new rmq.Producer({ endpoints: proxy.addresses.grpc!, namespace: '', logger: quietClientLogger, topic: 'TlsProxyTopic', requestTimeout: 2000 });
         try {
           await p.startup();
           const r = await p.send({ topic: 'TlsProxyTopic', body: Buffer.from('through a TLS cluster') });
           assert.ok(r.messageId);
+          await assert.rejects(plainGrpc.startup());
         } finally {
+          await plainGrpc.shutdown().catch(() => undefined);
           await p.shutdown().catch(() => undefined);
           await proxy.close();
         }
