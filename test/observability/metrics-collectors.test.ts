@@ -217,6 +217,9 @@ void test('metrics - metricsEnable=false adds no hook and /metrics says metrics 
 
 /** A view with fixed numbers: the gauge and exporter collectors alone, no broker. */
 function fakeView(rows: ConsumerProgress[]): BrokerMetricsView {
+  // Fixed when the view is made: a scrape takes its time before it reads the store, so a value
+  // computed inside store() could be younger than 60 s by the milliseconds between the two.
+  const earliestMessageMs = Date.now() - 60_000;
   return {
     identity: () => ({ cluster: 'C1', brokerName: 'b1', brokerAddr: '10.0.0.1:10911', bootTimestamp: 1700000000000, permission: 6 }),
     topicOffsets: () => [
@@ -243,7 +246,7 @@ function fakeView(rows: ConsumerProgress[]): BrokerMetricsView {
         commitLogMaxOffset: 4096,
         flushBehindBytes: 96,
         dispatchBehindBytes: 0,
-        earliestMessageMs: Date.now() - 60_000,
+        earliestMessageMs,
       }),
     timer: () => ({ backlog: 7, enqueueLag: 2, delivered: 11 }),
     delayLevels: () => [{ level: 1, backlog: 4 }],
