@@ -136,28 +136,24 @@ export const NAMESRV_WRITE_CODES: ReadonlySet<number> = new Set([
 
 /** The AccessRequest of a request to a name server: writes need admin, nothing is per topic. */
 export function namesrvAccess(cmd: RemotingCommand, host: string): AccessRequest {
+  return signedAccess(cmd, host, NAMESRV_WRITE_CODES.has(cmd.code), []);
+}
+
+/** What every remoting AccessRequest shares: the signer's key and the check of its signature. */
+function signedAccess(cmd: RemotingCommand, host: string, admin: boolean, resources: AccessRequest['resources']): AccessRequest {
   const e = cmd.extFields;
   const body = Buffer.isBuffer(cmd.body) ? cmd.body : undefined;
   return {
     host,
     accessKey: e[ACL_FIELDS.ACCESS_KEY],
     signedWith: (secret) => verifySignature(e, body, secret),
-    admin: NAMESRV_WRITE_CODES.has(cmd.code),
+    admin,
     what: requestCodeName(cmd.code),
-    resources: [],
+    resources,
   };
 }
 
 /** The AccessRequest of a remoting request from `remote` ("ip:port"). */
 export function remotingAccess(cmd: RemotingCommand, host: string): AccessRequest {
-  const e = cmd.extFields;
-  const body = Buffer.isBuffer(cmd.body) ? cmd.body : undefined;
-  return {
-    host,
-    accessKey: e[ACL_FIELDS.ACCESS_KEY],
-    signedWith: (secret) => verifySignature(e, body, secret),
-    admin: ADMIN_CODES.has(cmd.code),
-    what: requestCodeName(cmd.code),
-    resources: remotingResources(cmd),
-  };
+  return signedAccess(cmd, host, ADMIN_CODES.has(cmd.code), remotingResources(cmd));
 }
