@@ -117,8 +117,10 @@ describe('ops message queries', () => {
   test('ops query - the queries still find the messages after a broker restart', async () => {
     const [m] = await adminJson<Msg[]>(s.namesrvAddr, 'queryMsgByKey', '-t', TOPIC, '-k', 'qk-11');
     const port = Number(s.brokerAddr.split(':')[1]);
-    // The same port: an offsetMsgId names the broker's address, as in a real deployment.
-    await s.restartBroker({ listenPort: port });
+    // The same port: an offsetMsgId names the broker's address, as in a real deployment. The HA
+    // port stays free-picked: left at its default it would become listenPort + 1, which another
+    // test's socket may hold by now (EADDRINUSE in a clean-clone run).
+    await s.restartBroker({ listenPort: port, haListenPort: 0 });
     await s.controller.registerBrokerAll();
     const [byKey, byId, byUniq, byOffset] = await Promise.all([
       adminJson<Msg[]>(s.namesrvAddr, 'queryMsgByKey', '-t', TOPIC, '-k', 'qk-11'),
