@@ -111,6 +111,19 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
         clearInterval(sweeper);
         timeouts.close();
         edge.stopAccepting();
+        // End the open Telemetry streams with an OK status first: a 5.x client that is shutting
+        // down has already dropped its listeners from its stream (TelemetrySession.release), so
+        // a stream left open until forceShutdown resets it surfaces there as an uncaught error.
+        for (const c of ctx.clients.values()) {
+          const stream = c.telemetry;
+          if (stream === undefined) continue;
+          c.telemetry = undefined;
+          try {
+            stream.end();
+          } catch {
+            // Already ended by the client's half-close.
+          }
+        }
         const t = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => {
           clearTimeout(t);
