@@ -17,6 +17,7 @@ function checkCredentials(value: string): string | undefined {
 
 export const ACL_SERVER_KEYS = {
   aclEnable: { type: 'bool', default: false, doc: 'check every request against the accounts of aclConfigFile (RocketMQ ACL 1.0)' },
+  enableAcl: { type: 'bool', default: false, doc: 'same as aclEnable (an older spelling)' },
   aclConfigFile: {
     type: 'string',
     default: '',

@@ -32,6 +32,7 @@ export function namesrvConfigOf(c: StandaloneConfig): NamesrvConfig {
     // The in-process name server stays without ACL, as before: its one broker is the one beside
     // it; a standalone's aclEnable applies to that broker and its gRPC endpoint.
     aclEnable: false,
+    enableAcl: false,
     aclConfigFile: '',
     // With TLS on, the in-process name server takes TLS and plain (permissive) whatever the broker's
     // mode: the broker and console beside it reach it in plain TCP over loopback, TLS clients

@@ -1,6 +1,6 @@
 // The name server role: a remoting server over the route registry and KV config.
 import { silentLogger, type Logger } from '../common/logger.js';
-import { defaultAclConfigFile, type NamesrvConfig, type RoleHandle } from '../config/index.js';
+import { aclEnabled, defaultAclConfigFile, type NamesrvConfig, type RoleHandle } from '../config/index.js';
 import { AclService, namesrvAccess } from '../remoting/acl/index.js';
 import { RemotingServer, formatAddress, serverTlsOf } from '../remoting/index.js';
 import { DefaultRequestProcessor } from './default-request-processor.js';
@@ -41,7 +41,7 @@ export function connectableAddress(host: string, port: number): string {
 export async function startNamesrv(config: NamesrvConfig, opts: StartNamesrvOptions = {}): Promise<RoleHandle & { acl?: AclService }> {
   const logger = opts.logger ?? silentLogger;
   // A missing or malformed plain_acl.yml refuses the start; the hook is in place before the port opens.
-  const acl = config.aclEnable ? AclService.open({ file: config.aclConfigFile || defaultAclConfigFile(undefined), logger }) : undefined;
+  const acl = aclEnabled(config) ? AclService.open({ file: config.aclConfigFile || defaultAclConfigFile(undefined), logger }) : undefined;
   const kv = new KVConfigManager(config.kvConfigPath === '' ? undefined : config.kvConfigPath);
   await kv.load();
   const routes = new RouteInfoManager({ now: opts.now, brokerChannelExpiredTime: config.brokerChannelExpiredTime });

@@ -2,7 +2,7 @@
 // name servers, serving gRPC over a RemoteBackend. Nothing reachable from here loads src/broker or
 // src/store at run time (test/proxy/cluster-proxy-imports.test.ts holds it to that).
 import { silentLogger, type Logger } from '../common/logger.js';
-import { defaultAclConfigFile, type ProxyConfig, type RoleHandle } from '../config/index.js';
+import { aclEnabled, defaultAclConfigFile, type ProxyConfig, type RoleHandle } from '../config/index.js';
 import { AclService, innerClientSigner } from '../remoting/acl/index.js';
 import { clientTlsOf, serverTlsOf } from '../remoting/index.js';
 import { RemoteBackend, type RemoteBackendOptions } from './backend/remote-backend.js';
@@ -47,7 +47,7 @@ export async function startProxy(
     throw new Error(`proxyMode "${config.proxyMode}" runs inside a broker (apogee broker / apogee standalone); use --proxyMode=cluster for a proxy process`);
   }
   // A missing or malformed plain_acl.yml refuses the start before anything connects, as on a broker.
-  const acl = config.aclEnable ? AclService.open({ file: config.aclConfigFile || defaultAclConfigFile(undefined), logger: opts.logger ?? silentLogger }) : undefined;
+  const acl = aclEnabled(config) ? AclService.open({ file: config.aclConfigFile || defaultAclConfigFile(undefined), logger: opts.logger ?? silentLogger }) : undefined;
   let cluster: ClusterProxyHandle | undefined;
   try {
     cluster = await startClusterProxy(config, opts);
