@@ -1,12 +1,17 @@
 // ConsumeQueue: per (topic, queueId) files of 20-byte entries (commit-log offset long, size int,
 // tagsCode long), named by the 20-digit byte offset of their first entry. Entry n is the message
 // with queue offset n. Appends gather in memory during one dispatch batch and go out with one
-// positional write per file at the batch's end.
+// positional write per file at the batch's end. The file after the one being written is created
+// in the thread pool ahead of time (issue 17), as the commit log's next segment is: reaching a file
+// boundary then takes an open fd instead of an O_CREAT open on the event loop. The prepared file is
+// empty until entries reach it, and an empty newest file is dropped when the queue loads, so a kill
+// with a prepared file on disk changes nothing.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { readLong, writeLong } from '../common/message-bytes.js';
 import type { Logger } from '../common/logger.js';
 import { fsyncFd, readFullSync, writeFullSync } from './fs-io.js';
+import { SegmentPreallocator } from './segment-preallocator.js';
 import { offset2FileName } from './store-config.js';
 
 export const CQ_STORE_UNIT_SIZE = 20;
@@ -30,6 +35,9 @@ export class ConsumeQueue {
   /** Commit-log end (offset + size) of the newest entry. */
   maxPhyEnd = 0;
   private readonly entry = Buffer.allocUnsafe(CQ_STORE_UNIT_SIZE);
+  private readonly prealloc = new SegmentPreallocator((path) => this.files.some((f) => f.path === path));
+  /** Start of the file whose successor was last asked for (-1: none), so a batch's end skips the request. */
+  private preparedAfter = -1;
 
   constructor(
     readonly topic: string,
@@ -61,6 +69,7 @@ export class ConsumeQueue {
   }
 
   private truncateUnbacked(phyEnd: number, logger: Logger): void {
+    this.dropPrepared();
     while (this.files.length) {
       const f = this.files[this.files.length - 1];
       const size = fs.fstatSync(f.fd).size;
@@ -156,6 +165,15 @@ export class ConsumeQueue {
     this.dirty.add(f);
     this.pendingStart += this.pendingLen;
     this.pendingLen = 0;
+    if (f.start !== this.preparedAfter && f === this.files[this.files.length - 1]) {
+      this.preparedAfter = f.start;
+      this.prealloc.prepare(join(this.dir, offset2FileName(f.start + this.fileSize)));
+    }
+  }
+
+  private dropPrepared(): void {
+    this.prealloc.discard();
+    this.preparedAfter = -1;
   }
 
   private fileFor(byteOffset: number): CqFile {
@@ -163,9 +181,13 @@ export class ConsumeQueue {
     const last = this.files[this.files.length - 1];
     if (last && last.start === start) return last;
     for (const f of this.files) if (f.start === start) return f;
-    fs.mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, offset2FileName(start));
-    const f = { start, fd: fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644), path };
+    let fd = this.prealloc.take(path);
+    if (fd === undefined) {
+      fs.mkdirSync(this.dir, { recursive: true });
+      fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    }
+    const f = { start, fd, path };
     this.files.push(f);
     this.files.sort((a, b) => a.start - b.start);
     return f;
@@ -232,6 +254,7 @@ export class ConsumeQueue {
   }
 
   close(): void {
+    this.dropPrepared();
     for (const f of this.files) fs.closeSync(f.fd);
     this.files = [];
   }

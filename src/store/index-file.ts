@@ -51,7 +51,12 @@ export class IndexFile {
     this.indexCount = Math.max(1, header.readInt32BE(36));
     this.writtenCount = this.indexCount;
     this.mem = null;
-    if (inMemory) this.loadIntoMemory();
+    // A new file is all zeros: reading its 40+ MB back (and walking its slots) held the event loop
+    // for tens of ms at every index roll (issue 17); a zero-filled buffer is the same content.
+    if (inMemory) {
+      if (exists) this.loadIntoMemory();
+      else this.mem = Buffer.alloc(this.size);
+    }
   }
 
   get size(): number {
