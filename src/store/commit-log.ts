@@ -657,6 +657,31 @@ export class CommitLog {
    * or not yet written.
    */
   async readRaw(offset: number, maxBytes: number): Promise<Buffer | null> {
+    const hot = this.readRawHot(offset, maxBytes);
+    if (hot !== undefined) return hot;
+    const r = this.rawRange(offset, maxBytes);
+    if (r === null || Buffer.isBuffer(r)) return r;
+    const buf = Buffer.allocUnsafe(r.size);
+    const n = await readFull(r.seg.fd, buf, 0, r.size, offset - r.seg.start);
+    return n === r.size ? buf : null;
+  }
+
+  /**
+   * readRaw for a replica in step, which reads what was just written: synchronously, from the
+   * page cache, into `into` when it is large enough (the master streams every byte it writes,
+   * and a fresh buffer per frame was garbage-collection work). Undefined when offset is far
+   * behind the log's end: read that with readRaw, off the event loop.
+   */
+  readRawHot(offset: number, maxBytes: number, into?: Buffer): Buffer | null | undefined {
+    if (this.writtenOffset - offset > HOT_READ_BYTES) return undefined;
+    const r = this.rawRange(offset, maxBytes);
+    if (r === null || Buffer.isBuffer(r)) return r;
+    const buf = into && into.length >= r.size ? into.subarray(0, r.size) : Buffer.allocUnsafe(r.size);
+    return readFullSync(r.seg.fd, buf, 0, r.size, offset - r.seg.start) === r.size ? buf : null;
+  }
+
+  /** Where readRaw reads: null when not held or not written, zeros past a closed segment's file end. */
+  private rawRange(offset: number, maxBytes: number): { seg: Segment; size: number } | Buffer | null {
     const i = this.segIndex(offset);
     if (i < 0 || offset >= this.writtenOffset || maxBytes <= 0) return null;
     const seg = this.segs[i];
@@ -664,11 +689,7 @@ export class CommitLog {
     const last = i === this.segs.length - 1;
     const fileEnd = last ? this.writtenOffset : seg.start + fs.fstatSync(seg.fd).size;
     if (offset >= fileEnd) return last ? null : Buffer.alloc(Math.min(maxBytes, segEnd - offset));
-    const size = Math.min(maxBytes, fileEnd - offset, segEnd - offset);
-    const buf = Buffer.allocUnsafe(size);
-    // A slave in step reads what was just written: from the page cache, without a thread-pool hop.
-    const n = this.writtenOffset - offset <= HOT_READ_BYTES ? readFullSync(seg.fd, buf, 0, size, offset - seg.start) : await readFull(seg.fd, buf, 0, size, offset - seg.start);
-    return n === size ? buf : null;
+    return { seg, size: Math.min(maxBytes, fileEnd - offset, segEnd - offset) };
   }
 
   /**

@@ -753,6 +753,11 @@ export class MessageStore {
     return this.commitLog.readRaw(offset, maxBytes);
   }
 
+  /** readRawCommitLog near the log's end, synchronously, into `into` if it fits; undefined when far behind. */
+  readRawCommitLogHot(offset: number, maxBytes: number, into?: Buffer): Buffer | null | undefined {
+    return this.commitLog.readRawHot(offset, maxBytes, into);
+  }
+
   /** Everything below is written (replication streams up to here). */
   getWrittenPhyOffset(): number {
     return this.commitLog.writtenOffset;

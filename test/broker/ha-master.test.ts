@@ -26,7 +26,8 @@ async function fakeSlave(port: number, brokerId: number, maxOffset = 0): Promise
   await new Promise<void>((r) => socket.once('connect', () => r()));
   const reader = new HaFrameReader();
   const frames: HaFrame[] = [];
-  socket.on('data', (c: Buffer) => frames.push(...reader.push(c)));
+  // Copies: a frame's bytes may be the reader's scratch buffer, which the next read reuses.
+  socket.on('data', (c: Buffer) => frames.push(...reader.push(c).map((f) => (f.type === HaFrameType.DATA ? { ...f, data: Buffer.from(f.data) } : f))));
   socket.write(encodeHello({ brokerId, brokerName: 'g', maxOffset, epoch: 0, epochStart: 0 }));
   return {
     socket,
@@ -46,7 +47,12 @@ async function withMaster(
     host: '127.0.0.1',
     port: 0,
     brokerName: 'g',
-    log: { minOffset: () => store.getMinPhyOffset(), writtenOffset: () => store.getWrittenPhyOffset(), read: (o, n) => store.readRawCommitLog(o, n) },
+    log: {
+      minOffset: () => store.getMinPhyOffset(),
+      writtenOffset: () => store.getWrittenPhyOffset(),
+      read: (o, n) => store.readRawCommitLog(o, n),
+      readHot: (o, n, into) => store.readRawCommitLogHot(o, n, into),
+    },
     epochs,
     haMaxTimeSlaveNotCatchup: 600,
     inSyncReplicas: opts.inSyncReplicas,
@@ -133,6 +139,42 @@ void test('ha master - controller mode: every member of the stored in-sync set m
       assert.equal(await m.waitReplicated(end, 1000), true);
     } finally {
       two.socket.destroy();
+    }
+  });
+});
+
+void test('ha master - frames a slow slave\'s socket still holds keep their bytes while the master reads on into new buffers for a fast slave', async () => {
+  await withMaster({ inSyncReplicas: 1 }, async (m, store) => {
+    const slow = await fakeSlave(m.port, 1);
+    const fast = await fakeSlave(m.port, 2);
+    try {
+      // The slow slave reads nothing while ~16 MiB are written: its socket's kernel buffers fill
+      // and the master's socket queues frames, whose bytes come from the master's read buffer.
+      slow.socket.pause();
+      let end = 0;
+      for (let i = 0; i < 4000; i++) {
+        const r = await store.putMessage(msgInput('T', i % 4, Buffer.alloc(4000, i % 251)));
+        end = r.wroteOffset + r.wroteBytes;
+        if (i % 50 === 49) m.notifyWritten();
+      }
+      m.notifyWritten();
+      await checkFor(20_000, 20, () => fast.received() >= end, 'the fast slave got everything');
+      slow.socket.resume();
+      await checkFor(30_000, 20, () => slow.received() >= end, 'the slow slave got everything once it read');
+      for (const s of [fast, slow]) {
+        let at = 0;
+        for (const f of s.frames) {
+          if (f.type !== HaFrameType.DATA) continue;
+          assert.equal(f.offset, at, 'frames continue each other');
+          const held = await store.readRawCommitLog(f.offset, f.data.length);
+          assert.ok(held?.equals(f.data), `frame at ${f.offset} carries the log's bytes`);
+          at += f.data.length;
+        }
+        assert.equal(at, end);
+      }
+    } finally {
+      slow.socket.destroy();
+      fast.socket.destroy();
     }
   });
 });

@@ -18,6 +18,11 @@ export interface HaSourceLog {
   writtenOffset(): number;
   /** Up to maxBytes of written log from offset, never across a segment end; null when not readable. */
   read(offset: number, maxBytes: number): Promise<Buffer | null>;
+  /**
+   * read for a range near the log's end: synchronous, into `into` when it fits; undefined when
+   * the range is far behind (then read is used).
+   */
+  readHot?(offset: number, maxBytes: number, into?: Buffer): Buffer | null | undefined;
 }
 
 export interface EpochView {
@@ -168,8 +173,13 @@ class SlaveConnection {
           continue;
         }
         const want = Math.min(CHUNK, HA_MAX_DATA_BYTES, log.writtenOffset() - this.next);
-        const data = await this.master.readShared(this.next, want);
-        if (this.closed) return;
+        // Near the end, read and written in one synchronous step: the bytes may sit in the
+        // master's reused read buffer, which the next read overwrites.
+        let data = this.master.readHot(this.next, want);
+        if (data === undefined) {
+          data = await this.master.readCold(this.next, want);
+          if (this.closed) return;
+        }
         if (!data || data.length === 0) {
           this.refuse(`offset ${this.next} is no longer held by the master (oldest ${log.minOffset()})`);
           return;
@@ -185,7 +195,9 @@ class SlaveConnection {
         const more = this.socket.write(data) && headOk;
         this.confirm(this.master.confirmValue());
         this.socket.uncork();
-        if (!more && !this.closed) await new Promise<void>((r) => this.socket.once('drain', r).once('close', r));
+        // The kernel did not take it all: the socket keeps these bytes until it can.
+        if (this.socket.writableLength > 0) this.master.keptBySocket(data);
+        if (!more && !this.closed) await this.drained();
       }
     } catch (err) {
       this.close(`replication read failed: ${(err as Error).message}`);
@@ -196,6 +208,17 @@ class SlaveConnection {
 
   notify(): void {
     this.wake?.();
+  }
+
+  /** Waits for the socket to drain or close, leaving no listener behind (one per wait had piled up). */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done).off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done).on('close', done);
+    });
   }
 
   close(reason: string): void {
@@ -262,18 +285,34 @@ export class HaMaster {
   private lastRead: { offset: number; buf: Buffer } | undefined;
   private confirmTimer: NodeJS.Timeout | undefined;
 
+  /** Where hot reads go: reused while every socket takes a frame's bytes at once. */
+  private scratch: Buffer | undefined;
+
   /**
    * Reads log for a slave's next frame, reusing the last read when it covers the range: written
    * log never changes (a deposed master's cut tail is dropped with the cache on deactivate), and
-   * sockets do not modify what they send. One read and one buffer per write instead of one per
-   * slave.
+   * sockets do not modify what they send. One read per write instead of one per slave, into one
+   * reused buffer. Synchronous: the caller writes the bytes before anything can read again.
    */
-  async readShared(offset: number, want: number): Promise<Buffer | null> {
+  readHot(offset: number, want: number): Buffer | null | undefined {
     const r = this.lastRead;
     if (r && offset >= r.offset && offset + want <= r.offset + r.buf.length) return r.buf.subarray(offset - r.offset, offset - r.offset + want);
-    const buf = await this.log.read(offset, want);
+    if (!this.log.readHot) return undefined;
+    this.scratch ??= Buffer.allocUnsafeSlow(CHUNK);
+    const buf = this.log.readHot(offset, want, this.scratch);
+    if (buf === undefined) return undefined;
     this.lastRead = buf && buf.length > 0 ? { offset, buf } : undefined;
     return buf;
+  }
+
+  /** A range far behind the log's end, read off the event loop into a buffer of its own. */
+  readCold(offset: number, want: number): Promise<Buffer | null> {
+    return this.log.read(offset, want);
+  }
+
+  /** A socket still holds bytes of this buffer: if they are the read buffer's, the next read takes a new one. */
+  keptBySocket(data: Buffer): void {
+    if (this.scratch && data.buffer === this.scratch.buffer) this.scratch = undefined;
   }
 
   /** What slaves are told: -1 from an ASYNC_MASTER, which keeps no confirmed offset (they serve all they hold). */

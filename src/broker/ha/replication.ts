@@ -326,5 +326,6 @@ function sourceLog(store: MessageStore): HaSourceLog {
     minOffset: () => store.getMinPhyOffset(),
     writtenOffset: () => store.getWrittenPhyOffset(),
     read: (offset, maxBytes) => store.readRawCommitLog(offset, maxBytes),
+    readHot: (offset, maxBytes, into) => store.readRawCommitLogHot(offset, maxBytes, into),
   };
 }
