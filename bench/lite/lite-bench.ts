@@ -8,6 +8,8 @@
 //      10,000) subscribed lite topics, sent then received and acked, against the same over a
 //      NORMAL topic, alternating rounds (--rounds, default 2); medians.
 // npm run bench:lite -- [--topics 1000000] [--skip-create] [--skip-throughput]
+// For a profile of one side (BROKER_NODE_ARGS="--cpu-prof ..."): --send-only skips the receives,
+// --lite-only / --normal-only run the rounds of one topic type only.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +29,11 @@ const MESSAGES = args.num('messages', 100_000);
 const ACTIVE = args.num('active', 10_000);
 const ROUNDS = args.num('rounds', 2);
 const BODY = randomBytes(1024);
+const SEND_ONLY = args.flag('send-only');
+const LITE = !args.flag('normal-only');
+const NORMAL = !args.flag('lite-only');
+/** --marks prints each phase's CLOCK_MONOTONIC window in µs, the clock of a .cpuprofile's timestamps, to cut a profile by phase. */
+const MARKS = args.flag('marks');
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -37,6 +44,12 @@ function rssMiB(pid: number): number {
 function cpuMicros(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+/** The broker's write system calls so far (/proc/<pid>/io, all threads): fewer per message means bigger group commits. */
+function writeCalls(pid: number): number {
+  const m = /syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
 }
 
 function statSafe(path: string): number {
@@ -206,27 +219,33 @@ async function throughput(b: BenchBroker, c: GrpcLoadClient): Promise<void> {
   console.log(`throughput: ${MESSAGES} 1 KiB messages over ${ACTIVE} subscribed lite topics vs one NORMAL topic (8 queues), ${ROUNDS} alternating rounds`);
   const res = { liteSend: [] as number[], liteRecv: [] as number[], normSend: [] as number[], normRecv: [] as number[] };
   const cpu = { liteSend: [] as number[], liteRecv: [] as number[], normSend: [] as number[], normRecv: [] as number[] };
+  const writes = { liteSend: [] as number[], normSend: [] as number[] };
   const pid = b.child.pid!;
   // Broker CPU µs per message of a phase: less sensitive to other load on the machine than a rate.
-  const timed = async <T>(into: number[], f: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(into: number[], f: () => Promise<T>, w?: number[]): Promise<T> => {
     const c0 = cpuMicros(pid);
+    const w0 = writeCalls(pid);
+    const t0 = process.hrtime.bigint() / 1000n;
     const r = await f();
+    if (MARKS) console.log(`mark ${w ? 'send' : 'receive'} ${t0} ${process.hrtime.bigint() / 1000n}`);
     into.push(Math.round((cpuMicros(pid) - c0) / MESSAGES));
+    w?.push((writeCalls(pid) - w0) / MESSAGES);
     return r;
   };
   for (let r = 0; r < ROUNDS; r++) {
-    const ls = await timed(cpu.liteSend, () => sendAll(c, 'LiteTp', MESSAGES, (i) => names[i % ACTIVE]));
-    const lr = await timed(cpu.liteRecv, () => receiveAll(c, 'LiteTp', 'g-LiteTp', MESSAGES));
-    const ns = await timed(cpu.normSend, () => sendAll(c, 'NormalTp', MESSAGES, () => undefined));
-    const nr = await timed(cpu.normRecv, () => receiveAll(c, 'NormalTp', 'g-NormalTp', MESSAGES));
+    const ls = LITE ? await timed(cpu.liteSend, () => sendAll(c, 'LiteTp', MESSAGES, (i) => names[i % ACTIVE]), writes.liteSend) : NaN;
+    const lr = LITE && !SEND_ONLY ? await timed(cpu.liteRecv, () => receiveAll(c, 'LiteTp', 'g-LiteTp', MESSAGES)) : NaN;
+    const ns = NORMAL ? await timed(cpu.normSend, () => sendAll(c, 'NormalTp', MESSAGES, () => undefined), writes.normSend) : NaN;
+    const nr = NORMAL && !SEND_ONLY ? await timed(cpu.normRecv, () => receiveAll(c, 'NormalTp', 'g-NormalTp', MESSAGES)) : NaN;
     const rate = (ms: number): number => Math.round((MESSAGES * 1000) / ms);
     res.liteSend.push(rate(ls));
     res.liteRecv.push(rate(lr));
     res.normSend.push(rate(ns));
     res.normRecv.push(rate(nr));
     const us = (a: number[]): string => `${a[a.length - 1]} µs/msg`;
+    const wr = (a: number[]): string => (a.length ? `, ${a[a.length - 1].toFixed(2)} writes/msg` : '');
     console.log(
-      `round ${r + 1}: lite send ${rate(ls)}/s (${us(cpu.liteSend)}) receive+ack ${rate(lr)}/s (${us(cpu.liteRecv)}); normal send ${rate(ns)}/s (${us(cpu.normSend)}) receive+ack ${rate(nr)}/s (${us(cpu.normRecv)}); load ${loadavg()[0].toFixed(1)}`,
+      `round ${r + 1}: lite send ${rate(ls)}/s (${us(cpu.liteSend)}${wr(writes.liteSend)}) receive+ack ${rate(lr)}/s (${us(cpu.liteRecv)}); normal send ${rate(ns)}/s (${us(cpu.normSend)}${wr(writes.normSend)}) receive+ack ${rate(nr)}/s (${us(cpu.normRecv)}); load ${loadavg()[0].toFixed(1)}`,
     );
   }
   const m = { ls: median(res.liteSend), lr: median(res.liteRecv), ns: median(res.normSend), nr: median(res.normRecv) };

@@ -19,6 +19,8 @@ const LITE_HANDLE_PREFIX = 'l1 ';
 
 type LiteModule = typeof import('../broker/lite/index.js');
 const services = new WeakMap<ProxyContext, Promise<{ svc: LiteService; mod: LiteModule; host: LiteHost }>>();
+/** The started services, so that a send finds its own without awaiting a promise. */
+const started = new WeakMap<ProxyContext, LiteService>();
 
 function hostOf(ctx: ProxyContext): LiteHost | undefined {
   // The in-process backend holds its broker; the remote one does not.
@@ -36,6 +38,7 @@ async function lite(ctx: ProxyContext): Promise<{ svc: LiteService; mod: LiteMod
       const svc = await mod.liteServiceOf(host);
       svc.clientAlive = (id) => ctx.clients.isAlive(id);
       svc.onUnsubscribe((clientId, _group, _parent, liteTopic) => notifyUnsubscribe(ctx, clientId, liteTopic));
+      started.set(ctx, svc);
       return { svc, mod, host };
     })();
     services.set(ctx, p);
@@ -65,6 +68,7 @@ export async function closeLite(ctx: ProxyContext): Promise<void> {
   const p = services.get(ctx);
   if (!p) return;
   services.delete(ctx);
+  started.delete(ctx);
   const { mod, host } = await p;
   await mod.closeLiteService(host);
 }
@@ -90,9 +94,13 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof Error && err.name === 'LiteError') throw new ProxyError(LITE_CODES[(err as LiteError).kind] ?? Code.BAD_REQUEST, err.message);
-    throw err;
+    throw proxyErrorOf(err);
   }
+}
+
+/** A LiteError as the ProxyError with its code and remark; anything else as it is. */
+function proxyErrorOf(err: unknown): unknown {
+  return err instanceof Error && err.name === 'LiteError' ? new ProxyError(LITE_CODES[(err as LiteError).kind] ?? Code.BAD_REQUEST, err.message) : err;
 }
 
 export function isLiteHandle(handle: string | undefined): boolean {
@@ -108,12 +116,14 @@ export async function sendLite(
   c: ConvertedSend,
   peer: string,
 ): Promise<{ status: { code: number; message: string }; messageId: string; transactionId: string; offset: number; recallHandle: string }> {
-  const { svc } = await lite(ctx);
+  // Once the service runs, a send awaits nothing but its store (the normal send's one await).
+  const svc = started.get(ctx) ?? (await lite(ctx)).svc;
   const name = (m.systemProperties as { liteTopic?: string } | undefined)?.liteTopic ?? '';
-  await guarded(() => {
-    svc.requireParent(c.topic);
+  try {
     svc.checkSend(c.topic, name);
-  });
+  } catch (err) {
+    throw proxyErrorOf(err);
+  }
   const r = await ctx.backend.sendMessage({
     topic: c.topic,
     body: c.body,

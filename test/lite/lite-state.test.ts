@@ -99,6 +99,22 @@ describe('lite state', () => {
     assert.equal(t.indexed.get('P\u00012'), 13);
   });
 
+  test('lite topics - the changes name each stored lite topic once, skip a deleted one and give its reused slot to the new one', () => {
+    const t = new LiteTable();
+    for (let i = 0; i < 3; i++) t.recordStored('P', 'a', 1, i, 100 + i);
+    t.recordStored('P', 'b', 1, 3, 110);
+    t.remove(t.get('P', 'a')!);
+    // c takes a's freed slot within the same interval: one T line for c, a only deleted.
+    t.recordStored('P', 'c', 1, 4, 120);
+    t.recordStored('P', 'c', 1, 5, 121);
+    const lines = t.takeChanges();
+    assert.deepEqual(lines.filter((l) => !l.startsWith('I')), ['D\tP\ta', 'T\tP\tb\t1\t1\t3\t3\t110', 'T\tP\tc\t1\t2\t4\t5\t121']);
+    assert.equal(t.dirty, false);
+    assert.deepEqual(t.takeChanges(), []);
+    t.recordStored('P', 'b', 1, 6, 130);
+    assert.deepEqual(t.takeChanges().filter((l) => l.startsWith('T')), ['T\tP\tb\t1\t2\t3\t6\t130']);
+  });
+
   test('lite topics - the recent ring gives a lite topic its messages in order from an offset, and declines once it no longer holds them', () => {
     const t = new LiteTable();
     for (let i = 0; i < 40; i++) t.recordStored('P', i % 2 ? 'odd' : 'even', 0, i, 100 + i, i * 1000);

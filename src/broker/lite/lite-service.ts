@@ -11,7 +11,18 @@ import { removePropertyFromString, setPropertyInString } from '../../common/prop
 import type { Logger } from '../../common/logger.js';
 import type { TopicConfig } from '../../remoting/protocol/index.js';
 import { GetMessageStatus, type MessageStore } from '../../store/index.js';
-import { isLiteParent, LITE_HANDLE_PREFIX, LiteError, liteLimitsOf, liteTagsCode, PROPERTY_LITE_TAG, PROPERTY_LITE_TOPIC, validateLiteTopicName, type LiteLimits } from './lite-names.js';
+import {
+  isLiteParent,
+  LITE_HANDLE_PREFIX,
+  LiteError,
+  liteLimitsOf,
+  liteStoredProperties,
+  liteTagsCode,
+  PROPERTY_LITE_TAG,
+  PROPERTY_LITE_TOPIC,
+  validateLiteTopicName,
+  type LiteLimits,
+} from './lite-names.js';
 import { liteKey, LiteTable, type LiteProgress, type LiteTopic } from './lite-table.js';
 import { LiteJournal } from './lite-journal.js';
 import { RecordReader } from './lite-reader.js';
@@ -128,8 +139,11 @@ export class LiteService {
   readonly table = new LiteTable();
   private readonly groups = new Map<string, GroupState>();
   private readonly clients = new Map<string, ClientState>();
-  /** liteKey → the group states subscribed to it. */
-  private readonly subscribers = new Map<string, Set<GroupState>>();
+  /**
+   * parent → lite topic → the group states subscribed to it. Nested rather than keyed by liteKey
+   * so that every send looks it up with the strings it has, building none.
+   */
+  private readonly subscribers = new Map<string, Map<string, Set<GroupState>>>();
   private readonly unsubscribeListeners: UnsubscribeListener[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly journal: LiteJournal;
@@ -197,11 +211,16 @@ export class LiteService {
     if (!isLiteParent(tc)) throw new LiteError('NOT_LITE_TOPIC', `topic ${parent} is not a LITE topic (updateTopic -a +message.type=LITE)`);
   }
 
-  /** Refuses a send that would create one lite topic too many (before it is stored). */
+  /**
+   * Refuses a send to a topic that is not a LITE parent, with an illegal lite topic name, or that
+   * would create one lite topic too many (before it is stored). A lite topic the table holds passed
+   * all of it when it was created, so a send to it costs one lookup.
+   */
   checkSend(parent: string, name: string): void {
+    if (this.table.has(parent, name)) return;
+    this.requireParent(parent);
     const why = validateLiteTopicName(name);
     if (why) throw new LiteError('ILLEGAL_LITE_TOPIC', why);
-    if (this.table.has(parent, name)) return;
     const max = this.limitsOf(parent).maxLiteTopicNum;
     if (this.table.countOf(parent) >= max) {
       throw new LiteError('LITE_TOPIC_QUOTA_EXCEEDED', `topic ${parent} holds ${max} lite topics already (maxLiteTopicNum); ${name} was not created`);
@@ -211,7 +230,7 @@ export class LiteService {
   /** A lite message was stored at (queueId, queueOffset) of parent, its record at commit-log offset phy. */
   stored(parent: string, name: string, queueId: number, queueOffset: number, storeTime: number, phy?: number): void {
     this.table.recordStored(parent, name, queueId, queueOffset, storeTime, phy);
-    const subs = this.subscribers.get(liteKey(parent, name));
+    const subs = this.subscribers.get(parent)?.get(name);
     if (!subs) return;
     for (const g of subs) {
       if (g.inflight.has(name)) continue;
@@ -222,11 +241,7 @@ export class LiteService {
 
   /** A lite message's properties as stored: the producer's tag moved to __LITE_TAG, TAGS = the lite topic. */
   storedProperties(props: string, name: string): string {
-    const tag = getPropertyFromString(props, MessageConst.PROPERTY_TAGS);
-    let p = removePropertyFromString(props, MessageConst.PROPERTY_TAGS);
-    if (tag !== undefined) p = setPropertyInString(p, PROPERTY_LITE_TAG, tag);
-    p = setPropertyInString(p, MessageConst.PROPERTY_TAGS, name);
-    return setPropertyInString(p, PROPERTY_LITE_TOPIC, name);
+    return liteStoredProperties(props, name);
   }
 
   /** Undoes storedProperties, for delivery: the producer's own tag and properties only. */
@@ -311,9 +326,10 @@ export class LiteService {
     const first = !clients;
     if (!clients) g.subs.set(name, (clients = new Set()));
     clients.add(clientId);
-    const key = liteKey(g.parent, name);
-    let subs = this.subscribers.get(key);
-    if (!subs) this.subscribers.set(key, (subs = new Set()));
+    let byName = this.subscribers.get(g.parent);
+    if (!byName) this.subscribers.set(g.parent, (byName = new Map()));
+    let subs = byName.get(name);
+    if (!subs) byName.set(name, (subs = new Set()));
     subs.add(g);
     if (option && !('policy' in option && option.policy === 0)) this.applyOffset(g, name, option);
     if (first || option) this.refreshReady(g, name);
@@ -328,10 +344,11 @@ export class LiteService {
     g.subs.delete(name);
     g.ready.delete(name);
     g.inflight.delete(name);
-    const key = liteKey(g.parent, name);
-    const subs = this.subscribers.get(key);
+    const byName = this.subscribers.get(g.parent);
+    const subs = byName?.get(name);
     subs?.delete(g);
-    if (subs?.size === 0) this.subscribers.delete(key);
+    if (subs?.size === 0) byName!.delete(name);
+    if (byName?.size === 0) this.subscribers.delete(g.parent);
   }
 
   /** Sets a group's progress in a lite topic from an offset option (offsets count the lite topic's own messages). */
@@ -677,9 +694,10 @@ export class LiteService {
   /** Deletes a lite topic: its entry and every group's progress; subscribers are told to unsubscribe. */
   deleteLiteTopic(t: LiteTopic, why: string): void {
     this.table.remove(t);
-    const key = liteKey(t.parent, t.name);
-    const groups = this.subscribers.get(key);
-    this.subscribers.delete(key);
+    const byName = this.subscribers.get(t.parent);
+    const groups = byName?.get(t.name);
+    byName?.delete(t.name);
+    if (byName?.size === 0) this.subscribers.delete(t.parent);
     for (const g of groups ?? []) {
       const clients = g.subs.get(t.name) ?? new Set<string>();
       g.subs.delete(t.name);
@@ -709,7 +727,7 @@ export class LiteService {
       if (!t.name.startsWith(prefix)) continue;
       const key = liteKey(parent, t.name);
       const backlog: Record<string, number> = {};
-      for (const g of this.subscribers.get(key) ?? []) backlog[g.group] = t.count;
+      for (const g of this.subscribers.get(parent)?.get(t.name) ?? []) backlog[g.group] = t.count;
       for (const [group, m] of this.table.progress) {
         const p = m.get(key);
         if (p) backlog[group] = Math.max(0, t.count - p.nextIdx);

@@ -81,13 +81,19 @@ export class LiteTable {
   readonly indexed = new Map<string, number>();
 
   // What changed since the journal last took it (see takeChanges).
-  private dirtySlots = new Set<number>();
+  /**
+   * Slots stored to since the last take, in first-store order (as a Set would keep them, without
+   * hashing on every lite send): the list, and per slot its position in it + 1 (0: not listed).
+   * A deleted slot's entry becomes -1.
+   */
+  private dirtyPos = new Int32Array(0);
+  private dirtyList: number[] = [];
   private deleted: [string, string][] = [];
   private dirtyProgress = new Set<string>();
   private dirtyIndexed = new Set<string>();
 
   get dirty(): boolean {
-    return this.dirtySlots.size > 0 || this.deleted.length > 0 || this.dirtyProgress.size > 0 || this.dirtyIndexed.size > 0;
+    return this.dirtyList.length > 0 || this.deleted.length > 0 || this.dirtyProgress.size > 0 || this.dirtyIndexed.size > 0;
   }
 
   get total(): number {
@@ -148,6 +154,7 @@ export class LiteTable {
     this.chainFrom = g(this.chainFrom, (n) => new Float64Array(n));
     this.prev = g(this.prev, (n) => new Int32Array(n));
     this.next = g(this.next, (n) => new Int32Array(n));
+    this.dirtyPos = g(this.dirtyPos, (n) => new Int32Array(n));
     this.cap = cap;
   }
 
@@ -235,7 +242,7 @@ export class LiteTable {
       this.unlink(p, s);
       this.append(p, s);
     }
-    this.dirtySlots.add(s);
+    if (this.dirtyPos[s] === 0) this.dirtyPos[s] = this.dirtyList.push(s);
     return created;
   }
 
@@ -278,7 +285,8 @@ export class LiteTable {
     this.names[s] = undefined;
     this.free.push(s);
     this.used--;
-    this.dirtySlots.delete(s);
+    if (this.dirtyPos[s] > 0) this.dirtyList[this.dirtyPos[s] - 1] = -1;
+    this.dirtyPos[s] = 0;
     this.deleted.push([p.name, name]);
     const k = liteKey(p.name, name);
     for (const g of this.progress.values()) g.delete(k);
@@ -329,7 +337,7 @@ export class LiteTable {
   takeChanges(): string[] {
     const out: string[] = [];
     for (const [p, n] of this.deleted) out.push(`D\t${p}\t${n}`);
-    for (const s of this.dirtySlots) if (this.names[s] !== undefined) out.push(this.topicLine(s));
+    for (const s of this.dirtyList) if (s >= 0 && this.names[s] !== undefined) out.push(this.topicLine(s));
     for (const gk of this.dirtyProgress) {
       const [g, parent, name] = gk.split('\u0001');
       const p = this.getProgress(g, liteKey(parent, name));
@@ -342,7 +350,8 @@ export class LiteTable {
 
   forgetChanges(): void {
     this.deleted = [];
-    this.dirtySlots = new Set();
+    for (const s of this.dirtyList) if (s >= 0) this.dirtyPos[s] = 0;
+    this.dirtyList = [];
     this.dirtyProgress = new Set();
     this.dirtyIndexed = new Set();
   }
