@@ -13,6 +13,8 @@ import { createRequest, RemotingClient, RequestCode } from '../../src/remoting/i
 import { benchArgs } from '../helpers/args.js';
 import { spawnBenchBroker } from '../helpers/spawn-broker.js';
 
+// The broker and the producer run from the sources: a dist/ left by `npm install` could be older code.
+process.env.APOGEE_FROM_SOURCE = '1';
 const args = benchArgs();
 const MINUTES = args.num('minutes', 10);
 const RATE = args.num('rate', 20_000);
