@@ -72,6 +72,8 @@ export interface TimerStoreStats {
 
 export type { DueTimer };
 
+/** How far an idle store's saved checkpoint may trail its frontier (see checkpointLagging). */
+const IDLE_CHECKPOINT_LAG_MS = 60_000;
 const DEFAULT_POLL_MAX = 1024;
 const DAY_MS = 86_400_000;
 
@@ -219,7 +221,7 @@ export class TimerStore {
         // Nothing is scheduled anywhere: skip the empty turns instead of walking them, and
         // move the checkpoint along so that it stays within a window of the frontier.
         this.loadSlot(this.slotOf(nowMs), null);
-        this.saveCheckpoint([]);
+        if (this.checkpointLagging()) this.saveCheckpoint([]);
         continue;
       }
       // Writes reach frontier + window; the checkpoint must stay within a window behind
@@ -255,7 +257,9 @@ export class TimerStore {
   /** Confirms every timer handed out so far and persists the checkpoint. */
   commit(): void {
     this.assertOpen();
-    if (this.uncommitted.length === 0 && !this.checkpointDirty) return;
+    // Nothing handed out since the last save, only the frontier moved: the saved checkpoint
+    // still confirms every hand-out, and a restart from it walks the empty slots in between.
+    if (this.uncommitted.length === 0 && (!this.checkpointDirty || !this.checkpointLagging())) return;
     this.saveCheckpoint(this.returned.slice());
     this.committedPrefix = this.returned.length;
     this.uncommitted = [];
@@ -445,6 +449,16 @@ export class TimerStore {
       this.appendRecord({ prevPos: -1, kind, rollTimes: 0, deliverAtMs, slotMs: this.frontierMs, originPos, commitLogOffset, size }, t.key);
     }
     this.saveCheckpoint(this.returned.slice(0, this.committedPrefix));
+  }
+
+  /**
+   * The saved checkpoint is far enough behind the frontier to be moved although nothing was
+   * handed out. Saved at every slot, an idle store wrote and renamed a file on the event loop
+   * every second (a rename waits for the file system's journal: up to tens of ms while the
+   * commit log is being written).
+   */
+  private checkpointLagging(): boolean {
+    return this.frontierMs - this.persisted.frontierMs >= Math.min(IDLE_CHECKPOINT_LAG_MS, this.span / 2);
   }
 
   private saveCheckpoint(delivered: number[]): void {

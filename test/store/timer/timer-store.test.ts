@@ -332,4 +332,28 @@ describe('timer store', () => {
     assert.equal(store.stats().pending, 1);
     await store.close();
   });
+  test('timer store - issue 17: an idle store moves its saved checkpoint about once a minute, not at every slot, and a restart from it hands out nothing twice', async () => {
+    using dir = tempDir();
+    const clock = { now: BASE };
+    let store = openAt(dir.path, clock, { precisionMs: 1000 });
+    const start = store.stats().checkpointMs;
+    const checkpointFile = join(dir.path, 'timercheck');
+    const inode = (): number => statSync(checkpointFile).ino;
+    const first = inode();
+    // 30 idle seconds polled and committed every 100 ms, as the broker's delivery loop does.
+    drain(store, clock, BASE + 30_000, 100);
+    assert.equal(inode(), first, 'an idle store rewrote its checkpoint within a minute');
+    assert.equal(store.stats().checkpointMs, start);
+    drain(store, clock, BASE + 61_000, 100);
+    assert.ok(store.stats().checkpointMs > start, 'the checkpoint never moved');
+    assert.notEqual(inode(), first);
+    // A hand-out is saved at once; idle slots after it are not.
+    add(store, 'once', BASE + 65_000);
+    const got = drain(store, clock, BASE + 80_000, 100);
+    assert.deepEqual(keys(got.map(([, t]) => t)), ['once']);
+    await store.close();
+    store = openAt(dir.path, clock, { precisionMs: 1000 });
+    assert.deepEqual(keys(drain(store, clock, BASE + 90_000, 100).map(([, t]) => t)), [], 'a restart handed a confirmed timer out again');
+    await store.close();
+  });
 });
