@@ -13,6 +13,7 @@
 //   default    the broker's defaults
 //   trace-off  --traceBrokerEnable=false
 //   sync       --flushDiskType=SYNC_FLUSH
+//   semi64     the defaults, the broker's node with --max-semi-space-size=64 (fewer scavenges)
 //   base       the defaults, broker run from the checkout given by --base DIR (e.g. `git archive
 //              <commit> | tar -x -C DIR` with node_modules linked): before/after of a change
 //
@@ -33,8 +34,10 @@ const CASES: Record<string, string[]> = {
   default: [],
   'trace-off': ['--traceBrokerEnable=false'],
   sync: ['--flushDiskType=SYNC_FLUSH'],
+  semi64: [],
   base: [],
 };
+const CASE_NODE_ARGS: Record<string, string[]> = { semi64: ['--max-semi-space-size=64'] };
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -109,7 +112,7 @@ function startTool(args: string[]): { done: Promise<string>; firstLine: Promise<
 
 async function runOne(name: string, round: number): Promise<Run> {
   const dir = mkdtempSync(join(BASE_DIR, 'apogee-e2e-'));
-  const broker = await startRole(['standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--httpPort=0', '--brokerIP1=127.0.0.1', '--logLevel=warn', '--storePathRootDir', dir, ...CASES[name]], (process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), 60_000, name === 'base' ? BASE : ROOT);
+  const broker = await startRole(['standalone', '--namesrvPort=0', '--listenPort=0', '--grpcServerPort=0', '--httpPort=0', '--brokerIP1=127.0.0.1', '--logLevel=warn', '--storePathRootDir', dir, ...CASES[name]], [...(process.env.BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(CASE_NODE_ARGS[name] ?? [])], 60_000, name === 'base' ? BASE : ROOT);
   try {
     const ns = broker.addrs.namesrv;
     const rc = new RemotingClient();
