@@ -5,10 +5,8 @@
 // consumers read from a slave.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config/index.js';
-import { startNamesrv } from '../../src/namesrv/index.js';
 import { pullOnce } from '../broker/fixtures/wire.js';
-import { BrokerGroup } from '../helpers/broker-group.js';
+import { startClassicGroup, type BrokerGroup } from '../helpers/broker-group.js';
 import { runApogee } from '../helpers/spawn-apogee.js';
 import { checkFor } from '../helpers/check-for.js';
 import type { Standalone } from '../helpers/standalone.js';
@@ -46,27 +44,24 @@ async function endOfLastAcked(group: BrokerGroup, addr: string, sent: OnsSendRes
 
 void test('ha classic - issue 12: SYNC_MASTER replicates to two slaves; a frozen slave leaves and rejoins the in-sync set; a killed slave catches up; slaves serve reads without the master', async () => {
   using dir = tempDir('apogee-ha-');
-  const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1' } }));
-  const group = new BrokerGroup(
-    ns.addresses.namesrv,
-    dir.path,
-    [
+  const g = await startClassicGroup({
+    dir: dir.path,
+    brokerName: 'ha-classic',
+    members: [
       { brokerId: 0, brokerRole: 'SYNC_MASTER' },
       { brokerId: 1, brokerRole: 'SLAVE' },
       { brokerId: 2, brokerRole: 'SLAVE' },
     ],
-    'ha-classic',
     // Broker trace stays on (the default): its records, written a moment after the sends and pulls
     // they describe, move the log's end, so the checks below compare the slaves with the end of
     // the last acknowledged message and read the operator's view once the log has settled.
-    ['--haMaxTimeSlaveNotCatchup=1500', '--haSlaveSyncMetadataIntervalMs=300', '--syncFlushTimeout=3000'],
-  );
+    flags: ['--haMaxTimeSlaveNotCatchup=1500', '--haSlaveSyncMetadataIntervalMs=300', '--syncFlushTimeout=3000'],
+    topic: TOPIC,
+    queues: 2,
+  });
+  const { ns, group, master } = g;
   const fakeStandalone = { namesrvAddr: ns.addresses.namesrv } as Standalone;
   try {
-    await group.startAll();
-    const master = group.member(0);
-    await group.createTopic(master, TOPIC, 2);
-    await group.waitInSync(master, [1, 2]);
 
     await using h = new OnsHarness(fakeStandalone);
     const producer = await h.producer('GID_ha_p');
@@ -130,7 +125,6 @@ void test('ha classic - issue 12: SYNC_MASTER replicates to two slaves; a frozen
     });
     await checkFor(30_000, 200, () => seen.size === all.length, `all ${all.length} messages read from a slave (have ${seen.size})`);
   } finally {
-    await group.close();
-    await ns.close();
+    await g.close();
   }
 });

@@ -4,11 +4,9 @@
 // the slave confirms it, the held pull wakes at once (not at its 15 s suspend timeout).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config/index.js';
-import { startNamesrv } from '../../src/namesrv/index.js';
 import { createRequest, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { pullOnce, quietPeriod } from '../broker/fixtures/wire.js';
-import { BrokerGroup } from '../helpers/broker-group.js';
+import { startClassicGroup } from '../helpers/broker-group.js';
 import { checkFor } from '../helpers/check-for.js';
 import type { Standalone } from '../helpers/standalone.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -18,24 +16,21 @@ const TOPIC = 'HaConfirmTopic';
 
 void test('ha confirm - issue 12: a SYNC_MASTER serves a message only once its in-sync slave holds it, and wakes held pulls then', async () => {
   using dir = tempDir('apogee-ha-confirm-');
-  const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1' } }));
-  const group = new BrokerGroup(
-    ns.addresses.namesrv,
-    dir.path,
-    [
+  const g = await startClassicGroup({
+    dir: dir.path,
+    brokerName: 'ha-confirm',
+    members: [
       { brokerId: 0, brokerRole: 'SYNC_MASTER' },
       { brokerId: 1, brokerRole: 'SLAVE' },
     ],
-    'ha-confirm',
     // The frozen slave stays in the in-sync set for the whole check (10 s), and the send waits for it.
-    ['--haMaxTimeSlaveNotCatchup=10000', '--syncFlushTimeout=9000', '--haSlaveSyncMetadataIntervalMs=300'],
-  );
+    flags: ['--haMaxTimeSlaveNotCatchup=10000', '--syncFlushTimeout=9000', '--haSlaveSyncMetadataIntervalMs=300'],
+    topic: TOPIC,
+    queues: 1,
+  });
+  const { ns, group, master } = g;
   try {
-    await group.startAll();
-    const master = group.member(0);
     const slave = group.member(1);
-    await group.createTopic(master, TOPIC, 1);
-    await group.waitInSync(master, [1]);
 
     await using h = new OnsHarness({ namesrvAddr: ns.addresses.namesrv } as Standalone);
     const producer = await h.producer('GID_ha_confirm_p');
@@ -79,7 +74,6 @@ void test('ha confirm - issue 12: a SYNC_MASTER serves a message only once its i
     const late = await pullOnce(group.rc, master.addr, { group: 'CG_ha_confirm_raw', topic: TOPIC, queueId: 0, offset });
     assert.deepEqual(late.records.map((m) => m.body.toString()), ['held']);
   } finally {
-    await group.close();
-    await ns.close();
+    await g.close();
   }
 });

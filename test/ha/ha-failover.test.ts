@@ -4,9 +4,7 @@
 // The old master comes back as a slave, cuts the tail no one acknowledged, and catches up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config/index.js';
-import { startNamesrv } from '../../src/namesrv/index.js';
-import { BrokerGroup, controllerArgs, masterOf } from '../helpers/broker-group.js';
+import { masterOf, startControllerGroup } from '../helpers/broker-group.js';
 import { checkFor } from '../helpers/check-for.js';
 import { startEtcd } from '../helpers/etcd.js';
 import type { Standalone } from '../helpers/standalone.js';
@@ -18,21 +16,9 @@ const TOPIC = 'FailoverTopic';
 void test('ha failover - issue 12: SIGKILL of the master under ali-ons load: a slave takes over within 5 s, nothing acknowledged is lost, the old master rejoins as a slave', async () => {
   using dir = tempDir('apogee-failover-');
   await using etcd = await startEtcd();
-  const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1' } }));
-  const group = new BrokerGroup(
-    ns.addresses.namesrv,
-    dir.path,
-    [1, 2, 3].map((id) => ({ brokerId: id, brokerRole: 'SYNC_MASTER' as const })),
-    'ha-failover',
-    controllerArgs(etcd.endpoint),
-  );
+  const g = await startControllerGroup({ dir: dir.path, brokerName: 'ha-failover', etcdEndpoint: etcd.endpoint, topic: TOPIC, queues: 2 });
+  const { ns, group, master: first } = g;
   try {
-    await group.startAll();
-    const first = await checkFor(15_000, 100, () => masterOf(group, group.members), 'a master elected');
-    await group.createTopic(first, TOPIC, 2);
-    const slaves = group.members.filter((m) => m !== first).map((m) => m.spec.brokerId);
-    await checkFor(15_000, 100, async () => (await group.haStatus(first.addr)).syncStateSet.length === 3, 'all three in the stored in-sync set');
-    await group.waitInSync(first, slaves);
 
     await using h = new OnsHarness({ namesrvAddr: ns.addresses.namesrv } as Standalone);
     const producer = await h.producer('GID_failover_p');
@@ -96,7 +82,6 @@ void test('ha failover - issue 12: SIGKILL of the master under ali-ons load: a s
     const dupes = [...seen.values()].filter((n) => n > 1).length;
     console.log(`failover: elected after ${electedAfterMs} ms, first ack after ${resumedAfterMs} ms, acknowledged ${acked.size}, lost ${lost.length}, duplicates seen ${dupes}`);
   } finally {
-    await group.close();
-    await ns.close();
+    await g.close();
   }
 });

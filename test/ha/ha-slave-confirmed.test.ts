@@ -4,11 +4,9 @@
 // in-sync set holds it, the slave serves it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config/index.js';
-import { startNamesrv } from '../../src/namesrv/index.js';
 import { createRequest, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { pullOnce, quietPeriod } from '../broker/fixtures/wire.js';
-import { BrokerGroup } from '../helpers/broker-group.js';
+import { startClassicGroup } from '../helpers/broker-group.js';
 import { checkFor } from '../helpers/check-for.js';
 import type { Standalone } from '../helpers/standalone.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -18,25 +16,22 @@ const TOPIC = 'HaSlaveConfirmTopic';
 
 void test('ha slave confirm - issue 12: a slave does not serve a record it holds until the in-sync set holds it', async () => {
   using dir = tempDir('apogee-ha-slave-confirm-');
-  const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1' } }));
-  const group = new BrokerGroup(
-    ns.addresses.namesrv,
-    dir.path,
-    [
+  const g = await startClassicGroup({
+    dir: dir.path,
+    brokerName: 'ha-slave-confirm',
+    members: [
       { brokerId: 0, brokerRole: 'SYNC_MASTER' },
       { brokerId: 1, brokerRole: 'SLAVE' },
       { brokerId: 2, brokerRole: 'SLAVE' },
     ],
-    'ha-slave-confirm',
     // The frozen slave stays in the in-sync set for the whole check, and the send waits for it.
-    ['--haMaxTimeSlaveNotCatchup=10000', '--syncFlushTimeout=9000', '--haSlaveSyncMetadataIntervalMs=300'],
-  );
+    flags: ['--haMaxTimeSlaveNotCatchup=10000', '--syncFlushTimeout=9000', '--haSlaveSyncMetadataIntervalMs=300'],
+    topic: TOPIC,
+    queues: 1,
+  });
+  const { ns, group } = g;
   try {
-    await group.startAll();
-    const master = group.member(0);
     const reader = group.member(1);
-    await group.createTopic(master, TOPIC, 1);
-    await group.waitInSync(master, [1, 2]);
 
     await using h = new OnsHarness({ namesrvAddr: ns.addresses.namesrv } as Standalone);
     const producer = await h.producer('GID_ha_slave_confirm_p');
@@ -67,7 +62,6 @@ void test('ha slave confirm - issue 12: a slave does not serve a record it holds
     const late = await pullOnce(group.rc, reader.addr, { group: 'CG_ha_slave_confirm', topic: TOPIC, queueId: 0, offset });
     assert.deepEqual(late.records.map((m) => m.body.toString()), ['held']);
   } finally {
-    await group.close();
-    await ns.close();
+    await g.close();
   }
 });

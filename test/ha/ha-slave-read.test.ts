@@ -4,11 +4,9 @@
 // serves part of the backlog (counted on the slave), and every message is consumed once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config/index.js';
-import { startNamesrv } from '../../src/namesrv/index.js';
 import { createRequest, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { pullOnce } from '../broker/fixtures/wire.js';
-import { BrokerGroup } from '../helpers/broker-group.js';
+import { startClassicGroup, type BrokerGroup } from '../helpers/broker-group.js';
 import { checkFor } from '../helpers/check-for.js';
 import type { Standalone } from '../helpers/standalone.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -36,24 +34,21 @@ async function backlogOn(group: BrokerGroup, addr: string, queues: number): Prom
 
 void test('ha slave read - issue 12: with slaveReadEnable a consumer far behind is sent to a slave, which serves the backlog; every message is consumed once', async (t) => {
   using dir = tempDir('apogee-ha-slave-read-');
-  const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1' } }));
-  const group = new BrokerGroup(
-    ns.addresses.namesrv,
-    dir.path,
-    [
+  const g = await startClassicGroup({
+    dir: dir.path,
+    brokerName: 'ha-slave-read',
+    members: [
       { brokerId: 0, brokerRole: 'SYNC_MASTER' },
       { brokerId: 1, brokerRole: 'SLAVE' },
     ],
-    'ha-slave-read',
     // 64 KiB behind the log end counts as "no longer in memory": the 600 KB backlog is far behind.
-    ['--slaveReadEnable=true', '--accessMessageInMemoryMaxBytes=65536', '--haSlaveSyncMetadataIntervalMs=300', '--traceBrokerEnable=false'],
-  );
+    flags: ['--slaveReadEnable=true', '--accessMessageInMemoryMaxBytes=65536', '--haSlaveSyncMetadataIntervalMs=300', '--traceBrokerEnable=false'],
+    topic: TOPIC,
+    queues: 2,
+  });
+  const { ns, group, master } = g;
   try {
-    await group.startAll();
-    const master = group.member(0);
     const slave = group.member(1);
-    await group.createTopic(master, TOPIC, 2);
-    await group.waitInSync(master, [1]);
 
     await using h = new OnsHarness({ namesrvAddr: ns.addresses.namesrv } as Standalone);
     const producer = await h.producer('GID_ha_slave_read_p');
@@ -78,7 +73,6 @@ void test('ha slave read - issue 12: with slaveReadEnable a consumer far behind 
     const twice = [...seen].filter(([, n]) => n > 1).map(([i]) => i);
     assert.deepEqual(twice, [], 'no message consumed twice');
   } finally {
-    await group.close();
-    await ns.close();
+    await g.close();
   }
 });

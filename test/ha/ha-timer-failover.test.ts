@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config/index.js';
-import { startNamesrv } from '../../src/namesrv/index.js';
 import { createRequest, RequestCode, ResponseCode } from '../../src/remoting/index.js';
-import { BrokerGroup, controllerArgs, masterOf, type Member } from '../helpers/broker-group.js';
+import { masterOf, startControllerGroup, type BrokerGroup, type Member } from '../helpers/broker-group.js';
 import { checkFor } from '../helpers/check-for.js';
 import { startEtcd } from '../helpers/etcd.js';
 import type { Standalone } from '../helpers/standalone.js';
@@ -38,21 +36,9 @@ async function delayCursor(group: BrokerGroup, m: Member, level: number): Promis
 void test('ha timer - issue 12: after a SIGKILL of the master, the new master delivers every pending timer, never a recalled one, and not again those delivered before; delay levels too', async () => {
   using dir = tempDir('apogee-ha-timer-');
   await using etcd = await startEtcd();
-  const ns = await startNamesrv(loadConfig('namesrv', { flags: { listenPort: 0, host: '127.0.0.1' } }));
-  const group = new BrokerGroup(
-    ns.addresses.namesrv,
-    dir.path,
-    [1, 2, 3].map((id) => ({ brokerId: id, brokerRole: 'SYNC_MASTER' as const })),
-    'ha-timer',
-    controllerArgs(etcd.endpoint),
-  );
+  const g = await startControllerGroup({ dir: dir.path, brokerName: 'ha-timer', etcdEndpoint: etcd.endpoint, topic: TOPIC, queues: 1 });
+  const { ns, group, master: first, slaves } = g;
   try {
-    await group.startAll();
-    const first = await checkFor(15_000, 100, () => masterOf(group, group.members), 'a master elected');
-    await group.createTopic(first, TOPIC, 1);
-    await checkFor(15_000, 100, async () => (await group.haStatus(first.addr)).syncStateSet.length === 3, 'all three in the stored in-sync set');
-    const slaves = group.members.filter((m) => m !== first);
-    await group.waitInSync(first, slaves.map((m) => m.spec.brokerId));
 
     await using h = new OnsHarness({ namesrvAddr: ns.addresses.namesrv } as Standalone);
     const producer = await h.producer('GID_ha_timer_p');
@@ -130,7 +116,6 @@ void test('ha timer - issue 12: after a SIGKILL of the master, the new master de
     const dupes = [...seen.values()].filter((n) => n > 1).length;
     console.log(`ha timer: elected ${electedAfterMs} ms after the kill; ${kept.length} pending timers and delays delivered once, recalled 0, ${before} early ones re-delivered 0, consumer duplicates ${dupes}`);
   } finally {
-    await group.close();
-    await ns.close();
+    await g.close();
   }
 });
