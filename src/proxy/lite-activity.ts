@@ -119,8 +119,9 @@ export async function sendLite(
   // Once the service runs, a send awaits nothing but its store (the normal send's one await).
   const svc = started.get(ctx) ?? (await lite(ctx)).svc;
   const name = (m.systemProperties as { liteTopic?: string } | undefined)?.liteTopic ?? '';
+  let slot: number;
   try {
-    svc.checkSend(c.topic, name);
+    slot = svc.checkSend(c.topic, name);
   } catch (err) {
     throw proxyErrorOf(err);
   }
@@ -134,7 +135,7 @@ export async function sendLite(
     // The queue is hash(lite topic): each lite topic lives in one queue, in order.
     messageGroup: name,
   });
-  svc.stored(c.topic, name, r.queueId, r.queueOffset, Date.now(), r.commitLogOffset);
+  svc.stored(c.topic, name, r.queueId, r.queueOffset, Date.now(), r.commitLogOffset, slot);
   const st = r.status === BackendSendStatus.FLUSH_DISK_TIMEOUT ? { code: codeFromRemoting(10), message: 'flush to disk timed out' } : OK_STATUS;
   return { status: st, messageId: c.messageId, transactionId: '', offset: r.queueOffset, recallHandle: '' };
 }

@@ -144,6 +144,11 @@ export class LiteService {
    * so that every send looks it up with the strings it has, building none.
    */
   private readonly subscribers = new Map<string, Map<string, Set<GroupState>>>();
+  /**
+   * The same sets by the lite topic's table slot (undefined: nobody subscribed), so a send finds its
+   * subscribers by index. Set when a lite topic is created or subscribed, cleared when either ends.
+   */
+  private subsBySlot: (Set<GroupState> | undefined)[] = [];
   private readonly unsubscribeListeners: UnsubscribeListener[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly journal: LiteJournal;
@@ -214,10 +219,12 @@ export class LiteService {
   /**
    * Refuses a send to a topic that is not a LITE parent, with an illegal lite topic name, or that
    * would create one lite topic too many (before it is stored). A lite topic the table holds passed
-   * all of it when it was created, so a send to it costs one lookup.
+   * all of it when it was created, so a send to it costs one lookup. Returns the lite topic's slot
+   * (-1: a new one), stored()'s hint.
    */
-  checkSend(parent: string, name: string): void {
-    if (this.table.has(parent, name)) return;
+  checkSend(parent: string, name: string): number {
+    const slot = this.table.slotOf(parent, name);
+    if (slot >= 0) return slot;
     this.requireParent(parent);
     const why = validateLiteTopicName(name);
     if (why) throw new LiteError('ILLEGAL_LITE_TOPIC', why);
@@ -225,12 +232,19 @@ export class LiteService {
     if (this.table.countOf(parent) >= max) {
       throw new LiteError('LITE_TOPIC_QUOTA_EXCEEDED', `topic ${parent} holds ${max} lite topics already (maxLiteTopicNum); ${name} was not created`);
     }
+    return -1;
   }
 
-  /** A lite message was stored at (queueId, queueOffset) of parent, its record at commit-log offset phy. */
-  stored(parent: string, name: string, queueId: number, queueOffset: number, storeTime: number, phy?: number): void {
-    this.table.recordStored(parent, name, queueId, queueOffset, storeTime, phy);
-    const subs = this.subscribers.get(parent)?.get(name);
+  /**
+   * A lite message was stored at (queueId, queueOffset) of parent, its record at commit-log offset
+   * phy. hint: checkSend's answer (a slot to verify, or -1).
+   */
+  stored(parent: string, name: string, queueId: number, queueOffset: number, storeTime: number, phy?: number, hint = -1): void {
+    const created = this.table.recordStored(parent, name, queueId, queueOffset, storeTime, phy, hint);
+    const slot = this.table.lastSlot;
+    // A new lite topic (or a slot reused by one) takes the subscriptions made before it existed.
+    if (created) this.subsBySlot[slot] = this.subscribers.get(parent)?.get(name);
+    const subs = this.subsBySlot[slot];
     if (!subs) return;
     for (const g of subs) {
       if (g.inflight.has(name)) continue;
@@ -329,7 +343,11 @@ export class LiteService {
     let byName = this.subscribers.get(g.parent);
     if (!byName) this.subscribers.set(g.parent, (byName = new Map()));
     let subs = byName.get(name);
-    if (!subs) byName.set(name, (subs = new Set()));
+    if (!subs) {
+      byName.set(name, (subs = new Set()));
+      const slot = this.table.slotOf(g.parent, name);
+      if (slot >= 0) this.subsBySlot[slot] = subs;
+    }
     subs.add(g);
     if (option && !('policy' in option && option.policy === 0)) this.applyOffset(g, name, option);
     if (first || option) this.refreshReady(g, name);
@@ -347,7 +365,11 @@ export class LiteService {
     const byName = this.subscribers.get(g.parent);
     const subs = byName?.get(name);
     subs?.delete(g);
-    if (subs?.size === 0) byName!.delete(name);
+    if (subs?.size === 0) {
+      byName!.delete(name);
+      const slot = this.table.slotOf(g.parent, name);
+      if (slot >= 0) this.subsBySlot[slot] = undefined;
+    }
     if (byName?.size === 0) this.subscribers.delete(g.parent);
   }
 
@@ -693,6 +715,8 @@ export class LiteService {
 
   /** Deletes a lite topic: its entry and every group's progress; subscribers are told to unsubscribe. */
   deleteLiteTopic(t: LiteTopic, why: string): void {
+    // A stale view (its slot already freed, maybe reused) must not clear another lite topic's entry.
+    if (this.table.slotOf(t.parent, t.name) === t.slot) this.subsBySlot[t.slot] = undefined;
     this.table.remove(t);
     const byName = this.subscribers.get(t.parent);
     const groups = byName?.get(t.name);
