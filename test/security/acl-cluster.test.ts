@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { quietClientLogger, receiveN, rmq, type Producer, type SimpleConsumer } from '../compat/helpers/grpc.js';
 import { OnsHarness, ons } from '../compat/helpers/ali-ons.js';
 import type { Standalone } from '../helpers/standalone.js';
-import { ADMIN, APP, BASE_ACL, OTHER, signedClient } from './helpers.js';
+import { ADMIN, APP, BASE_ACL, OTHER, refusal, signedClient } from './helpers.js';
 
 const UNAUTHORIZED = 40100;
 const FORBIDDEN = 40300;
@@ -30,18 +30,6 @@ const CLUSTER_ACL = `${BASE_ACL}  - accessKey: ${CLUSTER.accessKey}
 
 type Creds = { accessKey: string; accessSecret: string } | undefined;
 const credentials = (who: { accessKey: string; secretKey: string }, secret = who.secretKey): Creds => ({ accessKey: who.accessKey, accessSecret: secret });
-
-/** The 5.x client's typed error (startup failures are wrapped; the server's code is at the bottom). */
-async function refusal(p: Promise<unknown>): Promise<Error & { code?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    let e = err as Error & { code?: number };
-    while (e.code === undefined && e.cause instanceof Error) e = e.cause as Error & { code?: number };
-    return e;
-  }
-  assert.fail('expected a refusal');
-}
 
 async function brokerCount(rc: RemotingClient, namesrv: string): Promise<number> {
   const r = await rc.invoke(namesrv, createRequest(RequestCode.GET_BROKER_CLUSTER_INFO));

@@ -9,7 +9,7 @@ import { createRequest, RequestCode, ResponseCode } from '../../src/remoting/ind
 import { aclServiceOf } from '../../src/broker/index.js';
 import { GrpcHarness, quietClientLogger, receiveN, rmq, type Producer, type SimpleConsumer } from '../compat/helpers/grpc.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { ADMIN, APP, BASE_ACL, signedClient } from './helpers.js';
+import { ADMIN, APP, BASE_ACL, refusal, signedClient } from './helpers.js';
 
 const UNAUTHORIZED = 40100;
 const FORBIDDEN = 40300;
@@ -31,18 +31,6 @@ async function setup(h: GrpcHarness): Promise<void> {
   } finally {
     await rc.close();
   }
-}
-
-/** The client's typed error (it wraps startup failures twice; the broker's code is at the bottom). */
-async function refusal(p: Promise<unknown>): Promise<Error & { code?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    let e = err as Error & { code?: number };
-    while (e.code === undefined && e.cause instanceof Error) e = e.cause as Error & { code?: number };
-    return e;
-  }
-  assert.fail('expected a refusal');
 }
 
 void describe('acl grpc', () => {

@@ -3,20 +3,12 @@
 // served, and memory stays bounded (measured: the buffers a non-reader would have pinned).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { loadConfig } from '../../src/config/index.js';
 import { createRequest, encodeCommandToBuffer, RemotingClient, RequestCode, ResponseCode } from '../../src/remoting/index.js';
 import { checkFor } from '../helpers/check-for.js';
 import { startStandalone } from '../helpers/standalone.js';
 import { createTopic } from '../compat/helpers/ali-ons.js';
-
-function open(port: number, localAddress: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, localAddress });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
+import { flood, openFrom } from './helpers.js';
 
 const served = async (rc: RemotingClient, addr: string): Promise<void> => {
   const r = await rc.invoke(addr, createRequest(RequestCode.GET_BROKER_RUNTIME_INFO), 5000);
@@ -35,16 +27,9 @@ void describe('edge limits', () => {
   void test('edge limits - a connection flood from one address is capped, an oversized frame closes its connection, other clients are served (issue 15)', async () => {
     await using s = await startStandalone({ serverMaxConnectionsPerAddress: 20, serverMaxFrameLength: 1024 * 1024 });
     const port = Number(s.brokerAddr.split(':')[1]);
-    const flood: Socket[] = [];
-    let closedByServer = 0;
+    const f = await flood(port, 60);
     try {
-      for (let i = 0; i < 60; i++) {
-        const sock = await open(port, '127.0.0.2');
-        sock.on('error', () => undefined);
-        sock.once('close', () => closedByServer++);
-        flood.push(sock);
-      }
-      await checkFor(5000, 20, () => closedByServer === 40, `40 of 60 connections closed (got ${closedByServer})`);
+      await checkFor(5000, 20, () => f.closedByServer() === 40, `40 of 60 connections closed (got ${f.closedByServer()})`);
       const fromFlooder = [...s.controller.remotingServer.connections].filter((c) => c.remoteAddress.startsWith('127.0.0.2:'));
       assert.equal(fromFlooder.length, 20);
       assert.equal(s.controller.remotingServer.edgeStats.refusedConnections, 40);
@@ -52,7 +37,7 @@ void describe('edge limits', () => {
       try {
         await served(rc, s.brokerAddr);
         // A frame announcing 50 MiB: the connection goes before anything is allocated.
-        const big = await open(port, '127.0.0.1');
+        const big = await openFrom(port, '127.0.0.1');
         const gone = new Promise<void>((resolve) => big.once('close', () => resolve()));
         big.on('error', () => undefined);
         const head = Buffer.alloc(8);
@@ -64,7 +49,7 @@ void describe('edge limits', () => {
         await rc.close();
       }
     } finally {
-      for (const f of flood) f.destroy();
+      f.destroy();
     }
   });
 
@@ -81,7 +66,7 @@ void describe('edge limits', () => {
     // The offset message id ends with the commit-log offset (16 hex digits).
     const offset = BigInt(`0x${sent.extFields.msgId.slice(-16)}`).toString();
     const port = Number(s.brokerAddr.split(':')[1]);
-    const reader = await open(port, '127.0.0.1');
+    const reader = await openFrom(port, '127.0.0.1');
     reader.on('error', () => undefined);
     reader.pause();
     const before = process.memoryUsage();

@@ -13,6 +13,7 @@ import { Code } from '../../src/proxy/grpc-code.js';
 import { loadMessagingService } from '../../src/proxy/proto.js';
 import { checkFor } from '../helpers/check-for.js';
 import { createGroup, createTopic, GrpcHarness, quietClientLogger, rawClient, receiveN, rmq } from '../compat/helpers/grpc.js';
+import { flood } from './helpers.js';
 
 // A collection on demand, to measure what stays held rather than what is not yet collected.
 setFlagsFromString('--expose-gc');
@@ -30,14 +31,6 @@ async function settledMemory(): Promise<NodeJS.MemoryUsage> {
     last = held;
   }
   return process.memoryUsage();
-}
-
-function open(port: number, localAddress: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, localAddress });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
 }
 
 /** A 5.x producer and simple consumer round trip: the endpoint still serves ordinary clients. */
@@ -105,16 +98,9 @@ void describe('gRPC edge limits', () => {
     await createTopic(h.s, 'EdgeTopic', 'NORMAL');
     await createGroup(h.s, 'edge-g');
     const port = Number(h.endpoints.split(':')[1]);
-    const flood: Socket[] = [];
-    let closedByServer = 0;
+    const f = await flood(port, 60);
     try {
-      for (let i = 0; i < 60; i++) {
-        const sock = await open(port, '127.0.0.2');
-        sock.on('error', () => undefined);
-        sock.once('close', () => closedByServer++);
-        flood.push(sock);
-      }
-      await checkFor(5000, 20, () => closedByServer === 40, `40 of 60 connections closed (got ${closedByServer})`);
+      await checkFor(5000, 20, () => f.closedByServer() === 40, `40 of 60 connections closed (got ${f.closedByServer()})`);
       assert.equal(h.g.edgeStats.refusedConnections, 40);
       await roundTrip(h, 'EdgeTopic', 'edge-g');
 
@@ -140,7 +126,7 @@ void describe('gRPC edge limits', () => {
         await p.shutdown().catch(() => undefined);
       }
     } finally {
-      for (const f of flood) f.destroy();
+      f.destroy();
     }
   });
 

@@ -1,6 +1,7 @@
 // Shared setup for the security suites: a standalone broker with ACL on over a plain_acl.yml in a
 // temp dir, and a remoting client that signs as a given account.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequest, RemotingClient, RequestCode, ResponseCode, signRequest, type RemotingCommand } from '../../src/remoting/index.js';
@@ -80,4 +81,50 @@ export async function createAsAdmin(s: Standalone, topics: string[], groups: str
   } finally {
     await rc.close();
   }
+}
+
+/** A TCP connection to a loopback port from the given local address (127.0.0.x). */
+export function openFrom(port: number, localAddress: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, localAddress });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** n connections from 127.0.0.2, each counted when the server closes it; destroy() ends them all. */
+export interface Flood {
+  sockets: Socket[];
+  closedByServer(): number;
+  destroy(): void;
+}
+
+export async function flood(port: number, n: number): Promise<Flood> {
+  const sockets: Socket[] = [];
+  let closed = 0;
+  const f: Flood = { sockets, closedByServer: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) };
+  try {
+    for (let i = 0; i < n; i++) {
+      const sock = await openFrom(port, '127.0.0.2');
+      sock.on('error', () => undefined);
+      sock.once('close', () => closed++);
+      sockets.push(sock);
+    }
+  } catch (err) {
+    f.destroy();
+    throw err;
+  }
+  return f;
+}
+
+/** The client's typed error from a promise that must fail (startup failures are wrapped; the server's code is at the bottom). */
+export async function refusal(p: Promise<unknown>): Promise<Error & { code?: number }> {
+  try {
+    await p;
+  } catch (err) {
+    let e = err as Error & { code?: number };
+    while (e.code === undefined && e.cause instanceof Error) e = e.cause as Error & { code?: number };
+    return e;
+  }
+  throw new Error('expected a refusal');
 }
