@@ -1,6 +1,6 @@
 // A plain @grpc/grpc-js client of MessagingService for the gRPC benches (no 5.x client library),
 // and the 1 KiB test messages they send.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { loadMessagingService, receiveMessageResponseType } from '../../src/proxy/proto.js';
 
@@ -14,8 +14,11 @@ export interface GrpcLoadClient {
   close(): void;
 }
 
-/** window: the client's HTTP/2 receive window in bytes. */
-export function grpcLoadClient(address: string, window: number): GrpcLoadClient {
+/**
+ * window: the client's HTTP/2 receive window in bytes. like5x: each unary call carries what
+ * rocketmq-client-nodejs sends (fresh x-mq-* metadata per call and a 3 s deadline), not the client id alone.
+ */
+export function grpcLoadClient(address: string, window: number, opts?: { like5x?: boolean }): GrpcLoadClient {
   // Received messages are decoded by protobufjs into its message objects (every field, nothing
   // skipped) rather than through proto-loader's extra conversion to plain objects, so that less of
   // the load process's CPU goes into the client side of the measurement.
@@ -30,8 +33,27 @@ export function grpcLoadClient(address: string, window: number): GrpcLoadClient 
   const md = new grpc.Metadata();
   md.set('x-mq-client-id', `grpc-bench-${process.pid}`);
   md.set('x-mq-protocol', 'v2');
+  const like5x = opts?.like5x === true;
+  const metadataOf = (): grpc.Metadata => {
+    if (!like5x) return md;
+    const m = new grpc.Metadata();
+    m.set('x-mq-language', 'HTTP');
+    m.set('x-mq-protocol', 'v2');
+    m.set('x-mq-client-version', '5.0.0');
+    m.set('x-mq-date-time', new Date().toISOString().replace(/[-:]|\.\d+/g, ''));
+    m.set('x-mq-request-id', randomUUID());
+    m.set('x-mq-client-id', `grpc-bench-${process.pid}`);
+    m.set('x-mq-namespace', '');
+    return m;
+  };
+  type UnaryWithOptions = (req: unknown, md: grpc.Metadata, o: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: any) => void) => void;
   return {
-    unary: (m, req) => new Promise((resolve, reject) => (c[m] as Unary).call(c, req, md, (err, res) => (err ? reject(err) : resolve(res)))),
+    unary: (m, req) =>
+      new Promise((resolve, reject) => {
+        const done = (err: grpc.ServiceError | null, res: unknown): void => (err ? reject(err) : resolve(res));
+        if (like5x) (c[m] as unknown as UnaryWithOptions).call(c, req, metadataOf(), { deadline: Date.now() + 3000 }, done);
+        else (c[m] as Unary).call(c, req, md, done);
+      }),
     stream: (m, req) =>
       new Promise((resolve, reject) => {
         const frames: any[] = [];

@@ -282,8 +282,10 @@ function approximateSize(message: unknown): number {
  * Answers a unary call still running after timeoutMs with a v2 Status PROXY_TIMEOUT that names
  * the limit (as the Java proxy answers a relayed call that timed out); the handler's late answer is
  * dropped. The client's own deadline is grpc-js' (DEADLINE_EXCEEDED) and applies as well.
- * Streaming calls (receive long polls, pull, Telemetry) are left alone. Put it last (outermost),
- * so hooks see the timeout answer as the call's answer.
+ * Streaming calls (receive long polls, pull, Telemetry) are left alone. The unary handler wrapper
+ * (grpc-handler.ts) registers each call with `track` and answers through `settle`: no interceptor
+ * layer per call (issue 17), and the hooks' interceptor, outside the handler, sees the timeout's
+ * answer as the call's answer.
  */
 export class RequestTimeouts {
   private readonly open = new Set<TimedCall>();
@@ -300,28 +302,21 @@ export class RequestTimeouts {
     this.sweeper.unref();
   }
 
-  interceptor(): grpc.ServerInterceptor {
-    return (method, call) => {
-      if (this.sweeper === undefined || method.requestStream || method.responseStream) return call as grpc.ServerInterceptingCall;
-      const t: TimedCall = { deadline: Date.now() + this.timeoutMs, path: method.path, call, done: false };
-      this.open.add(t);
-      const end = (): void => {
-        this.open.delete(t);
-      };
-      return new grpc.ServerInterceptingCall(call, {
-        start: (next) => next({ onCancel: end }),
-        sendMessage: (message, next) => {
-          if (t.done) return;
-          // Answered: from here the handler's own status follows, never a second answer.
-          end();
-          next(message);
-        },
-        sendStatus: (status, next) => {
-          end();
-          if (!t.done) next(status);
-        },
-      });
-    };
+  /** Registers a unary call; undefined when there is no limit (settle takes that too). */
+  track<Res>(method: string, call: TimedUnaryCall, answer: grpc.sendUnaryData<Res>): TimedCall | undefined {
+    if (this.sweeper === undefined) return undefined;
+    const t: TimedCall = { deadline: Date.now() + this.timeoutMs, method, call, answer: answer as grpc.sendUnaryData<unknown>, done: false };
+    this.open.add(t);
+    return t;
+  }
+
+  /** The handler's answer is due: false when the call was already answered by the timeout (drop it). */
+  settle(t: TimedCall | undefined): boolean {
+    if (t === undefined) return true;
+    if (t.done) return false;
+    t.done = true;
+    this.open.delete(t);
+    return true;
   }
 
   private sweep(): void {
@@ -330,11 +325,12 @@ export class RequestTimeouts {
       if (t.deadline > now) continue;
       this.open.delete(t);
       t.done = true;
+      // Ended by the client (cancel, its deadline, a broken connection): nobody to answer.
+      if (t.call.cancelled) continue;
       this.stats.timedOutCalls++;
-      const method = t.path.slice(t.path.lastIndexOf('/') + 1);
-      const message = `${method} not answered within serverRequestTimeoutMillis=${this.timeoutMs} ms`;
-      this.logger.warn({ method, peer: t.call.getPeer(), timeoutMs: this.timeoutMs }, 'gRPC call timed out on the server');
-      t.call.sendMessage({ status: makeStatus(Code.PROXY_TIMEOUT, message) }, () => t.call.sendStatus({ code: grpc.status.OK, details: 'OK' }));
+      const message = `${t.method} not answered within serverRequestTimeoutMillis=${this.timeoutMs} ms`;
+      this.logger.warn({ method: t.method, peer: t.call.getPeer(), timeoutMs: this.timeoutMs }, 'gRPC call timed out on the server');
+      t.answer(null, { status: makeStatus(Code.PROXY_TIMEOUT, message) });
     }
   }
 
@@ -344,10 +340,17 @@ export class RequestTimeouts {
   }
 }
 
-interface TimedCall {
+/** What the time limit needs of grpc-js's unary call object. */
+export interface TimedUnaryCall {
+  readonly cancelled: boolean;
+  getPeer(): string;
+}
+
+export interface TimedCall {
   deadline: number;
-  path: string;
-  call: grpc.ServerInterceptingCallInterface;
-  /** Answered by the timeout: the handler's answer is dropped. */
+  method: string;
+  call: TimedUnaryCall;
+  answer: grpc.sendUnaryData<unknown>;
+  /** Answered (by the handler or by the timeout): a second answer is dropped. */
   done: boolean;
 }

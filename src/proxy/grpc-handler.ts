@@ -17,19 +17,38 @@ export function errorStatus(ctx: ProxyContext, err: unknown, what: string): Stat
   return status(Code.INTERNAL_SERVER_ERROR, `${what} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
 }
 
+/**
+ * The handler of a unary RPC. fn runs at once (a throw is answered like a rejection); its answer
+ * goes through the time limit (ctx.timeouts), which drops an answer that comes after the timeout's.
+ */
 export function unary<Req, Res extends { status?: Status }>(
   ctx: ProxyContext,
   name: string,
   fn: (req: Req, clientId: string, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
 ): grpc.handleUnaryCall<Req, Res> {
+  const timeouts = ctx.timeouts;
   return (call, callback) => {
     const clientId = clientIdOf(call);
     if (clientId) ctx.clients.touch(clientId);
-    Promise.resolve()
-      .then(() => fn(call.request, clientId, call))
-      .then(
-        (res) => callback(null, res),
-        (err: unknown) => callback(null, { status: errorStatus(ctx, err, name) } as Res),
-      );
+    const timed = timeouts?.track(name, call, callback);
+    let res: Promise<Res> | Res;
+    try {
+      res = fn(call.request, clientId, call);
+    } catch (err) {
+      if (timeouts === undefined || timeouts.settle(timed)) callback(null, { status: errorStatus(ctx, err, name) } as Res);
+      return;
+    }
+    if (!(res instanceof Promise)) {
+      if (timeouts === undefined || timeouts.settle(timed)) callback(null, res);
+      return;
+    }
+    res.then(
+      (r) => {
+        if (timeouts === undefined || timeouts.settle(timed)) callback(null, r);
+      },
+      (err: unknown) => {
+        if (timeouts === undefined || timeouts.settle(timed)) callback(null, { status: errorStatus(ctx, err, name) } as Res);
+      },
+    );
   };
 }

@@ -21,7 +21,10 @@
 //   could not be encoded) reports CANCELLED. Errors thrown by `after` are logged and ignored.
 // - `afterMs` is `after` with the elapsed time as a number of milliseconds (no BigInt made for a hook
 //   that only needs a duration, such as metrics); `startNs` is computed only when read.
-// - With no hook registered the interceptor hands grpc-js the call unchanged: no wrapper at all.
+// - With no hook registered the interceptor hands grpc-js the call unchanged: no wrapper at all
+//   (but for the early OK of unary answers, below, when asked for).
+// - `interceptor({ unaryTrailers: true })` also hands a unary call's OK status down right after its
+//   answer (unary-trailers.ts says why): one layer per call does both, rather than two.
 // The module's own reference: the global `performance` is a lazy getter run on every access.
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -29,6 +32,7 @@ import type { Logger } from '../common/logger.js';
 import { BrokerError } from '../remoting/index.js';
 import { Code, codeFromRemoting, ProxyError, status as makeStatus, type Status } from './grpc-code.js';
 import { ResponseBatch } from './response-batch.js';
+import { UNARY_OK, unaryTrailersCall } from './unary-trailers.js';
 
 export interface GrpcCallContext {
   /** Method name, e.g. "SendMessage". */
@@ -117,6 +121,8 @@ interface CallState {
   /** A unary or server-streaming call answered by a refusal: nothing more goes to the handler. */
   closed: boolean;
   finished: boolean;
+  /** A unary call whose OK status went down right after its answer: the handler's own is not passed on. */
+  statusSent: boolean;
 }
 
 export class GrpcHooks {
@@ -139,15 +145,17 @@ export class GrpcHooks {
   }
 
   /** The server interceptor; put it last in `interceptors` so it sees what handlers write (batches included). */
-  interceptor(): grpc.ServerInterceptor {
+  interceptor(opts: { unaryTrailers?: boolean } = {}): grpc.ServerInterceptor {
+    const early = opts.unaryTrailers === true;
     return (method, call) => {
+      const unaryCall = early && !method.requestStream && !method.responseStream;
+      if (this.hooks.length > 0) return this.hookedCall(method, call, unaryCall);
       // grpc-js only uses the call interface of what an interceptor returns.
-      if (this.hooks.length === 0) return call as grpc.ServerInterceptingCall;
-      return this.hookedCall(method, call);
+      return unaryCall ? unaryTrailersCall(call) : (call as grpc.ServerInterceptingCall);
     };
   }
 
-  private hookedCall(method: grpc.ServerMethodDefinition<unknown, unknown>, call: grpc.ServerInterceptingCallInterface): grpc.ServerInterceptingCall {
+  private hookedCall(method: grpc.ServerMethodDefinition<unknown, unknown>, call: grpc.ServerInterceptingCallInterface, earlyStatus: boolean): grpc.ServerInterceptingCall {
     const hooks = this.hooks;
     let name = this.methodNames.get(method.path);
     if (name === undefined) this.methodNames.set(method.path, (name = method.path.slice(method.path.lastIndexOf('/') + 1)));
@@ -158,6 +166,7 @@ export class GrpcHooks {
       refused: 0,
       closed: false,
       finished: false,
+      statusSent: false,
     };
     const self: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
       start: (next) =>
@@ -185,9 +194,16 @@ export class GrpcHooks {
         const s = statusOf(msg);
         if (s) st.status = s;
         nextMsg(msg);
+        if (earlyStatus && !st.statusSent) {
+          st.statusSent = true;
+          call.sendStatus(UNARY_OK);
+        }
       },
       sendStatus: (status, nextStatus) => {
+        // After an early OK this is the handler's own OK, once its answer is written: `after` runs
+        // now (its elapsed time still covers the write), the status itself has gone.
         this.finish(hooks, st, status.code, status.details ?? '');
+        if (st.statusSent) return;
         nextStatus(status);
       },
     });

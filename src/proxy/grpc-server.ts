@@ -68,19 +68,18 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
   warmLite(ctx);
   const edgeOpts = opts.edge ?? DEFAULT_EDGE;
   const edge = new GrpcEdge(edgeOpts, ctx.logger);
+  // The unary time limit lives in the handler wrapper (grpc-handler.ts): no interceptor layer per call.
   const timeouts = new RequestTimeouts(edgeOpts.requestTimeoutMs ?? 0, edge.stats, ctx.logger);
+  ctx.timeouts = timeouts;
   const server = new grpc.Server({
     ...grpcServerOptions(edgeOpts),
     // channelz (gRPC's introspection service) is not served here; its per-call bookkeeping is pure cost.
     'grpc.enable_channelz': 0,
     // Innermost the unread-bytes count (it sees each message of an expanded batch); hooks after the
-    // batches (they see what handlers write); the server's time limit outermost (hooks see its answer).
-    interceptors: [
-      edge.pendingWriteInterceptor(STREAMED_RESPONSES),
-      responseBatchInterceptor(STREAMED_RESPONSES),
-      hooks.interceptor(),
-      timeouts.interceptor(),
-    ],
+    // batches (they see what handlers write, the time limit's answer included). Unary calls pass the
+    // first two unchanged and get one layer at most: the hooks', which also sends their OK status
+    // with the answer (unary-trailers.ts).
+    interceptors: [edge.pendingWriteInterceptor(STREAMED_RESPONSES), responseBatchInterceptor(STREAMED_RESPONSES), hooks.interceptor({ unaryTrailers: true })],
   });
   server.addService(loadMessagingService(), handlers(ctx));
   const host = opts.host ?? '0.0.0.0';

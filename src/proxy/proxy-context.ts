@@ -4,6 +4,7 @@
 import type { Logger } from '../common/logger.js';
 import type { ProxyBackend } from './backend/proxy-backend.js';
 import type { ClientManager } from './client-manager.js';
+import type { RequestTimeouts } from './grpc-edge.js';
 
 export interface TransactionHandle {
   topic: string;
@@ -25,6 +26,8 @@ export interface ProxyContext {
   minInvisibleTimeMsForReceive: number;
   /** Longest receive long poll, also announced to push consumers (RocketMQ: 20 s); a push consumer's shutdown waits this long. */
   maxLongPollingTimeoutMs: number;
+  /** The unary time limit (serverRequestTimeoutMillis), applied by the unary handler wrapper; absent = none. */
+  timeouts?: RequestTimeouts;
 }
 
 export const TRANSACTION_HANDLE_TTL_MS = 3 * 3600_000;
