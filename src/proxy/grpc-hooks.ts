@@ -114,33 +114,22 @@ function statusOf(message: unknown): Status | undefined {
   return undefined;
 }
 
-interface CallState {
-  ctx: CallContext;
-  status?: Status;
-  refused: number;
-  /** A unary or server-streaming call answered by a refusal: nothing more goes to the handler. */
-  closed: boolean;
-  finished: boolean;
-  /** A unary call whose OK status went down right after its answer: the handler's own is not passed on. */
-  statusSent: boolean;
-}
-
 export class GrpcHooks {
-  private hooks: GrpcHook[] = [];
+  private set: HookSet = hookSet([]);
   /** Method name by path, so that no string is sliced per call. */
   private readonly methodNames = new Map<string, string>();
 
   constructor(private readonly logger: Logger) {}
 
   get size(): number {
-    return this.hooks.length;
+    return this.set.hooks.length;
   }
 
   /** Adds a hook after the others, for calls that start from now on; the returned function removes it. */
   add(hook: GrpcHook): () => void {
-    this.hooks = [...this.hooks, hook];
+    this.set = hookSet([...this.set.hooks, hook]);
     return () => {
-      this.hooks = this.hooks.filter((h) => h !== hook);
+      this.set = hookSet(this.set.hooks.filter((h) => h !== hook));
     };
   }
 
@@ -149,110 +138,182 @@ export class GrpcHooks {
     const early = opts.unaryTrailers === true;
     return (method, call) => {
       const unaryCall = early && !method.requestStream && !method.responseStream;
-      if (this.hooks.length > 0) return this.hookedCall(method, call, unaryCall);
+      if (this.set.hooks.length > 0) return this.hookedCall(method, call, unaryCall);
       // grpc-js only uses the call interface of what an interceptor returns.
       return unaryCall ? unaryTrailersCall(call) : (call as grpc.ServerInterceptingCall);
     };
   }
 
   private hookedCall(method: grpc.ServerMethodDefinition<unknown, unknown>, call: grpc.ServerInterceptingCallInterface, earlyStatus: boolean): grpc.ServerInterceptingCall {
-    const hooks = this.hooks;
     let name = this.methodNames.get(method.path);
     if (name === undefined) this.methodNames.set(method.path, (name = method.path.slice(method.path.lastIndexOf('/') + 1)));
-    // Hooks without `before` (metrics) leave the request messages to grpc-js's own pass-through.
-    const seeMessages = hooks.some((h) => h.before !== undefined);
-    const st: CallState = {
-      ctx: new CallContext(name, method.path, call.getPeer(), method.requestStream, method.responseStream, performance.now()),
-      refused: 0,
-      closed: false,
-      finished: false,
-      statusSent: false,
-    };
-    const self: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
-      start: (next) =>
-        next({
-          onReceiveMetadata: (md, nextMd) => {
-            st.ctx.metadata = md;
-            nextMd(md);
-          },
-          onReceiveMessage: seeMessages
-            ? (msg, nextMsg) => {
-                if (st.closed) return;
-                const refusal = this.runBefore(hooks, st.ctx, msg);
-                if (refusal === undefined) nextMsg(msg);
-                else this.refuse(st, self, call, refusal);
-              }
-            : undefined,
-          onReceiveHalfClose: seeMessages
-            ? (nextHalfClose) => {
-                if (!st.closed) nextHalfClose();
-              }
-            : undefined,
-          onCancel: () => this.finish(hooks, st, grpc.status.CANCELLED, 'cancelled'),
-        }),
-      sendMessage: (msg, nextMsg) => {
-        const s = statusOf(msg);
-        if (s) st.status = s;
-        nextMsg(msg);
-        if (earlyStatus && !st.statusSent) {
-          st.statusSent = true;
-          call.sendStatus(UNARY_OK);
-        }
-      },
-      sendStatus: (status, nextStatus) => {
-        // After an early OK this is the handler's own OK, once its answer is written: `after` runs
-        // now (its elapsed time still covers the write), the status itself has gone.
-        this.finish(hooks, st, status.code, status.details ?? '');
-        if (st.statusSent) return;
-        nextStatus(status);
-      },
-    });
-    return self;
+    const ctx = new CallContext(name, method.path, call.getPeer(), method.requestStream, method.responseStream, performance.now());
+    // grpc-js only uses the call interface of what an interceptor returns.
+    return new HookedCall(this.set, this.logger, ctx, call, earlyStatus) as unknown as grpc.ServerInterceptingCall;
+  }
+}
+
+/** What grpc-js's call below hands its events to (its InterceptingServerListener, not exported by the package). */
+type UpListener = Parameters<grpc.ServerInterceptingCallInterface['start']>[0];
+
+/** The hooks of calls that start now, and what they need of each call (worked out once per change). */
+interface HookSet {
+  readonly hooks: readonly GrpcHook[];
+  /** Some hook has `before`: request messages go through the hooks (else straight to the handler). */
+  readonly seeMessages: boolean;
+  /** Some hook has `after` (wants the elapsed time as a BigInt). */
+  readonly wantsNs: boolean;
+}
+
+function hookSet(hooks: readonly GrpcHook[]): HookSet {
+  return { hooks, seeMessages: hooks.some((h) => h.before !== undefined), wantsNs: hooks.some((h) => h.after !== undefined) };
+}
+
+/**
+ * One hooked call: the call interface grpc-js sees above it, and the listener the call below it
+ * reports to. A class of its own rather than grpc-js's ServerInterceptingCall with a responder and a
+ * listener of closures: that made a dozen objects and closures per call (issue 17), and all of them
+ * only pass things on, synchronously, which this does with plain methods.
+ */
+class HookedCall implements grpc.ServerInterceptingCallInterface, UpListener {
+  private up?: UpListener;
+  private status?: Status;
+  private refused = 0;
+  /** A unary or server-streaming call answered by a refusal: nothing more goes to the handler. */
+  private closed = false;
+  private finished = false;
+  /** A unary call whose OK status went down right after its answer: the handler's own is not passed on. */
+  private statusSent = false;
+
+  constructor(
+    private readonly set: HookSet,
+    private readonly logger: Logger,
+    private readonly ctx: CallContext,
+    private readonly next: grpc.ServerInterceptingCallInterface,
+    private readonly earlyStatus: boolean,
+  ) {}
+
+  // --- the listener the call below reports to
+
+  onReceiveMetadata(md: grpc.Metadata): void {
+    this.ctx.metadata = md;
+    this.up!.onReceiveMetadata(md);
   }
 
-  private refuse(st: CallState, self: grpc.ServerInterceptingCall, call: grpc.ServerInterceptingCallInterface, refusal: GrpcRefusal): void {
-    st.refused++;
-    const response = { status: makeStatus(refusal.code, refusal.message) };
-    if (st.ctx.requestStream) {
-      self.sendMessage(response, noop);
-      // The handler's stream asked for a message and will not ask again until it gets one.
-      call.startRead();
+  onReceiveMessage(msg: unknown): void {
+    if (!this.set.seeMessages) {
+      this.up!.onReceiveMessage(msg);
       return;
     }
-    st.closed = true;
-    self.sendMessage(response, () => self.sendStatus({ code: grpc.status.OK, details: 'OK' }));
+    if (this.closed) return;
+    const refusal = runBefore(this.set.hooks, this.ctx, msg, this.logger);
+    if (refusal === undefined) this.up!.onReceiveMessage(msg);
+    else this.refuse(refusal);
   }
 
-  private runBefore(hooks: readonly GrpcHook[], ctx: GrpcCallContext, request: unknown): GrpcRefusal | undefined {
-    for (const h of hooks) {
-      if (!h.before) continue;
-      try {
-        const r = h.before(ctx, request);
-        if (r) return r;
-      } catch (err) {
-        if (err instanceof ProxyError) return { code: err.code, message: err.message };
-        if (err instanceof BrokerError) return { code: codeFromRemoting(err.code), message: err.remark };
-        this.logger.error({ err, rpc: ctx.method, peer: ctx.peer }, 'gRPC request hook failed');
-        const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        return { code: Code.INTERNAL_SERVER_ERROR, message: `${ctx.method} refused: a request hook failed: ${msg}` };
-      }
-    }
-    return undefined;
+  onReceiveHalfClose(): void {
+    if (!this.closed) this.up!.onReceiveHalfClose();
   }
 
-  private finish(hooks: readonly GrpcHook[], st: CallState, grpcCode: number, details: string): void {
-    if (st.finished) return;
-    st.finished = true;
-    const elapsedMs = performance.now() - st.ctx.startMs;
-    const elapsedNs = hooks.some((h) => h.after !== undefined) ? BigInt(Math.round(elapsedMs * 1e6)) : 0n;
-    const outcome: GrpcCallOutcome = { grpcCode, details, status: st.status, refused: st.refused };
-    for (const h of hooks) {
+  onCancel(): void {
+    this.finish(grpc.status.CANCELLED, 'cancelled');
+    this.up!.onCancel();
+  }
+
+  // --- the call interface grpc-js sees above
+
+  start(listener: UpListener): void {
+    this.up = listener;
+    this.next.start(this);
+  }
+
+  sendMetadata(md: grpc.Metadata): void {
+    this.next.sendMetadata(md);
+  }
+
+  sendMessage(msg: unknown, callback: () => void): void {
+    const s = statusOf(msg);
+    if (s) this.status = s;
+    this.next.sendMessage(msg, callback);
+    if (this.earlyStatus && !this.statusSent) {
+      this.statusSent = true;
+      this.next.sendStatus(UNARY_OK);
+    }
+  }
+
+  sendStatus(status: Parameters<grpc.ServerInterceptingCallInterface['sendStatus']>[0]): void {
+    // After an early OK this is the handler's own OK, once its answer is written: `after` runs now
+    // (its elapsed time still covers the write), the status itself has gone.
+    this.finish(status.code, status.details ?? '');
+    if (this.statusSent) return;
+    this.next.sendStatus(status);
+  }
+
+  startRead(): void {
+    this.next.startRead();
+  }
+  getPeer(): string {
+    return this.next.getPeer();
+  }
+  getDeadline(): ReturnType<grpc.ServerInterceptingCallInterface['getDeadline']> {
+    return this.next.getDeadline();
+  }
+  getHost(): string {
+    return this.next.getHost();
+  }
+  getAuthContext(): ReturnType<grpc.ServerInterceptingCallInterface['getAuthContext']> {
+    return this.next.getAuthContext();
+  }
+  getConnectionInfo(): ReturnType<grpc.ServerInterceptingCallInterface['getConnectionInfo']> {
+    return this.next.getConnectionInfo();
+  }
+  getMetricsRecorder(): ReturnType<grpc.ServerInterceptingCallInterface['getMetricsRecorder']> {
+    return this.next.getMetricsRecorder();
+  }
+
+  private refuse(refusal: GrpcRefusal): void {
+    this.refused++;
+    const response = { status: makeStatus(refusal.code, refusal.message) };
+    if (this.ctx.requestStream) {
+      this.sendMessage(response, noop);
+      // The handler's stream asked for a message and will not ask again until it gets one.
+      this.next.startRead();
+      return;
+    }
+    this.closed = true;
+    this.sendMessage(response, () => this.sendStatus({ code: grpc.status.OK, details: 'OK' }));
+  }
+
+  private finish(grpcCode: number, details: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    const elapsedMs = performance.now() - this.ctx.startMs;
+    const elapsedNs = this.set.wantsNs ? BigInt(Math.round(elapsedMs * 1e6)) : 0n;
+    const outcome: GrpcCallOutcome = { grpcCode, details, status: this.status, refused: this.refused };
+    for (const h of this.set.hooks) {
       try {
-        if (h.after) h.after(st.ctx, outcome, elapsedNs);
-        if (h.afterMs) h.afterMs(st.ctx, outcome, elapsedMs);
+        if (h.after) h.after(this.ctx, outcome, elapsedNs);
+        if (h.afterMs) h.afterMs(this.ctx, outcome, elapsedMs);
       } catch (err) {
-        this.logger.error({ err, rpc: st.ctx.method }, 'gRPC response hook failed');
+        this.logger.error({ err, rpc: this.ctx.method }, 'gRPC response hook failed');
       }
     }
   }
+}
+
+function runBefore(hooks: readonly GrpcHook[], ctx: GrpcCallContext, request: unknown, logger: Logger): GrpcRefusal | undefined {
+  for (const h of hooks) {
+    if (!h.before) continue;
+    try {
+      const r = h.before(ctx, request);
+      if (r) return r;
+    } catch (err) {
+      if (err instanceof ProxyError) return { code: err.code, message: err.message };
+      if (err instanceof BrokerError) return { code: codeFromRemoting(err.code), message: err.remark };
+      logger.error({ err, rpc: ctx.method, peer: ctx.peer }, 'gRPC request hook failed');
+      const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      return { code: Code.INTERNAL_SERVER_ERROR, message: `${ctx.method} refused: a request hook failed: ${msg}` };
+    }
+  }
+  return undefined;
 }
