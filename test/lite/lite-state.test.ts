@@ -115,6 +115,22 @@ describe('lite state', () => {
     assert.deepEqual(t.takeChanges().filter((l) => l.startsWith('T')), ['T\tP\tb\t1\t2\t3\t6\t130']);
   });
 
+  test('lite topics - an append without topics keeps the stores and marks for later, unless a deletion would outrun the marks', () => {
+    const t = new LiteTable();
+    t.recordStored('P', 'a', 1, 0, 100);
+    t.recordStored('P', 'b', 1, 1, 101);
+    t.setProgress('g', liteKey('P', 'a'), { nextQ: 1, nextIdx: 1 });
+    assert.deepEqual(t.takeChanges(false), ['O\tg\tP\ta\t1\t1']);
+    t.recordStored('P', 'a', 1, 2, 102);
+    assert.deepEqual(t.takeChanges(false), []);
+    // A deletion takes the pending stores and marks with it.
+    t.remove(t.get('P', 'b')!);
+    assert.deepEqual(t.takeChanges(false), ['D\tP\tb', 'T\tP\ta\t1\t2\t0\t2\t102', 'I\tP\t1\t3']);
+    t.recordStored('P', 'a', 1, 3, 103);
+    assert.deepEqual(t.takeChanges(true), ['T\tP\ta\t1\t3\t0\t3\t103', 'I\tP\t1\t4']);
+    assert.equal(t.dirty, false);
+  });
+
   test('lite topics - the recent ring gives a lite topic its messages in order from an offset, and declines once it no longer holds them', () => {
     const t = new LiteTable();
     for (let i = 0; i < 40; i++) t.recordStored('P', i % 2 ? 'odd' : 'even', 0, i, 100 + i, i * 1000);

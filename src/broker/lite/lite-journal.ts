@@ -105,10 +105,14 @@ export class LiteJournal {
     this.log = await fsp.open(this.logPath, 'a');
   }
 
-  /** Appends the table's changes and fsyncs them; compacts when the log has grown past the snapshot. */
-  async flush(): Promise<void> {
+  /**
+   * Appends the table's changes and fsyncs them; compacts when the log has grown past the snapshot.
+   * withTopics false appends progress and deletions only (LiteTable.takeChanges).
+   */
+  async flush(withTopics = true): Promise<void> {
     if (!this.log) throw new Error('lite journal is not open');
-    const lines = this.unwritten.length > 0 ? this.unwritten.concat(this.table.takeChanges()) : this.table.takeChanges();
+    const taken = this.table.takeChanges(withTopics);
+    const lines = this.unwritten.length > 0 ? this.unwritten.concat(taken) : taken;
     this.unwritten = [];
     if (lines.length > 0) {
       const buf = Buffer.from(lines.join('\n') + '\n');

@@ -118,6 +118,13 @@ interface ClientState {
 }
 
 const FLUSH_MS = 1000;
+/**
+ * Stores and indexed-through marks go to the state log with every 10th append only (progress with
+ * every one): at 10,000 lite topics sent to each second, a line per lite topic per append cost
+ * about a microsecond per send. A crash then re-indexes up to 10 appends' worth of the parent
+ * queues at start (catchUp); nothing is lost, and a clean stop writes everything.
+ */
+const TOPIC_LINES_EVERY = 10;
 const SWEEP_MS = 1000;
 const AUTO_RENEW_MS = 60_000;
 const AUTO_RENEW_MAX_MS = 3 * 3600_000;
@@ -153,6 +160,7 @@ export class LiteService {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly journal: LiteJournal;
   private saving: Promise<void> = Promise.resolve();
+  private appends = 0;
   private flushing = false;
   private readonly defaults: LiteLimits;
   private readonly reader: RecordReader;
@@ -186,13 +194,13 @@ export class LiteService {
       this.host.logger.info({ liteTopics: this.table.total, loadMs: loaded - t0, catchUpMs: this.now() - loaded, indexedMessages: indexed }, 'lite state loaded');
     }
     this.every(this.host.config.liteTtlCheckInterval ?? SWEEP_MS, () => this.sweep());
-    this.every(this.host.config.liteStateFlushInterval ?? FLUSH_MS, () => this.persist());
+    this.every(this.host.config.liteStateFlushInterval ?? FLUSH_MS, () => this.persist(++this.appends % TOPIC_LINES_EVERY === 0));
   }
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     for (const g of this.groups.values()) this.wake(g);
-    await this.persist();
+    await this.persist(true);
     await this.saving;
     await this.journal.close();
   }
@@ -794,11 +802,11 @@ export class LiteService {
   }
 
   /** Appends what changed to the state log (one flush at a time; a failed one is retried with the next). */
-  private persist(): Promise<void> {
+  private persist(withTopics: boolean): Promise<void> {
     if (this.flushing) return this.saving;
     this.flushing = true;
     this.saving = this.journal
-      .flush()
+      .flush(withTopics)
       .catch((err: unknown) => this.host.logger.error({ err, path: this.journal.logPath }, 'lite state save failed; retried'))
       .finally(() => {
         this.flushing = false;

@@ -345,17 +345,27 @@ export class LiteTable {
   }
 
   /** The lines that bring a saved state up to this one (D deletes a lite topic and its progress), and forgets them. */
-  takeChanges(): string[] {
+  /**
+   * withTopics false leaves the T and I lines (stores and indexed-through marks) for a later take,
+   * unless a deletion is pending: a D line must never be written while the marks lag behind it, or
+   * recovery would re-index the deleted lite topic's older messages from the lagging mark.
+   */
+  takeChanges(withTopics = true): string[] {
+    const topics = withTopics || this.deleted.length > 0;
     const out: string[] = [];
     for (const [p, n] of this.deleted) out.push(`D\t${p}\t${n}`);
-    for (const s of this.dirtyList) if (s >= 0 && this.names[s] !== undefined) out.push(this.topicLine(s));
+    if (topics) for (const s of this.dirtyList) if (s >= 0 && this.names[s] !== undefined) out.push(this.topicLine(s));
     for (const gk of this.dirtyProgress) {
       const [g, parent, name] = gk.split('\u0001');
       const p = this.getProgress(g, liteKey(parent, name));
       if (p) out.push(`O\t${g}\t${parent}\t${name}\t${p.nextQ}\t${p.nextIdx}`);
     }
-    for (const k of this.dirtyIndexed) out.push(`I\t${k.replace('\u0001', '\t')}\t${this.indexed.get(k)}`);
-    this.forgetChanges();
+    if (topics) for (const k of this.dirtyIndexed) out.push(`I\t${k.replace('\u0001', '\t')}\t${this.indexed.get(k)}`);
+    if (topics) {
+      this.forgetChanges();
+    } else {
+      this.dirtyProgress = new Set();
+    }
     return out;
   }
 
