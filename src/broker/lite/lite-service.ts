@@ -251,7 +251,7 @@ export class LiteService {
     const created = this.table.recordStored(parent, name, queueId, queueOffset, storeTime, phy, hint);
     const slot = this.table.lastSlot;
     // A new lite topic (or a slot reused by one) takes the subscriptions made before it existed.
-    if (created) this.subsBySlot[slot] = this.subscribers.get(parent)?.get(name);
+    if (created) this.setSlotSubs(slot, this.subscribers.get(parent)?.get(name));
     const subs = this.subsBySlot[slot];
     if (!subs) return;
     for (const g of subs) {
@@ -259,6 +259,13 @@ export class LiteService {
       g.ready.add(name);
       this.wake(g);
     }
+  }
+
+  private setSlotSubs(slot: number, subs: Set<GroupState> | undefined): void {
+    // Filled up to the slot first: a write far past the end (a subscription to a lite topic loaded
+    // at start) would turn the array into a slow dictionary for every later send.
+    while (this.subsBySlot.length < slot) this.subsBySlot.push(undefined);
+    this.subsBySlot[slot] = subs;
   }
 
   /** A lite message's properties as stored: the producer's tag moved to __LITE_TAG, TAGS = the lite topic. */
@@ -354,7 +361,7 @@ export class LiteService {
     if (!subs) {
       byName.set(name, (subs = new Set()));
       const slot = this.table.slotOf(g.parent, name);
-      if (slot >= 0) this.subsBySlot[slot] = subs;
+      if (slot >= 0) this.setSlotSubs(slot, subs);
     }
     subs.add(g);
     if (option && !('policy' in option && option.policy === 0)) this.applyOffset(g, name, option);
@@ -376,7 +383,7 @@ export class LiteService {
     if (subs?.size === 0) {
       byName!.delete(name);
       const slot = this.table.slotOf(g.parent, name);
-      if (slot >= 0) this.subsBySlot[slot] = undefined;
+      if (slot >= 0) this.setSlotSubs(slot, undefined);
     }
     if (byName?.size === 0) this.subscribers.delete(g.parent);
   }
@@ -724,7 +731,7 @@ export class LiteService {
   /** Deletes a lite topic: its entry and every group's progress; subscribers are told to unsubscribe. */
   deleteLiteTopic(t: LiteTopic, why: string): void {
     // A stale view (its slot already freed, maybe reused) must not clear another lite topic's entry.
-    if (this.table.slotOf(t.parent, t.name) === t.slot) this.subsBySlot[t.slot] = undefined;
+    if (this.table.slotOf(t.parent, t.name) === t.slot) this.setSlotSubs(t.slot, undefined);
     this.table.remove(t);
     const byName = this.subscribers.get(t.parent);
     const groups = byName?.get(t.name);
