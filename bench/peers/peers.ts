@@ -182,11 +182,12 @@ async function dropOnsDefaultProducer(ons: { Producer: any }, closed: { on(e: st
   ons.Producer.defaultProducer = null;
 }
 
-function apogeeGrpc(): Peer {
+/** push: consume with the client's PushConsumer (its own receive loops, cache and ack per message) instead of SimpleConsumer loops. */
+function apogeeGrpc(push = false): Peer {
   const addrs: ApogeeAddrs = { namesrv: '', broker: '', grpc: '' };
   const rmq = require('rocketmq-client-nodejs') as typeof import('rocketmq-client-nodejs');
   return {
-    name: 'Apogee, gRPC, ASYNC_FLUSH',
+    name: push ? 'Apogee, gRPC, ASYNC_FLUSH, PushConsumer' : 'Apogee, gRPC, ASYNC_FLUSH',
     client: 'rocketmq-client-nodejs',
     durability: 'page cache, flushed every 500 ms',
     start: (dir) => startApogee(dir, 'ASYNC_FLUSH', addrs),
@@ -198,6 +199,23 @@ function apogeeGrpc(): Peer {
     },
     async consumer(topic, onMessage) {
       await apogeeTopic(addrs, topic);
+      if (push) {
+        const pc = new rmq.PushConsumer({
+          endpoints: addrs.grpc,
+          namespace: '',
+          logger: quiet,
+          consumerGroup: `GID_${topic}`,
+          subscriptions: new Map([[topic, '*']]),
+          messageListener: {
+            consume: (m: { body: Buffer }) => {
+              onMessage(m.body);
+              return Promise.resolve(rmq.ConsumeResult.SUCCESS);
+            },
+          },
+        } as never);
+        await pc.startup();
+        return { close: () => pc.shutdown() };
+      }
       const c = new rmq.SimpleConsumer({
         endpoints: addrs.grpc,
         namespace: '',
@@ -428,7 +446,9 @@ function natsJetStream(): Peer {
 export const PEERS: Record<string, () => Peer> = {
   'apogee-async': () => apogeeRemoting('ASYNC_FLUSH'),
   'apogee-sync': () => apogeeRemoting('SYNC_FLUSH'),
-  'apogee-grpc': apogeeGrpc,
+  'apogee-grpc': () => apogeeGrpc(),
+  // Not in the published table: the 5.x PushConsumer's consume rate (issue 17).
+  'apogee-grpc-push': () => apogeeGrpc(true),
   redis: redisStreams,
   rabbitmq: rabbitQuorum,
   nats: natsJetStream,
