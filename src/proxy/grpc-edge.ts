@@ -201,6 +201,29 @@ export class GrpcEdge {
     return true;
   }
 
+  /**
+   * Resolves once every admitted connection has closed, or after timeoutMs. At shutdown, after
+   * grpc-js closed its sessions: a session's last frames (a stream's OK trailers) are still on
+   * their way while its socket is open, and a process that exits then resets them, which a 5.x
+   * client that already dropped its stream's listeners gets as an uncaught 'Connection dropped'.
+   */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.conns.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let left = this.conns.size;
+      const t = setTimeout(resolve, timeoutMs);
+      const done = (): void => {
+        if (--left > 0) return;
+        clearTimeout(t);
+        resolve();
+      };
+      for (const c of this.conns.values()) {
+        if (c.socket.destroyed) done();
+        else c.socket.once('close', done);
+      }
+    });
+  }
+
   /** Open connections from one address (tests, admin views). */
   connectionsFrom(address: string): number {
     return this.perAddress.get(address) ?? 0;

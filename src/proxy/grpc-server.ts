@@ -123,14 +123,17 @@ export async function startGrpcServer(backend: ProxyBackend, opts: GrpcProxyOpti
             // Already ended by the client's half-close.
           }
         }
-        const t = setTimeout(() => server.forceShutdown(), 2000);
-        server.tryShutdown(() => {
-          clearTimeout(t);
+        const finish = (): void => {
           edge.close();
           closeLite(ctx).then(resolve, (err: unknown) => {
             ctx.logger.error({ err }, 'lite state save failed at close');
             resolve();
           });
+        };
+        const t = setTimeout(() => server.forceShutdown(), 2000);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          void edge.drained(1000).then(finish);
         });
       }),
   };
