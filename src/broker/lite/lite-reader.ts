@@ -42,6 +42,9 @@ export class RecordReader {
           if (off + size <= buf.length) rec = buf.subarray(off, off + size);
           else if (size > 0 && size <= MAX_RECORD) rec = (await this.store.readRawCommitLog(at, size)) ?? undefined;
           if (rec && size > this.guess) this.guess = Math.min(MAX_RECORD, size);
+        } else if (buf) {
+          // A raw read stops at its segment's end: a record past it is in the next segment.
+          rec = await this.readOne(at);
         }
         if (rec && (rec.length < 8 || rec.readInt32BE(0) !== rec.length || !isRecordMagic(rec.readInt32BE(4)) || at + rec.length > confirmed)) rec = undefined;
         out[order[k]] = rec;
@@ -49,5 +52,16 @@ export class RecordReader {
       i = j;
     }
     return out;
+  }
+
+  /** The whole record at phy, read on its own. */
+  private async readOne(at: number): Promise<Buffer | undefined> {
+    const head = await this.store.readRawCommitLog(at, this.guess);
+    if (!head || head.length < 8) return undefined;
+    const size = head.readInt32BE(0);
+    if (size <= 0 || size > MAX_RECORD) return undefined;
+    if (size <= head.length) return head.subarray(0, size);
+    if (size > this.guess) this.guess = size;
+    return (await this.store.readRawCommitLog(at, size)) ?? undefined;
   }
 }

@@ -108,6 +108,12 @@ interface GroupState {
   readonly inflight: Map<string, Inflight>;
   /** Delivery attempts of a lite topic's head message, kept across redeliveries. */
   readonly attempts: Map<string, { q: number; n: number }>;
+  /**
+   * Claimed lite topics whose messages could not be read (not yet confirmed by the replicas, a
+   * failed read): ready again at the next sweep, not only when their next message is stored (a
+   * lite topic that gets no more messages kept its last ones undelivered).
+   */
+  readonly retry: Set<string>;
   waiters: (() => void)[];
 }
 
@@ -448,7 +454,7 @@ export class LiteService {
     const k = `${group}\u0001${parent}`;
     let g = this.groups.get(k);
     if (!g) {
-      g = { group, parent, subs: new Map(), ready: new Set(), inflight: new Map(), attempts: new Map(), waiters: [] };
+      g = { group, parent, subs: new Map(), ready: new Set(), inflight: new Map(), attempts: new Map(), retry: new Set(), waiters: [] };
       this.groups.set(k, g);
     }
     return g;
@@ -547,6 +553,7 @@ export class LiteService {
       const got = c.got.slice(0, Math.max(0, req.maxNums - out.length));
       if (got.length === 0) {
         g.inflight.delete(c.name);
+        g.retry.add(c.name);
         continue;
       }
       const head = g.attempts.get(c.name);
@@ -690,6 +697,11 @@ export class LiteService {
   private sweep(): void {
     const now = this.now();
     for (const g of this.groups.values()) {
+      if (g.retry.size > 0) {
+        const names = [...g.retry];
+        g.retry.clear();
+        for (const name of names) this.refreshReady(g, name);
+      }
       for (const [name, inf] of g.inflight) {
         if (inf.items.length === 0 || inf.reviving) continue;
         if (!inf.items.some((i) => !i.acked && i.until <= now)) continue;
