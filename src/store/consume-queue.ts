@@ -15,6 +15,8 @@ import { SegmentPreallocator } from './segment-preallocator.js';
 import { offset2FileName } from './store-config.js';
 
 export const CQ_STORE_UNIT_SIZE = 20;
+/** How full a queue's newest file is when its successor is created ahead. */
+const PREPARE_AT = 0.75;
 
 interface CqFile {
   start: number; // byte offset of the first entry
@@ -165,7 +167,9 @@ export class ConsumeQueue {
     this.dirty.add(f);
     this.pendingStart += this.pendingLen;
     this.pendingLen = 0;
-    if (f.start !== this.preparedAfter && f === this.files[this.files.length - 1]) {
+    // Only near the boundary: a prepared file holds an fd, and a broker with many queues would
+    // otherwise keep two per queue (the fd limit is often 20k or less).
+    if (f.start !== this.preparedAfter && f === this.files[this.files.length - 1] && this.pendingStart - f.start >= this.fileSize * PREPARE_AT) {
       this.preparedAfter = f.start;
       this.prealloc.prepare(join(this.dir, offset2FileName(f.start + this.fileSize)));
     }

@@ -36,11 +36,12 @@ void test('consume-queue preallocation - the next file exists empty before the q
   const FILE = 20 * CQ_ENTRIES;
   const wrote: number[] = [];
   try {
-    for (let i = 0; i < 10; i++) wrote.push((await store.putMessage(msgInput('T', 0, Buffer.alloc(100, i)))).wroteOffset);
+    // Prepared once the newest file is three quarters full (48 of 64 entries), not before.
+    for (let i = 0; i < 50; i++) wrote.push((await store.putMessage(msgInput('T', 0, Buffer.alloc(100, i)))).wroteOffset);
     const next = join(dir.path, 'consumequeue', 'T', '0', name(FILE));
     await checkFor(5000, 10, () => existsSync(next), 'the second consume-queue file prepared');
     assert.equal(statSync(next).size, 0, 'prepared, not written');
-    for (let i = 10; i < 3 * CQ_ENTRIES + 5; i++) wrote.push((await store.putMessage(msgInput('T', 0, Buffer.alloc(100, i)))).wroteOffset);
+    for (let i = 50; i < 3 * CQ_ENTRIES + 50; i++) wrote.push((await store.putMessage(msgInput('T', 0, Buffer.alloc(100, i)))).wroteOffset);
     assert.deepEqual(cqFiles(dir.path, 'T', 0).slice(0, 4), [0, 1, 2, 3].map((k) => name(k * FILE)), 'four files in use');
     await checkFor(5000, 10, () => existsSync(join(dir.path, 'consumequeue', 'T', '0', name(4 * FILE))), 'the file after the current one prepared');
     assert.deepEqual(await readAll(store, 'T', 0), wrote);
@@ -96,9 +97,10 @@ function appendAndKill(dir: string, killAfter: number): Promise<Ack[]> {
 
 void test('consume-queue preallocation - a SIGKILL after queues crossed file boundaries keeps every acknowledged entry; no empty file is left at a queue end', async () => {
   using dir = tempDir('apogee-cq-prealloc-kill-');
-  // Four queues of 1,000-entry files: 9,000 acks put about 2,250 entries in each, past two boundaries.
-  const acks = await appendAndKill(dir.path, 9000);
-  assert.ok(acks.length >= 9000, `acks before the kill: ${acks.length}`);
+  // Four queues of 1,000-entry files: 11,600 acks put about 2,900 entries in each, past two
+  // boundaries and far enough into the third file that its successor is prepared.
+  const acks = await appendAndKill(dir.path, 11_600);
+  assert.ok(acks.length >= 11_600, `acks before the kill: ${acks.length}`);
   const queueDirs = readdirSync(join(dir.path, 'consumequeue', 'Crash'));
   const emptyTails = queueDirs.filter((q) => {
     const files = cqFiles(dir.path, 'Crash', Number(q));
