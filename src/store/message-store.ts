@@ -447,6 +447,11 @@ export class MessageStore {
     this.writeListeners.push(listener);
   }
 
+  removeWriteListener(listener: () => void): void {
+    const i = this.writeListeners.indexOf(listener);
+    if (i >= 0) this.writeListeners.splice(i, 1);
+  }
+
   private dispatchChunks(c: WriteChunk): void {
     // A replicated chunk may end inside a record: the checkpoint must never claim that record.
     this.logWholeEnd = c.replicaBoundary ?? c.seg.start + c.filePos + c.len;

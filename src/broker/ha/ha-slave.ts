@@ -16,6 +16,8 @@ export interface HaTargetLog {
   truncate(offset: number): Promise<void>;
   /** Clears the store and starts an empty log at offset (beyond maxOffset), with the master's epochs. */
   reset(offset: number, epochs: { epoch: number; start: number }[]): Promise<void>;
+  /** Calls listener after every write to the log, before the written records are dispatched; returns its removal. */
+  onWritten?(listener: () => void): () => void;
 }
 
 export interface HaSlaveOptions {
@@ -35,6 +37,13 @@ export interface HaSlaveOptions {
   onConfirmed?(offset: number): void;
   logger: Logger;
   reportIntervalMs?: number;
+  /**
+   * Report each write as soon as it is in the log (page cache), before its records are dispatched
+   * to consume queues and the index: the master's acknowledgement then waits for the copy only.
+   * For an ASYNC_FLUSH slave, whose appends are done once written; a SYNC_FLUSH slave reports
+   * after each fsync instead.
+   */
+  reportOnWrite?: boolean;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -142,7 +151,7 @@ export class HaSlave {
         lastAppend = log.append(f.offset, f.data).then(() => {
           inFlight -= n;
           this.applied += n;
-          reportSoon();
+          if (!early) reportSoon();
           resumeIfRoom();
         });
         lastAppend.catch((err: unknown) => fail(err as Error));
@@ -179,6 +188,14 @@ export class HaSlave {
           return;
         }
       };
+      // The log is written only by this session's appends (the next session waits for them all),
+      // and data frames come only once the master has decided where this slave starts.
+      const early = this.opts.reportOnWrite === true && log.onWritten !== undefined;
+      const stopEarly = early
+        ? log.onWritten!(() => {
+            if (next >= 0) report();
+          })
+        : undefined;
       const timer = setInterval(report, this.opts.reportIntervalMs ?? 1000);
       socket.once('connect', () => {
         this.connectedTo = addr;
@@ -198,6 +215,7 @@ export class HaSlave {
       });
       socket.on('close', () => {
         clearInterval(timer);
+        stopEarly?.();
         this.connectedTo = undefined;
         if (this.socket === socket) this.socket = undefined;
         // The next session starts from what is written: wait for every append of this one.

@@ -148,6 +148,7 @@ export class Replication {
       lastEpoch: () => this.epochs.current(),
       onEpoch: (epoch, start) => void this.epochs.add(epoch, start),
       onConfirmed: (offset) => (offset < 0 ? store.clearConfirmedOffset() : store.setConfirmedOffset(offset)),
+      reportOnWrite: store.config.flushDiskType !== 'SYNC_FLUSH',
       logger: this.o.logger.child({ ha: 'slave' }),
     });
     this.slave.start();
@@ -309,6 +310,10 @@ export function replicaTarget(store: MessageStore, epochs: EpochTable): HaTarget
   return {
     maxOffset: () => store.getMaxPhyOffset(),
     append: (offset, data) => store.appendReplicated(offset, data),
+    onWritten: (listener) => {
+      store.addWriteListener(listener);
+      return () => store.removeWriteListener(listener);
+    },
     truncate: async (offset) => {
       await store.truncateTo(offset);
       await epochs.truncate(offset);
