@@ -177,7 +177,8 @@ class SlaveConnection {
         // master's reused read buffer, which the next read overwrites.
         let data = this.master.readHot(this.next, want);
         if (data === undefined) {
-          data = await this.master.readCold(this.next, want);
+          // Far behind the log's end: read off the event loop into a buffer of its own.
+          data = await log.read(this.next, want);
           if (this.closed) return;
         }
         if (!data || data.length === 0) {
@@ -303,11 +304,6 @@ export class HaMaster {
     if (buf === undefined) return undefined;
     this.lastRead = buf && buf.length > 0 ? { offset, buf } : undefined;
     return buf;
-  }
-
-  /** A range far behind the log's end, read off the event loop into a buffer of its own. */
-  readCold(offset: number, want: number): Promise<Buffer | null> {
-    return this.log.read(offset, want);
   }
 
   /** A socket still holds bytes of this buffer: if they are the read buffer's, the next read takes a new one. */

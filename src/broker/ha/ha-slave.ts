@@ -126,6 +126,14 @@ export class HaSlave {
       const report = (): void => {
         if (!socket.destroyed) socket.write(encodeReport(log.maxOffset()));
       };
+      // The log is written only by this session's appends (the next session waits for them all),
+      // and data frames come only once the master has decided where this slave starts.
+      const early = this.opts.reportOnWrite === true && log.onWritten !== undefined;
+      const stopEarly = early
+        ? log.onWritten!(() => {
+            if (next >= 0) report();
+          })
+        : undefined;
       // Appends written in one turn of the event loop share one report: one small socket write
       // per append was a tenth of a slave's CPU.
       let reportQueued = false;
@@ -188,14 +196,6 @@ export class HaSlave {
           return;
         }
       };
-      // The log is written only by this session's appends (the next session waits for them all),
-      // and data frames come only once the master has decided where this slave starts.
-      const early = this.opts.reportOnWrite === true && log.onWritten !== undefined;
-      const stopEarly = early
-        ? log.onWritten!(() => {
-            if (next >= 0) report();
-          })
-        : undefined;
       const timer = setInterval(report, this.opts.reportIntervalMs ?? 1000);
       socket.once('connect', () => {
         this.connectedTo = addr;
