@@ -69,6 +69,9 @@ interface Run {
   send?: Summary;
   e2e?: Summary;
   cpuUsPerMsg: number;
+  /** The producer's and the consumer's whole-process CPU (start-up included) per message each handled. */
+  producerUsPerMsg: number;
+  consumerUsPerMsg: number;
   eldP99Ms: number;
   eldMaxMs: number;
   gcMs: number;
@@ -90,9 +93,18 @@ async function scrape(http: string): Promise<{ eldP99: number; eldMax: number; g
   return { eldP99: val(/^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([\d.e+-]+)$/m), eldMax: val(/^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([\d.e+-]+)$/m), gcSum };
 }
 
-function startTool(args: string[]): { done: Promise<string>; firstLine: Promise<void> } {
+interface Tool {
+  done: Promise<string>;
+  firstLine: Promise<void>;
+  /** The process's user + system CPU in ms, sampled every 100 ms while it runs (the last sample before exit). */
+  cpu(): number;
+}
+
+function startTool(args: string[]): Tool {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const killer = setTimeout(() => child.kill('SIGKILL'), (DURATION + 60) * 1000);
+  let lastCpu = 0;
+  const sampler = setInterval(() => (lastCpu = cpuMs(child.pid) ?? lastCpu), 100);
   let out = '';
   let seen!: () => void;
   const firstLine = new Promise<void>((r) => (seen = r));
@@ -103,11 +115,12 @@ function startTool(args: string[]): { done: Promise<string>; firstLine: Promise<
   const done = new Promise<string>((resolve) =>
     child.once('exit', () => {
       clearTimeout(killer);
+      clearInterval(sampler);
       seen();
       resolve(out);
     }),
   );
-  return { done, firstLine };
+  return { done, firstLine, cpu: () => lastCpu };
 }
 
 async function runOne(name: string, round: number): Promise<Run> {
@@ -120,24 +133,29 @@ async function runOne(name: string, round: number): Promise<Run> {
     await rc.close();
     if (r.code !== 0) throw new Error(`create ${TOPIC}: ${r.code} ${r.remark ?? ''}`);
     const total = Math.round(RATE * DURATION);
-    const common = ['-n', ns, '-t', TOPIC, '--headers', 'binary', '--interval', String(DURATION)];
-    const consumer = startTool(['bench', 'consumer', ...common, '-g', `e2e_${round}`, '--count', String(total), '--duration', String(DURATION + 10)]);
-    // The consumer's first interval line comes after its start (subscription, rebalance): from then on it pulls.
+    const common = ['-n', ns, '-t', TOPIC, '--headers', 'binary'];
+    // The consumer reports every second: its first line comes a second after its start
+    // (subscription, rebalance), and from then on it pulls. (With one line per run, the first came
+    // only after --duration s, so the consumer stopped 10 s into the producer's run.)
+    const consumer = startTool(['bench', 'consumer', ...common, '--interval', '1', '-g', `e2e_${round}`, '--count', String(total), '--duration', String(DURATION + 12)]);
     await consumer.firstLine;
     const before = await scrape(broker.addrs.http);
     const cpu0 = cpuMs(broker.child.pid)!;
-    const producer = startTool(['bench', 'producer', ...common, '-w', '256', '--rate', String(RATE), '--duration', String(DURATION)]);
+    const producer = startTool(['bench', 'producer', ...common, '--interval', String(DURATION), '-w', '256', '--rate', String(RATE), '--duration', String(DURATION)]);
     const pOut = await producer.done;
     const cpu1 = cpuMs(broker.child.pid)!;
     const after = await scrape(broker.addrs.http);
     const cOut = await consumer.done;
     const send = parseSummary(pOut);
+    const e2e = parseSummary(cOut);
     return {
       case: name,
       round,
       send,
-      e2e: parseSummary(cOut),
+      e2e,
       cpuUsPerMsg: send && send.ok > 0 ? ((cpu1 - cpu0) * 1000) / send.ok : NaN,
+      producerUsPerMsg: send && send.ok > 0 ? (producer.cpu() * 1000) / send.ok : NaN,
+      consumerUsPerMsg: e2e && e2e.ok > 0 ? (consumer.cpu() * 1000) / e2e.ok : NaN,
       eldP99Ms: after.eldP99 * 1000,
       eldMaxMs: after.eldMax * 1000,
       gcMs: (after.gcSum - before.gcSum) * 1000,
@@ -160,15 +178,15 @@ for (let round = 1; round <= ROUNDS; round++) {
     const run = await runOne(c, round);
     runs.push(run);
     console.log(
-      `round ${round} ${c}: send ${fmt(run.send)} ms; e2e ${fmtE2e(run.e2e)} ms; broker ${run.cpuUsPerMsg.toFixed(1)} µs/msg, loop delay p99 ${run.eldP99Ms.toFixed(2)} max ${run.eldMaxMs.toFixed(2)} ms, GC ${run.gcMs.toFixed(0)} ms; load ${run.load.toFixed(2)}`,
+      `round ${round} ${c}: send ${fmt(run.send)} ms; e2e ${fmtE2e(run.e2e)} ms; broker ${run.cpuUsPerMsg.toFixed(1)} µs/msg (producer ${run.producerUsPerMsg.toFixed(1)}, consumer ${run.consumerUsPerMsg.toFixed(1)}), loop delay p99 ${run.eldP99Ms.toFixed(2)} max ${run.eldMaxMs.toFixed(2)} ms, GC ${run.gcMs.toFixed(0)} ms; load ${run.load.toFixed(2)}`,
     );
   }
 }
-console.log('\n| round | case | send msg/s | send p50 / p99 / p999 / max ms | consumed | e2e p50 / p99 / p999 / max ms | broker µs/msg | loop delay p99 / max ms | GC ms | load |');
-console.log('| --: | --- | --: | --: | --: | --: | --: | --: | --: | --: |');
+console.log('\n| round | case | send msg/s | send p50 / p99 / p999 / max ms | consumed | e2e p50 / p99 / p999 / max ms | broker µs/msg | producer / consumer µs/msg | loop delay p99 / max ms | GC ms | load |');
+console.log('| --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
 for (const r of runs) {
   console.log(
-    `| ${r.round} | ${r.case} | ${fmt(r.send)} | ${fmtE2e(r.e2e)} | ${r.cpuUsPerMsg.toFixed(1)} | ${r.eldP99Ms.toFixed(2)} / ${r.eldMaxMs.toFixed(2)} | ${r.gcMs.toFixed(0)} | ${r.load.toFixed(2)} |`,
+    `| ${r.round} | ${r.case} | ${fmt(r.send)} | ${fmtE2e(r.e2e)} | ${r.cpuUsPerMsg.toFixed(1)} | ${r.producerUsPerMsg.toFixed(1)} / ${r.consumerUsPerMsg.toFixed(1)} | ${r.eldP99Ms.toFixed(2)} / ${r.eldMaxMs.toFixed(2)} | ${r.gcMs.toFixed(0)} | ${r.load.toFixed(2)} |`,
   );
 }
 process.exit(0);
