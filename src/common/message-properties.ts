@@ -40,15 +40,39 @@ export function string2messageProperties(s: string): MessageProperties {
  * broker must act on the value its clients will see (issue 10).
  */
 export function getPropertyFromString(s: string, name: string): string | undefined {
-  const needle = name + NV;
-  let at = s.lastIndexOf(SEP + needle);
+  const n = needlesOf(name);
+  let at = s.lastIndexOf(n.inner);
   if (at >= 0) at += 1;
-  else if (s.startsWith(needle)) at = 0;
+  else if (s.startsWith(n.first)) at = 0;
   else return undefined;
-  const start = at + needle.length;
+  const start = at + n.first.length;
   let end = s.indexOf(SEP, start);
   if (end < 0) end = s.length;
   return s.slice(start, end);
+}
+
+interface Needles {
+  /** "name\u0001": an entry at the start of the string. */
+  first: string;
+  /** "\u0002name\u0001": an entry after another. */
+  inner: string;
+}
+
+// Built once per name (the first search flattens them for good): concatenating them per lookup
+// made two strings per call, each flattened again by the search (the send path looks up six
+// names per message, issue 17). Names can come from users (filters, queries): the table is bounded.
+const NEEDLES = new Map<string, Needles>();
+const MAX_NEEDLES = 512;
+
+function needlesOf(name: string): Needles {
+  let n = NEEDLES.get(name);
+  if (n === undefined) {
+    if (NEEDLES.size >= MAX_NEEDLES) NEEDLES.clear();
+    const first = name + NV;
+    n = { first, inner: SEP + first };
+    NEEDLES.set(name, n);
+  }
+  return n;
 }
 
 /** True when s has no character that would break the properties encoding. */

@@ -20,6 +20,7 @@ import type { SubscriptionGroupManager } from '../subscription-group-manager.js'
 import type { TopicConfigManager } from '../topic-config-manager.js';
 import { dlqTopic, isWriteable, NOT_ALLOWED_SEND_TOPICS, PermName, validateTopicName, type TopicConfig } from '../topic-config.js';
 import type { BrokerHooks, Protocol } from './broker-hooks.js';
+import { sendStamp, stampBatchProperties, stampSendProperties, type SendStamp } from './send-stamp.js';
 
 const MAX_PROPERTIES_BYTES = 32767;
 
@@ -84,13 +85,13 @@ export interface SendResult {
 export class SendService {
   private roundRobin = 0;
 
-  /** TRACE_ON as text, and both trace properties as one suffix: built once, not per message. */
+  /** TRACE_ON as text, and the stamped entries: built once, not per message. */
   private readonly traceOnText: string;
-  private readonly traceSuffix: string;
+  private readonly stamp: SendStamp;
 
   constructor(private readonly d: SendServiceDeps) {
     this.traceOnText = String(d.config.traceOn);
-    this.traceSuffix = `${MessageConst.PROPERTY_MSG_REGION}\u0001${d.config.regionId}\u0002${MessageConst.PROPERTY_TRACE_SWITCH}\u0001${this.traceOnText}\u0002`;
+    this.stamp = sendStamp(d.config.brokerClusterName, d.config.regionId, this.traceOnText);
   }
 
   async send(req: SendRequest): Promise<SendResult> {
@@ -114,7 +115,7 @@ export class SendService {
       uniqKey = createUniqID();
       props += `${MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX}\u0001${uniqKey}\u0002`;
     }
-    props = this.stampTrace(this.stampCluster(props));
+    props = stampSendProperties(props, this.stamp);
     const msg: MessageInput = {
       topic,
       queueId,
@@ -173,7 +174,7 @@ export class SendService {
         queueId,
         flag: it.flag,
         body: it.body,
-        properties: this.stampTrace(setPropertyInString(props, MessageConst.PROPERTY_CLUSTER, d.config.brokerClusterName)),
+        properties: stampBatchProperties(props, this.stamp),
         sysFlag: req.sysFlag,
         bornTimestamp: req.bornTimestamp,
         bornHost: req.bornHost,
@@ -212,27 +213,6 @@ export class SendService {
       });
     }
     return { put, mapped, queueId, uniqKey, recallHandle, regionId: d.config.regionId, traceOn: this.traceOnText };
-  }
-
-  /**
-   * MSG_REGION and TRACE_ON on every stored message, as Java's broker writes them: a 4.x
-   * consumer's trace hook drops records of messages without a region.
-   */
-  private stampTrace(props: string): string {
-    const regionId = this.d.config.regionId;
-    const traceOn = this.traceOnText;
-    const region = getPropertyFromString(props, MessageConst.PROPERTY_MSG_REGION);
-    const on = getPropertyFromString(props, MessageConst.PROPERTY_TRACE_SWITCH);
-    if (region === undefined && on === undefined) return props + this.traceSuffix;
-    if (region !== regionId) props = setPropertyInString(props, MessageConst.PROPERTY_MSG_REGION, regionId);
-    if (on !== traceOn) props = setPropertyInString(props, MessageConst.PROPERTY_TRACE_SWITCH, traceOn);
-    return props;
-  }
-
-  private stampCluster(props: string): string {
-    const cluster = this.d.config.brokerClusterName;
-    if (getPropertyFromString(props, MessageConst.PROPERTY_CLUSTER) === cluster) return props;
-    return setPropertyInString(props, MessageConst.PROPERTY_CLUSTER, cluster);
   }
 
   /** RocketMQ msgCheck: broker and topic writable, name valid, not a system topic, topic exists or is auto-created. */
