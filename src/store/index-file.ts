@@ -16,8 +16,24 @@ const PAGE = 4096;
 
 /** Java IndexService: abs(hashCode), with Integer.MIN_VALUE mapped to 0. */
 export function indexKeyHash(key: string): number {
-  const h = Math.abs(javaStringHashCode(key));
-  return h < 0 || h > 0x7fffffff ? 0 : h;
+  return absHash(javaStringHashCode(key));
+}
+
+/**
+ * indexKeyHash(`${topic}#${key.slice(start, end)}`) without building that string: the hash runs
+ * over the topic, '#' and the key's range in turn (a key per message made two strings, issue 17).
+ */
+export function topicKeyHash(topic: string, key: string, start: number, end: number): number {
+  let h = 0;
+  for (let i = 0; i < topic.length; i++) h = (Math.imul(31, h) + topic.charCodeAt(i)) | 0;
+  h = (Math.imul(31, h) + 35) | 0;
+  for (let i = start; i < end; i++) h = (Math.imul(31, h) + key.charCodeAt(i)) | 0;
+  return absHash(h);
+}
+
+function absHash(h: number): number {
+  const a = Math.abs(h);
+  return a > 0x7fffffff ? 0 : a;
 }
 
 export class IndexFile {
@@ -85,10 +101,14 @@ export class IndexFile {
 
   /** Adds key → phyOffset. Returns false when the file is full. */
   putKey(key: string, phyOffset: number, storeTimestamp: number): boolean {
+    return this.putHash(indexKeyHash(key), phyOffset, storeTimestamp);
+  }
+
+  /** putKey with the key's indexKeyHash. */
+  putHash(hash: number, phyOffset: number, storeTimestamp: number): boolean {
     const mem = this.mem;
     if (!mem) throw new Error('index file is read-only');
     if (this.isFull()) return false;
-    const hash = indexKeyHash(key);
     const slotPos = INDEX_HEADER_SIZE + (hash % this.slotNum) * SLOT_SIZE;
     let slotValue = mem.readInt32BE(slotPos);
     if (slotValue <= 0 || slotValue > this.indexCount) slotValue = 0;

@@ -3,7 +3,7 @@
 // and for UNIQ_KEY.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { IndexFile } from './index-file.js';
+import { IndexFile, topicKeyHash } from './index-file.js';
 
 function timeName(ms: number): string {
   const d = new Date(ms);
@@ -57,14 +57,19 @@ export class IndexService {
   /** Indexes one record's keys; skips records already indexed (re-dispatch after a crash). */
   buildIndex(topic: string, keys: string | undefined, uniqKey: string | undefined, phyOffset: number, storeTimestamp: number): void {
     if (phyOffset <= this.endPhyOffset) return;
-    if (uniqKey) this.put(`${topic}#${uniqKey}`, phyOffset, storeTimestamp);
-    if (keys) {
-      for (const k of keys.split(' ')) if (k.length > 0) this.put(`${topic}#${k}`, phyOffset, storeTimestamp);
+    if (uniqKey) this.put(topicKeyHash(topic, uniqKey, 0, uniqKey.length), phyOffset, storeTimestamp);
+    if (!keys) return;
+    // The space-separated keys are hashed in place: no array, no "topic#key" strings per message.
+    for (let from = 0; from <= keys.length; ) {
+      let to = keys.indexOf(' ', from);
+      if (to < 0) to = keys.length;
+      if (to > from) this.put(topicKeyHash(topic, keys, from, to), phyOffset, storeTimestamp);
+      from = to + 1;
     }
   }
 
-  private put(key: string, phyOffset: number, storeTimestamp: number): void {
-    if (!this.current().putKey(key, phyOffset, storeTimestamp)) this.current().putKey(key, phyOffset, storeTimestamp);
+  private put(hash: number, phyOffset: number, storeTimestamp: number): void {
+    if (!this.current().putHash(hash, phyOffset, storeTimestamp)) this.current().putHash(hash, phyOffset, storeTimestamp);
   }
 
   /** Offsets newest first across files overlapping [begin, end]. */
