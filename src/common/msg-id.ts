@@ -6,6 +6,10 @@ import { readAddress, writeAddress, type HostPort } from './message-host.js';
 let lastAddress = '';
 let lastPort = -1;
 let lastPrefix = '';
+/** The id's characters, the prefix's filled in once: one String.fromCharCode call makes the id. */
+let idCodes: number[] = [];
+
+const HEX_UPPER = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 65, 66, 67, 68, 69, 70];
 
 /** offsetMsgId: 4|16 address bytes + int32 port + int64 offset, uppercase hex (32 or 56 chars). */
 export function createMessageId(storeHost: HostPort, commitLogOffset: number): string {
@@ -17,11 +21,32 @@ export function createMessageId(storeHost: HostPort, commitLogOffset: number): s
     lastPrefix = buf.toString('hex', 0, n + 4).toUpperCase();
     lastAddress = storeHost.address;
     lastPort = storeHost.port;
+    idCodes = Array.from(lastPrefix + '0'.repeat(16), (c) => c.charCodeAt(0));
   }
+  if (Number.isSafeInteger(commitLogOffset) && commitLogOffset >= 0) return offsetId(commitLogOffset);
   if (commitLogOffset >= 0) return lastPrefix + commitLogOffset.toString(16).toUpperCase().padStart(16, '0');
   const buf = Buffer.allocUnsafe(8);
   writeLong(buf, commitLogOffset, 0);
   return lastPrefix + buf.toString('hex').toUpperCase();
+}
+
+/**
+ * The prefix then the offset as 16 uppercase hex digits, built in place: toString(16),
+ * toUpperCase, padStart and the concatenation made four strings per stored message (issue 17).
+ */
+function offsetId(offset: number): string {
+  const codes = idCodes;
+  let lo = offset % 0x1_0000_0000;
+  let hi = (offset - lo) / 0x1_0000_0000;
+  for (let i = codes.length - 1, k = 0; k < 8; i--, k++) {
+    codes[i] = HEX_UPPER[lo & 15];
+    lo >>>= 4;
+  }
+  for (let i = codes.length - 9, k = 0; k < 8; i--, k++) {
+    codes[i] = HEX_UPPER[hi & 15];
+    hi >>>= 4;
+  }
+  return String.fromCharCode.apply(null, codes);
 }
 
 export interface MessageIdParts {

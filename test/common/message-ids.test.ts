@@ -14,6 +14,7 @@ import {
   normalizeAddress,
   readLong,
   writeLong,
+  writeAddress,
   isDispatchedToConsumeQueue,
   MessageSysFlag,
 } from '../../src/common/index.js';
@@ -102,5 +103,30 @@ describe('message ids and small codecs', () => {
     assert.equal(isDispatchedToConsumeQueue(MessageSysFlag.TRANSACTION_COMMIT_TYPE), true);
     assert.equal(isDispatchedToConsumeQueue(MessageSysFlag.TRANSACTION_PREPARED_TYPE | 1), false);
     assert.equal(isDispatchedToConsumeQueue(MessageSysFlag.TRANSACTION_ROLLBACK_TYPE), false);
+  });
+});
+
+// Issue 17: the offsetMsgId is built in place from a reused character list; it must equal the
+// string expression it replaced for every offset and store host, the host changing between calls.
+void describe('message ids - issue 17: offsetMsgId built in place', () => {
+  function previous(host: { address: string; port: number }, offset: number): string {
+    const buf = Buffer.allocUnsafe(20);
+    const n = writeAddress(buf, host.address, 0);
+    buf.writeInt32BE(host.port, n);
+    return buf.toString('hex', 0, n + 4).toUpperCase() + offset.toString(16).toUpperCase().padStart(16, '0');
+  }
+  const host = fc.oneof(
+    fc.constantFrom({ address: '127.0.0.1', port: 10911 }, { address: '10.0.0.255', port: 0 }, { address: '2001:db8::1', port: 65535 }),
+    fc.record({ address: fc.ipV4(), port: fc.integer({ min: 0, max: 65535 }) }),
+  );
+  const offset = fc.oneof(fc.constantFrom(0, 1, 15, 16, 2 ** 32 - 1, 2 ** 32, 2 ** 52, Number.MAX_SAFE_INTEGER), fc.maxSafeNat(), fc.nat());
+
+  test('message ids - property: equals the previous expression, hosts interleaved', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(host, offset), { minLength: 1, maxLength: 8 }), (calls) => {
+        for (const [h, o] of calls) assert.equal(createMessageId(h, o), previous(h, o));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
