@@ -7,8 +7,10 @@ import {
   RequestCode,
   ResponseCode,
   SerializeType,
+  type Connection,
   type ExtInput,
   type RemotingCommand,
+  type SerializeTypeValue,
 } from '../remoting/index.js';
 import {
   CONSUMER_GROUP_HEADER,
@@ -53,15 +55,21 @@ export class MQClientAPIImpl {
   readonly timeoutMs: number;
   readonly logger: Logger;
   private nsIndex = 0;
+  /** Connections seen open, by address: a hot path writes on one without awaiting connection(). */
+  private readonly live = new Map<string, Connection>();
+  private readonly serializeType: SerializeTypeValue;
+  private readonly rpcHook?: (cmd: RemotingCommand) => void;
 
   constructor(opts: ClientOptions) {
     this.logger = opts.logger ?? silentLogger;
     this.namesrvAddrs = splitNamesrvAddr(opts.namesrvAddr);
     this.nsIndex = Math.floor(Math.random() * this.namesrvAddrs.length);
     this.timeoutMs = opts.requestTimeoutMs ?? 3000;
+    this.serializeType = opts.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON;
+    this.rpcHook = opts.rpcHook;
     this.remoting = new RemotingClient({
       logger: this.logger,
-      serializeType: opts.serializeType === 'ROCKETMQ' ? SerializeType.ROCKETMQ : SerializeType.JSON,
+      serializeType: this.serializeType,
       rpcHook: opts.rpcHook,
       tls: opts.tls || opts.namesrvTls ? (addr) => (this.namesrvAddrs.includes(addr) ? (opts.namesrvTls ?? false) : (opts.tls ?? false)) : undefined,
     });
@@ -110,7 +118,30 @@ export class MQClientAPIImpl {
   }
 
   sendMessage(addr: string, code: number, header: ExtInput, body: Buffer, timeoutMs: number): Promise<RemotingCommand> {
-    return this.remoting.invoke(addr, createRequest(code, header, body), timeoutMs);
+    return this.invokeCommand(addr, createRequest(code, header, body), timeoutMs);
+  }
+
+  /**
+   * remoting.invoke(addr, cmd) with one async hop less once the connection is open (a producer's
+   * send path): the same preparation (serialize type, rpcHook) and the same connection.
+   */
+  invokeCommand(addr: string, cmd: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    const conn = this.live.get(addr);
+    if (conn !== undefined && !conn.closed) return this.invokeOn(conn, cmd, timeoutMs);
+    return this.invokeOpening(addr, cmd, timeoutMs);
+  }
+
+  private async invokeOpening(addr: string, cmd: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    const conn = await this.remoting.connection(addr);
+    this.live.set(addr, conn);
+    return this.invokeOn(conn, cmd, timeoutMs);
+  }
+
+  /** RemotingClient.invoke's preparation of a request (kept in step with it), then the write. */
+  private invokeOn(conn: Connection, cmd: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    cmd.serializeType = this.serializeType;
+    this.rpcHook?.(cmd);
+    return conn.invoke(cmd, timeoutMs);
   }
 
   sendMessageOneway(addr: string, code: number, header: ExtInput, body: Buffer): Promise<void> {
@@ -224,6 +255,7 @@ export class MQClientAPIImpl {
   }
 
   close(): Promise<void> {
+    this.live.clear();
     return this.remoting.close();
   }
 }

@@ -164,9 +164,15 @@ export class MQClientInstance {
    * Publish queues of a topic. An unknown topic borrows TBW102's brokers (at most 4 queues each),
    * as Java does, so a broker with autoCreateTopicEnable creates it on the first send.
    */
-  async topicPublishInfo(topic: string, createTopicKey: string = TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC): Promise<TopicPublishInfo | undefined> {
+  /** The publish info already known for topic (with at least one queue), without asking anyone. */
+  cachedPublishInfo(topic: string): TopicPublishInfo | undefined {
     const cached = this.publishTable.get(topic);
-    if (cached && cached.messageQueueList.length > 0) return cached;
+    return cached !== undefined && cached.messageQueueList.length > 0 ? cached : undefined;
+  }
+
+  async topicPublishInfo(topic: string, createTopicKey: string = TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC): Promise<TopicPublishInfo | undefined> {
+    const cached = this.cachedPublishInfo(topic);
+    if (cached) return cached;
     const route = await this.api.getTopicRouteInfoFromNameServer(topic);
     if (route) {
       this.publishTable.set(topic, topicRouteData2TopicPublishInfo(topic, route));

@@ -7,11 +7,11 @@ import { MessageConst, MixAll, TopicValidator } from '../common/message-const.js
 import { MessageSysFlag } from '../common/sys-flag.js';
 import { javaStringHashCode } from '../common/tag-hash.js';
 import { RequestCode, ResponseCode, type RemotingCommand } from '../remoting/index.js';
-import { decodeHeader, encodeHeader, SEND_MESSAGE_HEADER_V2, SEND_MESSAGE_RESPONSE_HEADER, toSendHeaderV2 } from '../remoting/protocol/index.js';
 import { MQBrokerError, MQClientError } from './client-error.js';
 import type { ClientOptions } from './client-options.js';
 import { checkTopic, createClientUniqID, encodeSendProperties, type Message, type MessageQueue } from './message.js';
 import { MQClientInstance } from './mq-client-instance.js';
+import { createSendRequest, decodeSendResponse, sendHeaderV2Fields } from './send-request.js';
 import type { TopicPublishInfo } from './topic-route.js';
 
 export interface ProducerOptions extends ClientOptions {
@@ -71,6 +71,16 @@ const STATUS_BY_CODE: Readonly<Record<number, SendStatus>> = {
 };
 
 type Mode = 'SYNC' | 'ONEWAY';
+
+/** Where a send's retry loop resumes after an attempt made outside it (the first one of Producer.send). */
+interface Resume {
+  begin: number;
+  attempt: number;
+  lastBroker: string;
+  lastErr: unknown;
+}
+
+const NO_OPTIONS: SendOptions = Object.freeze({});
 
 interface Prepared {
   topic: string;
@@ -133,9 +143,48 @@ export class Producer {
     if (this.ownsInstance) await this.instance.shutdown();
   }
 
-  async send(msg: Message, opts: SendOptions = {}): Promise<SendResult> {
-    this.checkRunning();
-    return (await this.sendDefault(this.prepare(msg), msg, opts, 'SYNC')) as SendResult;
+  /**
+   * Errors come back as rejections, never thrown. The first attempt of a plain send (no options,
+   * route and connection known) is made here without the retry loop's awaits (one promise per
+   * send besides the request's own: issue 17, the producer's CPU per message); any failure of it
+   * resumes the loop at its second attempt, as if the loop had made the first.
+   */
+  send(msg: Message, opts: SendOptions = NO_OPTIONS): Promise<SendResult> {
+    try {
+      this.checkRunning();
+      const p = this.prepare(msg);
+      if (opts === NO_OPTIONS) {
+        const fast = this.trySendFirst(p, msg);
+        if (fast !== undefined) return fast;
+      }
+      return this.sendDefault(p, msg, opts, 'SYNC') as Promise<SendResult>;
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /** undefined when the route or the connection is not there yet (the loop then does it all). */
+  private trySendFirst(p: Prepared, msg: Message): Promise<SendResult> | undefined {
+    const info = this.instance.cachedPublishInfo(p.topic);
+    if (info === undefined) return undefined;
+    const mq = this.selectOneMessageQueue(info, undefined);
+    const addr = this.instance.findBrokerAddressInPublish(mq.brokerName);
+    if (addr === undefined) return undefined;
+    const begin = Date.now();
+    const cmd = this.sendRequest(p, mq);
+    const again = (err: unknown): Promise<SendResult> => {
+      if ((err instanceof MQBrokerError && !RETRY_CODES.has(err.code)) || this.retries === 0) return Promise.reject(err as Error);
+      this.instance.logger.debug({ err, topic: p.topic, broker: mq.brokerName, attempt: 0 }, 'send failed, retrying');
+      return this.sendDefault(p, msg, NO_OPTIONS, 'SYNC', { begin, attempt: 1, lastBroker: mq.brokerName, lastErr: err }) as Promise<SendResult>;
+    };
+    return this.instance.api.invokeCommand(addr, cmd, this.timeoutMs).then((resp) => {
+      const status = STATUS_BY_CODE[resp.code];
+      if (status === undefined) return again(new MQBrokerError(resp.code, resp.remark ?? '', addr));
+      if (status !== 'SEND_OK' && this.opts.retryAnotherBrokerWhenNotStoreOK && this.retries > 0) {
+        return this.sendDefault(p, msg, NO_OPTIONS, 'SYNC', { begin, attempt: 1, lastBroker: mq.brokerName, lastErr: undefined }) as Promise<SendResult>;
+      }
+      return this.sendResult(resp, status, mq, p);
+    }, again);
   }
 
   /** Fire and forget: one attempt, the oneway flag set, no answer expected. */
@@ -221,8 +270,8 @@ export class Producer {
     };
   }
 
-  private async sendDefault(p: Prepared, msg: Message, opts: SendOptions, mode: Mode): Promise<SendResult | undefined> {
-    const begin = Date.now();
+  private async sendDefault(p: Prepared, msg: Message, opts: SendOptions, mode: Mode, resume?: Resume): Promise<SendResult | undefined> {
+    const begin = resume?.begin ?? Date.now();
     const timeout = opts.timeoutMs ?? this.timeoutMs;
     const info = await this.instance.topicPublishInfo(p.topic);
     if (!info || info.messageQueueList.length === 0) {
@@ -230,9 +279,9 @@ export class Producer {
     }
     const fixed = opts.messageQueue ?? this.selectFixed(info, msg, opts);
     const times = fixed || mode === 'ONEWAY' ? 1 : 1 + this.retries;
-    let lastBroker: string | undefined;
-    let lastErr: unknown;
-    for (let attempt = 0; attempt < times; attempt++) {
+    let lastBroker: string | undefined = resume?.lastBroker;
+    let lastErr: unknown = resume?.lastErr;
+    for (let attempt = resume?.attempt ?? 0; attempt < times; attempt++) {
       const left = timeout - (Date.now() - begin);
       if (left <= 0) break;
       const mq = fixed ?? this.selectOneMessageQueue(info, lastBroker);
@@ -286,38 +335,41 @@ export class Producer {
       addr = this.instance.findBrokerAddressInPublish(mq.brokerName);
     }
     if (!addr) throw new MQClientError(`the broker[${mq.brokerName}] does not exist`);
-    const header = encodeHeader(
-      SEND_MESSAGE_HEADER_V2,
-      toSendHeaderV2({
-        producerGroup: this.group,
-        topic: p.topic,
-        defaultTopic: TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC,
-        defaultTopicQueueNums: 4,
-        queueId: mq.queueId,
-        sysFlag: p.sysFlag,
-        bornTimestamp: Date.now(),
-        flag: p.flag,
-        properties: p.properties,
-        reconsumeTimes: p.reconsumeTimes ?? 0,
-        unitMode: false,
-        maxReconsumeTimes: p.maxReconsumeTimes,
-        batch: p.batch,
-        bname: mq.brokerName,
-      }),
-    );
-    const code = p.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2;
+    const cmd = this.sendRequest(p, mq);
     if (mode === 'ONEWAY') {
-      await this.instance.api.sendMessageOneway(addr, code, header, p.body);
+      await this.instance.api.remoting.invokeOneway(addr, cmd);
       return undefined;
     }
-    const resp = await this.instance.api.sendMessage(addr, code, header, p.body, timeoutMs);
+    const resp = await this.instance.api.invokeCommand(addr, cmd, timeoutMs);
     return this.processSendResponse(resp, mq, p, addr);
+  }
+
+  /** SEND_MESSAGE_V2 (or SEND_BATCH_MESSAGE) of a prepared message to one queue, born now. */
+  private sendRequest(p: Prepared, mq: MessageQueue): RemotingCommand {
+    const ext = sendHeaderV2Fields({
+      producerGroup: this.group,
+      topic: p.topic,
+      queueId: mq.queueId,
+      sysFlag: p.sysFlag,
+      bornTimestamp: Date.now(),
+      flag: p.flag,
+      properties: p.properties,
+      reconsumeTimes: p.reconsumeTimes ?? 0,
+      maxReconsumeTimes: p.maxReconsumeTimes,
+      batch: p.batch,
+      brokerName: mq.brokerName,
+    });
+    return createSendRequest(p.batch ? RequestCode.SEND_BATCH_MESSAGE : RequestCode.SEND_MESSAGE_V2, ext, p.body);
   }
 
   private processSendResponse(resp: RemotingCommand, mq: MessageQueue, p: Prepared, addr: string): SendResult {
     const status = STATUS_BY_CODE[resp.code];
     if (status === undefined) throw new MQBrokerError(resp.code, resp.remark ?? '', addr);
-    const e = decodeHeader(SEND_MESSAGE_RESPONSE_HEADER, resp.extFields);
+    return this.sendResult(resp, status, mq, p);
+  }
+
+  private sendResult(resp: RemotingCommand, status: SendStatus, mq: MessageQueue, p: Prepared): SendResult {
+    const e = decodeSendResponse(resp.extFields);
     return {
       sendStatus: status,
       msgId: p.uniqKey,
