@@ -487,7 +487,10 @@ export class CommitLog {
   }
 
   private async writeChunk(c: WriteChunk): Promise<void> {
-    if (this.config.writeBatchSync) writeFullSync(c.seg.fd, c.buf, 0, c.len, c.filePos);
+    // A replica writes what its master sent with a blocking write: the master's SYNC_MASTER
+    // acknowledgement waits for this write, and the thread pool's round trip (a wake-up on a busy
+    // machine) was most of a slave's part of it. A slave's event loop has little else to do.
+    if (this.config.writeBatchSync || c.replicaBoundary !== undefined) writeFullSync(c.seg.fd, c.buf, 0, c.len, c.filePos);
     else await writeFull(c.seg.fd, c.buf, 0, c.len, c.filePos);
     this.dirty.add(c.seg);
   }
@@ -648,6 +651,15 @@ export class CommitLog {
         ? readFullSync(seg.fd, buf, 0, size, offset - seg.start)
         : await readFull(seg.fd, buf, 0, size, offset - seg.start);
     return n === size ? buf : null;
+  }
+
+  /** read() without a promise when the bytes are hot (read synchronously anyway); undefined when they are not. */
+  readHot(offset: number, size: number): Buffer | null | undefined {
+    if (this.writtenOffset - offset > HOT_READ_BYTES) return undefined;
+    if (!this.readable(offset, size)) return null;
+    const seg = this.segs[this.segIndex(offset)];
+    const buf = Buffer.allocUnsafe(size);
+    return readFullSync(seg.fd, buf, 0, size, offset - seg.start) === size ? buf : null;
   }
 
   /**

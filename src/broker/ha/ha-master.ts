@@ -92,7 +92,6 @@ class SlaveConnection {
   lastCaughtUp = 0;
   private readonly reader = new HaFrameReader();
   private sending = false;
-  private wake: (() => void) | undefined;
   /** The confirmed offset this slave was last told (-2: none yet). */
   private sentConfirm = -2;
   /** A data frame went out since the last confirm check: the next one will carry it. */
@@ -160,18 +159,20 @@ class SlaveConnection {
     return !this.closed && this.next >= 0 && offset !== this.sentConfirm;
   }
 
-  /** Sends whatever is written beyond next, then waits for more; one loop per connection. */
+  /**
+   * Sends whatever is written beyond next, then returns; notify() starts it again on the next
+   * write. Called from the store's write listener, it sends synchronously (no await before the
+   * socket write): a woken loop ran only after the store had dispatched the whole write to its
+   * consume queues and index, which delayed every SYNC_MASTER round trip by that dispatch.
+   * It awaits only a far-behind read or a full socket, and then loops until caught up.
+   */
   async pump(): Promise<void> {
-    if (this.sending) return;
+    if (this.sending || this.closed || this.next < 0) return;
     this.sending = true;
     try {
       while (!this.closed) {
         const log = this.master.log;
-        if (this.next >= log.writtenOffset()) {
-          await new Promise<void>((r) => (this.wake = r));
-          this.wake = undefined;
-          continue;
-        }
+        if (this.next >= log.writtenOffset()) return;
         const want = Math.min(CHUNK, HA_MAX_DATA_BYTES, log.writtenOffset() - this.next);
         // Near the end, read and written in one synchronous step: the bytes may sit in the
         // master's reused read buffer, which the next read overwrites.
@@ -208,7 +209,7 @@ class SlaveConnection {
   }
 
   notify(): void {
-    this.wake?.();
+    void this.pump();
   }
 
   /** Waits for the socket to drain or close, leaving no listener behind (one per wait had piled up). */
@@ -225,7 +226,6 @@ class SlaveConnection {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.wake?.();
     this.socket.destroy();
     this.master.onClose(this, reason);
   }
