@@ -94,34 +94,38 @@ export class SendService {
     this.stamp = sendStamp(d.config.brokerClusterName, d.config.regionId, this.traceOnText);
   }
 
-  async send(req: SendRequest): Promise<SendResult> {
-    const d = this.d;
+  /**
+   * Throws a refusal (BrokerError) before anything is stored; the promise settles once stored.
+   * A plain promise chain, not an async function: its saved frame and each await's promise and
+   * reactions were garbage per message (issue 17).
+   */
+  send(req: SendRequest): Promise<SendResult> {
     const tc = this.checkTopic(req);
     this.checkSize(req.body.length, req.properties);
-    let topic = req.topic;
-    let queueId = this.pickQueue(req, tc);
-    let props = req.properties;
+    const queueId = this.pickQueue(req, tc);
     const retry = this.handleRetry(req);
+    if (!retry) return this.putOne(req, req.topic, queueId, req.properties);
+    const props = retry.dlq ? setPropertyInString(req.properties, MessageConst.PROPERTY_DELAY_TIME_LEVEL, '-1') : req.properties;
     // A dead-letter topic created here must be on disk before its first message is, or a crash
     // would leave a stored message in a topic the broker no longer knows.
-    if (retry?.dlq) await d.topics.flush();
-    if (retry) {
-      topic = retry.topic;
-      queueId = retry.queueId;
-      if (retry.dlq) props = setPropertyInString(props, MessageConst.PROPERTY_DELAY_TIME_LEVEL, '-1');
-    }
+    if (retry.dlq) return this.d.topics.flush().then(() => this.putOne(req, retry.topic, retry.queueId, props));
+    return this.putOne(req, retry.topic, retry.queueId, props);
+  }
+
+  /** queueId: the queue the answer names (routing may store the message in another: delay, timer). */
+  private putOne(req: SendRequest, topic: string, queueId: number, props: string): Promise<SendResult> {
+    const d = this.d;
     let uniqKey = getPropertyFromString(props, MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
     if (!uniqKey) {
       uniqKey = createUniqID();
       props += `${MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX}\u0001${uniqKey}\u0002`;
     }
-    props = stampSendProperties(props, this.stamp);
     const msg: MessageInput = {
       topic,
       queueId,
       flag: req.flag,
       body: req.body,
-      properties: props,
+      properties: stampSendProperties(props, this.stamp),
       sysFlag: req.sysFlag,
       bornTimestamp: req.bornTimestamp,
       bornHost: req.bornHost,
@@ -130,11 +134,13 @@ export class SendService {
       preparedTransactionOffset: 0,
     };
     d.replication?.beforePut();
-    const routed = d.router.route(msg, req.producerGroup);
-    const put = await d.store.putMessage(msg);
-    const replicated = d.replication?.afterPut(put);
-    if (replicated) await replicated;
-    return this.finish(req, msg.topic, msg.queueId, put, queueId, uniqKey, routed.recallHandle);
+    const recallHandle = d.router.route(msg, req.producerGroup).recallHandle;
+    const key = uniqKey;
+    return d.store.putMessage(msg).then((put) => {
+      const replicated = d.replication?.afterPut(put);
+      if (replicated) return replicated.then(() => this.finish(req, msg.topic, msg.queueId, put, queueId, key, recallHandle));
+      return this.finish(req, msg.topic, msg.queueId, put, queueId, key, recallHandle);
+    });
   }
 
   /** SEND_BATCH_MESSAGE: the body holds the messages in RocketMQ's batch encoding. */
