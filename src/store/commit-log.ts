@@ -39,6 +39,11 @@ export interface WriteChunk {
    * cover the log (a chunk may end inside a record whose rest comes with the next frame).
    */
   replicaBoundary?: number;
+  /**
+   * Replicated appends only: offsets of checked records held whole in buf whose dispatch requests
+   * are still to be built (after the chunk is written; they follow `dispatch` in log order).
+   */
+  replicaRecords?: number[];
 }
 
 interface Waiter {
