@@ -2,7 +2,6 @@
 // (MessageExt), queues, and the conversions between them and the wire forms.
 import { inflateSync } from 'node:zlib';
 import { MessageConst, MixAll } from '../common/message-const.js';
-import { string2messageProperties } from '../common/message-properties.js';
 import { createMessageId, MessageClientIDSetter } from '../common/msg-id.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import type { MessageRecord } from '../common/message-codec.js';
@@ -152,9 +151,67 @@ function decompressBody(body: Buffer, sysFlag: number): Buffer {
   return inflateSync(body);
 }
 
+// The "ip:port" texts of the last hosts seen: a pull answer's records share one store host and a
+// few born hosts, and a template string per record and host was a visible share of the consumer's
+// allocation (issue 17).
+let lastBornAddress = '';
+let lastBornPort = -1;
+let lastBornText = '';
+let lastStoreAddress = '';
+let lastStorePort = -1;
+let lastStoreText = '';
+
+function bornHostText(address: string, port: number): string {
+  if (address !== lastBornAddress || port !== lastBornPort) {
+    lastBornText = `${address}:${port}`;
+    lastBornAddress = address;
+    lastBornPort = port;
+  }
+  return lastBornText;
+}
+
+function storeHostText(address: string, port: number): string {
+  if (address !== lastStoreAddress || port !== lastStorePort) {
+    lastStoreText = `${address}:${port}`;
+    lastStoreAddress = address;
+    lastStorePort = port;
+  }
+  return lastStoreText;
+}
+
+// RocketMQ's property names by length: a pulled message's names are nearly all of them, and taking
+// the constant (an internalized string) instead of a slice saves a string and its internalization
+// per property as it becomes a key (issue 17).
+const KNOWN_NAMES: string[][] = [];
+for (const [k, v] of Object.entries(MessageConst)) {
+  if (k.startsWith('PROPERTY_') && typeof v === 'string' && v.length > 1) (KNOWN_NAMES[v.length] ??= []).push(v);
+}
+
+function nameAt(s: string, start: number, end: number): string {
+  const known = KNOWN_NAMES[end - start];
+  if (known !== undefined) {
+    for (let i = 0; i < known.length; i++) if (s.startsWith(known[i], start)) return known[i];
+  }
+  return s.slice(start, end);
+}
+
+/** string2messageProperties (common/message-properties.ts) with known names taken from the constants; same result. */
+export function parsePulledProperties(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let pos = 0;
+  while (pos < s.length) {
+    let end = s.indexOf(SEP, pos);
+    if (end < 0) end = s.length;
+    const nv = s.indexOf(NV, pos);
+    if (nv > pos && nv < end) out[nameAt(s, pos, nv)] = s.slice(nv + 1, end);
+    pos = end + 1;
+  }
+  return out;
+}
+
 /** A pulled record as a MessageExt; the body is inflated when the COMPRESSED flag is set. */
 export function toMessageExt(r: MessageRecord, brokerName: string): MessageExt {
-  const props = string2messageProperties(r.properties);
+  const props = parsePulledProperties(r.properties);
   const offsetMsgId = createMessageId(r.storeHost, r.commitLogOffset);
   const keys = props[MessageConst.PROPERTY_KEYS];
   const compressed = (r.sysFlag & MessageSysFlag.COMPRESSED_FLAG) !== 0;
@@ -172,8 +229,8 @@ export function toMessageExt(r: MessageRecord, brokerName: string): MessageExt {
     reconsumeTimes: r.reconsumeTimes,
     bornTimestamp: r.bornTimestamp,
     storeTimestamp: r.storeTimestamp,
-    bornHost: `${r.bornHost.address}:${r.bornHost.port}`,
-    storeHost: `${r.storeHost.address}:${r.storeHost.port}`,
+    bornHost: bornHostText(r.bornHost.address, r.bornHost.port),
+    storeHost: storeHostText(r.storeHost.address, r.storeHost.port),
     flag: r.flag,
     sysFlag: r.sysFlag,
     brokerName,
