@@ -185,13 +185,13 @@ export interface DecodeOptions {
   copyBody?: boolean;
 }
 
-/** Decodes the record at pos. The body is a view on buf unless copyBody is set. */
 // A module function, not a closure per call: under tsx (keepNames) each closure made a defineProperty
 // call per decoded record (issue 17: ~3 % of the consumer's CPU).
 function failAt(pos: number, why: string): never {
   throw new MessageDecodeError(`bad record at ${pos}: ${why}`, pos);
 }
 
+/** Decodes the record at pos. The body is a view on buf unless copyBody is set. */
 export function decodeMessage(buf: Buffer, pos = 0, opts: DecodeOptions = {}): MessageRecord {
   if (buf.length - pos < 8) failAt(pos, `truncated header: ${Math.max(0, buf.length - pos)} bytes`);
   const totalSize = buf.readInt32BE(pos);
