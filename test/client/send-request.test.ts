@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { createRequest } from '../../src/remoting/index.js';
 import { decodeHeader, encodeHeader, SEND_MESSAGE_HEADER_V2, SEND_MESSAGE_RESPONSE_HEADER, toSendHeaderV2 } from '../../src/remoting/protocol/index.js';
 import { createSendRequest, decodeSendResponse, genericValues, sendHeaderV2Fields, type SendHeaderInput } from '../../src/client/send-request.js';
-import { Pacer } from '../../src/cli/bench/bench-producer.js';
 
 const BASE: SendHeaderInput = {
   producerGroup: 'pg',
@@ -157,13 +156,4 @@ test('send request - property: answer fields equal the schema decoder for any an
     }),
     { numRuns: 2000 },
   );
-});
-
-test('bench producer - the pacer wakes every waiter at or after its slot, sharing timers by millisecond', async () => {
-  const pacer = new Pacer();
-  const t0 = performance.now();
-  assert.equal(pacer.until(t0), undefined, 'a slot already reached needs no wait');
-  const slots = Array.from({ length: 200 }, (_, i) => t0 + 5 + i * 0.1);
-  const woke = await Promise.all(slots.map((at) => (pacer.until(at) ?? Promise.resolve()).then(() => performance.now())));
-  for (let i = 0; i < slots.length; i++) assert.ok(woke[i] >= Math.floor(slots[i]) - 1, `waiter ${i} woke ${(slots[i] - woke[i]).toFixed(2)} ms early`);
 });

@@ -1,6 +1,5 @@
-// `apogee bench producer`: keeps a window of synchronous sends in flight (each worker sends
-// its next message when its last one is answered), optionally paced to a target rate, and
-// reports send TPS and send latency.
+// `apogee bench producer`: keeps a window of synchronous sends in flight (the next message goes
+// when one is answered), optionally paced to a target rate, and reports send TPS and send latency.
 import { Producer, type Message } from '../../client/index.js';
 import { BenchReporter, type BenchStop } from './bench-report.js';
 
@@ -15,35 +14,6 @@ export interface ProducerBenchOptions extends BenchStop {
   rate?: number;
   out(line: string): void;
   err(line: string): void;
-}
-
-/**
- * Wakes paced workers at their slot times. Workers whose slots fall in the same millisecond share
- * one timer (Node's timers have millisecond resolution anyway): at 20k msg/s a timer and a promise
- * chain per send were a visible share of the tool's CPU (issue 17), now it is one timer per ms.
- */
-export class Pacer {
-  private readonly due = new Map<number, Array<() => void>>();
-
-  /** Resolves once performance.now() has reached `at` (to the ms); undefined when that is less than 1 ms away. */
-  until(at: number): Promise<void> | undefined {
-    const now = performance.now();
-    if (at - now < 1) return undefined;
-    const ms = Math.ceil(at);
-    const wait = ms - now;
-    let list = this.due.get(ms);
-    if (list === undefined) {
-      const created: Array<() => void> = [];
-      list = created;
-      this.due.set(ms, created);
-      setTimeout(() => {
-        this.due.delete(ms);
-        for (let i = 0; i < created.length; i++) created[i]();
-      }, wait);
-    }
-    const waiters = list;
-    return new Promise<void>((resolve) => waiters.push(resolve));
-  }
 }
 
 /** Runs until count or duration is reached; resolves with the reporter (for the exit code). */
@@ -62,39 +32,65 @@ export async function runProducerBench(o: ProducerBenchOptions): Promise<BenchRe
   const deadline = o.durationSec !== undefined ? performance.now() + o.durationSec * 1000 : Infinity;
   const limit = o.count ?? Infinity;
   let started = 0;
+  let inflight = 0;
+  let stopped = false;
   let firstError = true;
   const gapMs = o.rate ? 1000 / o.rate : 0;
   let nextAt = performance.now();
-  const pacer = new Pacer();
+  let wake: NodeJS.Timeout | undefined;
+  let finished!: () => void;
+  const allDone = new Promise<void>((resolve) => (finished = resolve));
 
-  const worker = async (): Promise<void> => {
-    while (started < limit && performance.now() < deadline) {
-      started++;
-      if (gapMs > 0) {
-        const at = nextAt;
-        nextAt += gapMs;
-        const slot = pacer.until(at);
-        if (slot !== undefined) {
-          await slot;
-          if (performance.now() >= deadline) break;
-        }
-      }
-      const t0 = performance.now();
-      try {
-        await producer.send(msg);
-        rep.ok(performance.now() - t0);
-      } catch (err) {
-        rep.fail();
-        if (firstError) {
-          firstError = false;
-          o.err(`bench producer: send failed: ${(err as Error).message}\n`);
-        }
-      }
-    }
+  const onSent = (t0: number): void => {
+    rep.ok(performance.now() - t0);
+    inflight--;
+    pump();
   };
+  const onFailed = (err: unknown): void => {
+    rep.fail();
+    if (firstError) {
+      firstError = false;
+      o.err(`bench producer: send failed: ${(err as Error).message}\n`);
+    }
+    inflight--;
+    pump();
+  };
+  const onTimer = (): void => {
+    wake = undefined;
+    pump();
+  };
+  // Starts every send that is due while fewer than --window are in flight (as --window workers
+  // each sending their next message once the last is answered, paced by a shared slot clock: a
+  // slot less than 1 ms ahead is sent at once, a later one waits for a timer). One pending timer
+  // for the whole window: a timer and a promise chain per send were a visible share of the tool's
+  // CPU at 20k msg/s (issue 17). The send latency is still taken from just before each send.
+  function pump(): void {
+    while (!stopped && inflight < o.window && started < limit) {
+      const now = performance.now();
+      if (now >= deadline) {
+        stopped = true;
+        break;
+      }
+      if (gapMs > 0) {
+        if (nextAt - now >= 1) {
+          wake ??= setTimeout(onTimer, Math.min(nextAt, deadline) - now);
+          return;
+        }
+        nextAt += gapMs;
+      }
+      started++;
+      inflight++;
+      producer.send(msg).then(() => onSent(now), onFailed);
+    }
+    if (inflight === 0 && (stopped || started >= limit)) {
+      if (wake !== undefined) clearTimeout(wake);
+      finished();
+    }
+  }
   const timer = setInterval(() => rep.tick(), o.intervalSec * 1000);
   try {
-    await Promise.all(Array.from({ length: o.window }, worker));
+    pump();
+    await allDone;
   } finally {
     clearInterval(timer);
     await producer.shutdown();
