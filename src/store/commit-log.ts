@@ -44,6 +44,8 @@ export interface WriteChunk {
    * are still to be built (after the chunk is written; they follow `dispatch` in log order).
    */
   replicaRecords?: number[];
+  /** A socket may still hold the buffer's bytes (see onIssue): it is not reused for a later batch. */
+  pinned?: boolean;
 }
 
 interface Waiter {
@@ -136,6 +138,11 @@ export class CommitLog {
   private flushPromise: Promise<void> | null = null;
   private readonly freeBufs: Buffer[] = [];
   private drainPromise: Promise<void> | null = null;
+  /**
+   * Called with each chunk of this log's own records right before its write is issued (its bytes
+   * are final then); sets chunk.pinned when it kept a reference to them.
+   */
+  onIssue: ((chunk: WriteChunk) => void) | undefined;
   /** Position inside the last reserved chunk where the caller encodes. */
   lastPos = 0;
   lastChunk: WriteChunk | null = null;
@@ -469,6 +476,7 @@ export class CommitLog {
         for (let i = 0; i < batch.length; i++) {
           const c = batch[i];
           try {
+            if (this.onIssue && c.replicaBoundary === undefined) this.onIssue(c);
             await this.writeChunk(c);
           } catch (err) {
             if (!isNoSpaceError(err)) throw err;
@@ -478,7 +486,7 @@ export class CommitLog {
           this.writtenOffset = c.seg.start + c.filePos + c.len;
           this.onWritten(c);
           // Keep up to 16 MiB of batch buffers for reuse: allocating them anew is GC work.
-          if (c.buf.length === this.config.writeBufferSize && this.freeBufs.length * c.buf.length < 16 * 1024 * 1024) this.freeBufs.push(c.buf);
+          if (c.buf.length === this.config.writeBufferSize && !c.pinned && this.freeBufs.length * c.buf.length < 16 * 1024 * 1024) this.freeBufs.push(c.buf);
           this.answer(this.writeWaiters, this.writtenOffset, PutMessageStatus.PUT_OK);
           if (this.flushWaiters.size) void this.runFlush();
         }

@@ -22,7 +22,7 @@ import { resolveStoreConfig, type MessageStoreConfig } from './store-config.js';
 import { StoreCheckpoint } from './store-checkpoint.js';
 import { acquireStoreLock } from './store-lock.js';
 import { GetMessageStatus, PutMessageStatus } from './store-status.js';
-import type { DispatchRequest, GetMessageResult, MessageFilter, MessageInput, PutMessageResult, QueryMessageResult } from './store-types.js';
+import type { DispatchRequest, GetMessageResult, MessageFilter, MessageInput, PutMessageResult, QueryMessageResult, ReplicationStream } from './store-types.js';
 import { cleanExpiredFiles, type CleanResult } from './store-retention.js';
 
 /** What a topic may be made of to name its consume-queue directory (RocketMQ's topic characters). */
@@ -442,6 +442,22 @@ export class MessageStore {
 
   // ---------------------------------------------------------------- dispatch
 
+  private issueListener: ReplicationStream | undefined;
+
+  /**
+   * Replication: sees each batch of this store's own records as its write is issued, so slaves
+   * receive it while the master writes it (a SYNC_MASTER round trip then costs the slowest of the
+   * two writes, not their sum), and hears when a failed write cut what it saw.
+   */
+  setReplicationStream(l: ReplicationStream | undefined): void {
+    this.issueListener = l;
+    this.commitLog.onIssue = l
+      ? (c) => {
+          if (l.issued(c.seg.start + c.filePos, c.buf.subarray(0, c.len))) c.pinned = true;
+        }
+      : undefined;
+  }
+
   /** Called after every write to the commit log (replication sends it on at once). */
   addWriteListener(listener: () => void): void {
     this.writeListeners.push(listener);
@@ -563,6 +579,7 @@ export class MessageStore {
    * queues, and replicated bytes are cut back to their last whole record (parsed again from there).
    */
   private rolledBack(dropped: WriteChunk[], at: number, err: Error): { cutAt: number; remark: string } {
+    this.issueListener?.cutAt(at);
     for (const c of dropped) {
       for (const d of c.dispatch) {
         const cq = d.dispatchToQueue ? this.findConsumeQueue(d.topic, d.queueId) : undefined;

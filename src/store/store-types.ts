@@ -66,3 +66,11 @@ export interface QueryMessageResult {
 export type CqExtUnit = undefined;
 
 export type MessageFilter = (tagsCode: number, cqExt?: CqExtUnit) => boolean;
+
+/** What replication does with a master's records before they are written (MessageStore.setReplicationStream). */
+export interface ReplicationStream {
+  /** The bytes at offset are about to be written; true when a reference to them was kept (the caller must not reuse the buffer). */
+  issued(offset: number, bytes: Buffer): boolean;
+  /** A failed write cut the log at `at`: bytes handed over past it will never be written. */
+  cutAt(at: number): void;
+}

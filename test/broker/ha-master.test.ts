@@ -9,7 +9,8 @@ import { silentLogger } from '../../src/common/logger.js';
 import { encodeHello, encodeReport, HaFrameReader, HaFrameType, type HaFrame } from '../../src/broker/ha/ha-frames.js';
 import { HaMaster } from '../../src/broker/ha/ha-master.js';
 import { EpochTable } from '../../src/broker/ha/epoch-table.js';
-import { MessageStore } from '../../src/store/index.js';
+import { MessageStore, PutMessageStatus } from '../../src/store/index.js';
+import { mountTmpfs, tmpfsUnavailable } from '../store/tmpfs.js';
 import { checkFor } from '../helpers/check-for.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { msgInput } from '../store/store-helpers.js';
@@ -37,11 +38,11 @@ async function fakeSlave(port: number, brokerId: number, maxOffset = 0): Promise
 }
 
 async function withMaster(
-  opts: { inSyncReplicas: number; ackSet?: () => ReadonlySet<number> },
+  opts: { inSyncReplicas: number; ackSet?: () => ReadonlySet<number>; stream?: boolean; storeDir?: string },
   body: (m: HaMaster, store: MessageStore) => Promise<void>,
 ): Promise<void> {
   using dir = tempDir('apogee-ha-master-');
-  const store = await MessageStore.open({ storePathRootDir: dir.path, mappedFileSizeCommitLog: 1 << 20 });
+  const store = await MessageStore.open({ storePathRootDir: opts.storeDir ?? dir.path, mappedFileSizeCommitLog: 1 << 20, diskSpaceWarningLevelRatio: 100 });
   const epochs = new EpochTable(join(dir.path, 'epochs.json'));
   const master = new HaMaster({
     host: '127.0.0.1',
@@ -61,6 +62,11 @@ async function withMaster(
     ackSet: opts.ackSet,
   });
   await master.listen();
+  // As the broker wires it (replication.ts): slaves get each batch as its write is issued.
+  if (opts.stream) {
+    store.addWriteListener(() => master.onWritten());
+    store.setReplicationStream(master);
+  }
   try {
     await body(master, store);
   } finally {
@@ -143,8 +149,9 @@ void test('ha master - controller mode: every member of the stored in-sync set m
   });
 });
 
-void test('ha master - frames a slow slave\'s socket still holds keep their bytes while the master reads on into new buffers for a fast slave', async () => {
-  await withMaster({ inSyncReplicas: 1 }, async (m, store) => {
+for (const stream of [false, true]) {
+void test(`ha master - frames a slow slave's socket still holds keep their bytes while the master reads on into new buffers for a fast slave (${stream ? 'sent as each write is issued, from the write buffers' : 'sent after each write'})`, async () => {
+  await withMaster({ inSyncReplicas: 1, stream }, async (m, store) => {
     const slow = await fakeSlave(m.port, 1);
     const fast = await fakeSlave(m.port, 2);
     try {
@@ -175,6 +182,45 @@ void test('ha master - frames a slow slave\'s socket still holds keep their byte
     } finally {
       slow.socket.destroy();
       fast.socket.destroy();
+    }
+  });
+});
+}
+
+void test('ha master - issue 12: bytes a slave was sent before the master\'s write failed (ENOSPC) are cut: the slave is dropped and told to truncate to what the master holds', { skip: tmpfsUnavailable() }, async () => {
+  using fs = mountTmpfs(8);
+  await withMaster({ inSyncReplicas: 2, stream: true, storeDir: `${fs.path}/master` }, async (m, store) => {
+    const s = await fakeSlave(m.port, 1);
+    let closed = false;
+    s.socket.once('close', () => (closed = true));
+    try {
+      const first = await put(store, m, 'before the disk fills');
+      await checkFor(5000, 10, () => s.received() >= first, 'the slave got the first put');
+      s.socket.write(encodeReport(first));
+      fs.fill(64 * 1024);
+      // Puts until one fails: each is sent to the caught-up slave as its write is issued.
+      let failed = false;
+      for (let i = 0; i < 200 && !failed; i++) {
+        const r = await store.putMessage(msgInput('T', i % 4, Buffer.alloc(16 * 1024, i % 251)));
+        failed = r.status !== PutMessageStatus.PUT_OK;
+      }
+      assert.ok(failed, 'a put failed on the full disk');
+      const held = store.getWrittenPhyOffset();
+      await checkFor(5000, 10, () => closed, 'the master dropped the slave it had sent bytes past the cut');
+      const got = s.received();
+      assert.ok(got > held, `the slave had been sent ${got} bytes, past the ${held} the master holds`);
+      // Reconnecting with all it got, it is told to cut back to the master's log.
+      const again = await fakeSlave(m.port, 1, got);
+      try {
+        await checkFor(5000, 10, () => again.frames.some((f) => f.type === HaFrameType.TRUNCATE), 'a truncation order');
+        const order = again.frames.find((f) => f.type === HaFrameType.TRUNCATE)!;
+        assert.equal((order as { offset: number }).offset, held);
+      } finally {
+        again.socket.destroy();
+      }
+      fs.unfill();
+    } finally {
+      s.socket.destroy();
     }
   });
 });

@@ -186,17 +186,7 @@ class SlaveConnection {
           this.refuse(`offset ${this.next} is no longer held by the master (oldest ${log.minOffset()})`);
           return;
         }
-        const { epoch, start } = this.master.epochs.current();
-        const offset = this.next;
-        this.next += data.length;
-        // One writev per frame, with the confirmed offset riding along: each socket write is a
-        // syscall that wakes the slave, and they were most of the master's replication CPU.
-        this.streaming = true;
-        this.socket.cork();
-        const headOk = this.socket.write(encodeDataHead(offset, epoch, start, data.length));
-        const more = this.socket.write(data) && headOk;
-        this.confirm(this.master.confirmValue());
-        this.socket.uncork();
+        const more = this.sendFrame(data);
         // The kernel did not take it all: the socket keeps these bytes until it can.
         if (this.socket.writableLength > 0) this.master.keptBySocket(data);
         if (!more && !this.closed) await this.drained();
@@ -206,6 +196,42 @@ class SlaveConnection {
     } finally {
       this.sending = false;
     }
+  }
+
+  /** Sends data as the frame at next; false when the socket wants the caller to wait for 'drain'. */
+  private sendFrame(data: Buffer): boolean {
+    const { epoch, start } = this.master.epochs.current();
+    const offset = this.next;
+    this.next += data.length;
+    // One writev per frame, with the confirmed offset riding along: each socket write is a
+    // syscall that wakes the slave, and they were most of the master's replication CPU.
+    this.streaming = true;
+    this.socket.cork();
+    const headOk = this.socket.write(encodeDataHead(offset, epoch, start, data.length));
+    const more = this.socket.write(data) && headOk;
+    this.confirm(this.master.confirmValue());
+    this.socket.uncork();
+    return more;
+  }
+
+  /**
+   * The master is about to write these bytes of its log at offset: a slave that is caught up gets
+   * them now, so that its write overlaps the master's. True when the socket kept a reference to
+   * them (the caller must not reuse the buffer).
+   */
+  sendIssued(offset: number, data: Buffer): boolean {
+    if (this.sending || this.closed || this.next !== offset || data.length > HA_MAX_DATA_BYTES || this.socket.writableLength > 0) return false;
+    const more = this.sendFrame(data);
+    const kept = this.socket.writableLength > 0;
+    if (!more && !this.closed) {
+      // Until the socket drains, what follows goes through the pump (read back once written).
+      this.sending = true;
+      void this.drained().then(() => {
+        this.sending = false;
+        void this.pump();
+      });
+    }
+    return kept;
   }
 
   notify(): void {
@@ -273,6 +299,20 @@ export class HaMaster {
   /** New log was written: every connection sends it now. */
   notifyWritten(): void {
     for (const c of this.conns) c.notify();
+  }
+
+  /** ReplicationStream: the store is about to write these bytes of its own; caught-up slaves get them now. */
+  issued(offset: number, bytes: Buffer): boolean {
+    if (!this.active) return false;
+    let kept = false;
+    for (const c of this.conns) if (c.sendIssued(offset, bytes)) kept = true;
+    return kept;
+  }
+
+  /** ReplicationStream: a failed write cut the log: a slave sent bytes past the cut starts over (and is told to truncate). */
+  cutAt(at: number): void {
+    this.lastRead = undefined;
+    for (const c of [...this.conns]) if (c.next > at) c.close(`the master's log was cut at ${at} after a failed write; reconnect and truncate`);
   }
 
   /** After each commit-log write: slaves are sent it, and a master alone confirms it at once. */

@@ -112,6 +112,7 @@ export class Replication {
       haPort = await this.master.listen();
       const master = this.master;
       this.o.store.addWriteListener(() => master.onWritten());
+      this.o.store.setReplicationStream(master);
     }
     // An ASYNC_MASTER shows everything it holds. A slave keeps the confirmed offset its checkpoint
     // holds until its master tells it the current one (a slave that restarts while its master is
