@@ -1020,7 +1020,7 @@ export class MessageStore {
    * Reads up to maxMsgNums records of a queue from offset. Statuses follow Java: OFFSET_TOO_SMALL,
    * OFFSET_OVERFLOW_ONE (offset == max), OFFSET_OVERFLOW_BADLY, NO_MESSAGE_IN_QUEUE, FOUND, ...
    */
-  async getMessage(
+  getMessage(
     topic: string,
     queueId: number,
     offset: number,
@@ -1031,7 +1031,7 @@ export class MessageStore {
     const res: GetMessageResult = { status: GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, nextBeginOffset: 0, minOffset: 0, maxOffset: 0, buffers: [], messageCount: 0, totalSize: 0, queueOffsets: [] };
     const cq = this.findConsumeQueue(topic, queueId);
     if (!cq) {
-      return res;
+      return Promise.resolve(res);
     }
     const min = cq.minOffset;
     const max = cq.maxOffset;
@@ -1039,28 +1039,35 @@ export class MessageStore {
     res.maxOffset = max;
     if (max === 0) {
       res.status = GetMessageStatus.NO_MESSAGE_IN_QUEUE;
-      return res;
+      return Promise.resolve(res);
     }
     if (offset < min) {
       res.status = GetMessageStatus.OFFSET_TOO_SMALL;
       res.nextBeginOffset = min;
-      return res;
+      return Promise.resolve(res);
     }
     if (offset === max) {
       res.status = GetMessageStatus.OFFSET_OVERFLOW_ONE;
       res.nextBeginOffset = offset;
-      return res;
+      return Promise.resolve(res);
     }
     if (offset > max) {
       res.status = GetMessageStatus.OFFSET_OVERFLOW_BADLY;
       res.nextBeginOffset = min === 0 ? min : max;
-      return res;
+      return Promise.resolve(res);
     }
-    await this.readQueue(cq, offset, maxMsgNums, maxTotalBytes, filter, res);
-    return res;
+    // Not async functions: a pull of recent records reads them synchronously, and an async chain
+    // (three functions and their awaits) was garbage per pull (issue 17). A read that throws rejects.
+    try {
+      const pending = this.readQueue(cq, offset, maxMsgNums, maxTotalBytes, filter, res);
+      return pending === undefined ? Promise.resolve(res) : pending.then(() => res);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
-  private async readQueue(cq: ConsumeQueue, offset: number, maxMsgNums: number, maxTotalBytes: number, filter: MessageFilter | undefined, res: GetMessageResult): Promise<void> {
+  /** Fills res; a promise when some records must be read off the loop, else undefined (done). */
+  private readQueue(cq: ConsumeQueue, offset: number, maxMsgNums: number, maxTotalBytes: number, filter: MessageFilter | undefined, res: GetMessageResult): Promise<void> | undefined {
     const minPhy = this.commitLog.minOffset;
     let next = offset;
     let status: GetMessageStatus = GetMessageStatus.NO_MATCHED_MESSAGE;
@@ -1101,10 +1108,16 @@ export class MessageStore {
     if (want.length === 0) {
       // Nothing confirmed yet at the requested offset: as at the queue's end (a pull is held).
       res.status = unconfirmed && next === offset ? GetMessageStatus.OFFSET_OVERFLOW_ONE : status;
-      return;
+      return undefined;
     }
-    await this.readRecords(want, res);
-    res.status = res.messageCount > 0 ? GetMessageStatus.FOUND : GetMessageStatus.MESSAGE_WAS_REMOVING;
+    const cold = this.readRecords(want, res, 0);
+    if (cold === undefined) {
+      res.status = res.messageCount > 0 ? GetMessageStatus.FOUND : GetMessageStatus.MESSAGE_WAS_REMOVING;
+      return undefined;
+    }
+    return cold.then(() => {
+      res.status = res.messageCount > 0 ? GetMessageStatus.FOUND : GetMessageStatus.MESSAGE_WAS_REMOVING;
+    });
   }
 
   /**
@@ -1112,30 +1125,52 @@ export class MessageStore {
    * Records of one queue interleave with other queues' records, so a run may span gaps: reading
    * a few extra KiB from the page cache is far cheaper than one more read call.
    */
-  private async readRecords(want: { q: number; off: number; size: number }[], res: GetMessageResult): Promise<void> {
-    let i = 0;
-    while (i < want.length) {
+  private readRecords(want: { q: number; off: number; size: number }[], res: GetMessageResult, from: number): Promise<void> | undefined {
+    for (let i = from; i < want.length; ) {
+      const j = this.runEnd(want, i);
       const start = want[i].off;
-      let end = start + want[i].size;
-      let j = i + 1;
-      while (j < want.length) {
-        const next = want[j];
-        const newEnd = next.off + next.size;
-        if (next.off < end || next.off - end > MAX_READ_GAP || newEnd - start > MAX_READ_SPAN || !this.commitLog.readable(start, newEnd - start)) break;
-        end = newEnd;
-        j++;
-      }
-      const buf = await this.commitLog.read(start, end - start);
-      if (buf) {
-        for (let k = i; k < j; k++) {
-          const p = want[k].off - start;
-          res.buffers.push(buf.subarray(p, p + want[k].size));
-          res.queueOffsets.push(want[k].q);
-          res.messageCount++;
-          res.totalSize += want[k].size;
-        }
-      }
+      const buf = this.commitLog.readHot(start, want[j - 1].off + want[j - 1].size - start);
+      // Older bytes may need the disk: this run and the rest are read off the loop.
+      if (buf === undefined) return this.readRecordsCold(want, res, i);
+      if (buf) this.addRecords(want, i, j, buf, res);
       i = j;
+    }
+    return undefined;
+  }
+
+  private async readRecordsCold(want: { q: number; off: number; size: number }[], res: GetMessageResult, from: number): Promise<void> {
+    for (let i = from; i < want.length; ) {
+      const j = this.runEnd(want, i);
+      const start = want[i].off;
+      const buf = await this.commitLog.read(start, want[j - 1].off + want[j - 1].size - start);
+      if (buf) this.addRecords(want, i, j, buf, res);
+      i = j;
+    }
+  }
+
+  /** The end (exclusive) of the run of records from i that one read covers. */
+  private runEnd(want: readonly { off: number; size: number }[], i: number): number {
+    const start = want[i].off;
+    let end = start + want[i].size;
+    let j = i + 1;
+    while (j < want.length) {
+      const next = want[j];
+      const newEnd = next.off + next.size;
+      if (next.off < end || next.off - end > MAX_READ_GAP || newEnd - start > MAX_READ_SPAN || !this.commitLog.readable(start, newEnd - start)) break;
+      end = newEnd;
+      j++;
+    }
+    return j;
+  }
+
+  private addRecords(want: readonly { q: number; off: number; size: number }[], i: number, j: number, buf: Buffer, res: GetMessageResult): void {
+    const start = want[i].off;
+    for (let k = i; k < j; k++) {
+      const p = want[k].off - start;
+      res.buffers.push(buf.subarray(p, p + want[k].size));
+      res.queueOffsets.push(want[k].q);
+      res.messageCount++;
+      res.totalSize += want[k].size;
     }
   }
 
