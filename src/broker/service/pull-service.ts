@@ -6,7 +6,7 @@
 import { getPropertyFromString } from '../../common/message-properties.js';
 import type { BrokerConfig } from '../../config/index.js';
 import { BrokerError, ResponseCode } from '../../remoting/index.js';
-import { GetMessageStatus, type MessageStore } from '../../store/index.js';
+import { GetMessageStatus, type GetMessageResult, type MessageStore } from '../../store/index.js';
 import type { BrokerStats } from '../broker-stats.js';
 import { isMatchedByTagsCode, type SubscriptionData } from '../clients/subscription-data.js';
 import { readRecordProperties } from '../record-view.js';
@@ -96,8 +96,8 @@ export class PullService {
     return this.read(q, tc);
   }
 
-  /** Reads after the checks passed. */
-  async read(q: PullQuery, tc: TopicConfig): Promise<PullOutcome> {
+  /** Reads after the checks passed. A promise chain, not an async function: it runs per pull (issue 17). */
+  read(q: PullQuery, tc: TopicConfig): Promise<PullOutcome> {
     const d = this.d;
     const sub = q.sub;
     // An operator reset the group's offset (resetOffsetByTime): move this consumer there, unless it
@@ -106,12 +106,17 @@ export class PullService {
     const reset = offsetResetsOf(d.store).takePull(q.group, q.topic, q.queueId);
     if (reset !== undefined && reset !== q.offset) {
       const [minOffset, maxOffset] = [d.store.getMinOffsetInQueue(q.topic, q.queueId), d.store.getMaxOffsetInQueue(q.topic, q.queueId)];
-      return { kind: 'OFFSET_MOVED', buffers: [], nextBeginOffset: reset, minOffset, maxOffset, remark: `the group's offset was reset to ${reset}`, topicSysFlag: tc.topicSysFlag };
+      return Promise.resolve({ kind: 'OFFSET_MOVED', buffers: [], nextBeginOffset: reset, minOffset, maxOffset, remark: `the group's offset was reset to ${reset}`, topicSysFlag: tc.topicSysFlag });
     }
     const maxNums = Math.max(1, Math.min(q.maxNums, MAX_PULL_MSGS));
     const filter = sub.subAll && !sub.sql ? undefined : (tagsCode: number) => isMatchedByTagsCode(sub, tagsCode);
-    const r = await d.store.getMessage(q.topic, q.queueId, q.offset, maxNums, MAX_PULL_BYTES, filter);
+    return d.store.getMessage(q.topic, q.queueId, q.offset, maxNums, MAX_PULL_BYTES, filter).then((r) => this.outcome(q, tc, r));
+  }
 
+  /** The read's result in pull terms; stats and the `delivered` hook. */
+  private outcome(q: PullQuery, tc: TopicConfig, r: GetMessageResult): PullOutcome {
+    const d = this.d;
+    const sub = q.sub;
     let buffers = r.buffers;
     if (sub.sql && buffers.length > 0) buffers = buffers.filter((rec) => sub.sql!.matches(propertyReader(rec)));
 
