@@ -6,7 +6,9 @@
 // unlike pause lengths, so before/after comparisons hold on a busy box.
 //
 //   node --import tsx bench/latency/alloc-profile.ts [--count 50000] [--warmup 20000] [--window 64]
-//     [--top 30] [--broker-args "--traceBrokerEnable=false ..."]
+//     [--top 30] [--broker-args "--traceBrokerEnable=false ..."] [--consume]
+// --consume: an `apogee bench consumer` (binary headers) reads the topic while the profiled sends run,
+// as in the end-to-end bench, so the figure is per message sent and consumed (pull path included).
 // Bounded: each producer run is killed after 120 s.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +31,7 @@ const WARMUP = Number(arg('warmup', '20000'));
 const WINDOW = Number(arg('window', '64'));
 const TOP = Number(arg('top', '30'));
 const BROKER_ARGS = arg('broker-args', '').split(' ').filter(Boolean);
+const CONSUME = process.argv.includes('--consume');
 if (!(COUNT >= 1000 && COUNT <= 5_000_000 && WARMUP >= 0 && WINDOW >= 1 && TOP >= 1)) throw new Error('--count in [1000, 5000000], --warmup >= 0, --window >= 1, --top >= 1');
 const TOPIC = 'AllocProfileTopic';
 
@@ -46,14 +49,18 @@ for (const a of BROKER_ARGS) {
 }
 
 function produce(namesrv: string, count: number): Promise<void> {
+  return tool(['producer', '-n', namesrv, '-t', TOPIC, '--headers', 'binary', '-w', String(WINDOW), '--count', String(count), '--interval', '1000']);
+}
+
+function tool(benchArgs: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const args = [join(ROOT, 'bin', 'apogee.js'), 'bench', 'producer', '-n', namesrv, '-t', TOPIC, '--headers', 'binary', '-w', String(WINDOW), '--count', String(count), '--interval', '1000'];
+    const args = [join(ROOT, 'bin', 'apogee.js'), 'bench', ...benchArgs];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, APOGEE_FROM_SOURCE: '1' } });
     const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.once('exit', (code) => {
       clearTimeout(killer);
       if (code === 0) resolve();
-      else reject(new Error(`bench producer exited with ${code}`));
+      else reject(new Error(`bench ${benchArgs[0]} exited with ${code}`));
     });
   });
 }
@@ -69,11 +76,14 @@ try {
   const r = await rc.invoke(broker.addresses.broker, createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: TOPIC, readQueueNums: 8, writeQueueNums: 8, perm: 6 }));
   await rc.close();
   if (r.code !== 0) throw new Error(`create ${TOPIC}: ${r.code} ${r.remark ?? ''}`);
+  // The consumer follows the warm-up's sends, then the profiled ones, as they come.
+  const consumed = CONSUME ? tool(['consumer', '-n', ns.addresses.namesrv, '-t', TOPIC, '--headers', 'binary', '-g', 'alloc_profile', '--count', String(WARMUP + COUNT), '--interval', '1000']) : undefined;
   if (WARMUP > 0) await produce(ns.addresses.namesrv, WARMUP);
   session.connect();
   // The two include flags keep samples of objects a GC already collected: garbage is what we are after.
   await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
   await produce(ns.addresses.namesrv, COUNT);
+  await consumed;
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
   const byFn = new Map<string, number>();
   let total = 0;
@@ -85,8 +95,8 @@ try {
     for (const c of n.children) walk(c);
   };
   walk(profile.head);
-  console.log(`alloc-profile: ${COUNT} sends after ${WARMUP} warm-up, window ${WINDOW}, broker args [${BROKER_ARGS.join(' ')}]; node ${process.version}; load ${loadavg()[0].toFixed(2)}`);
-  console.log(`JS heap allocated by this process (broker and name server) per sent message: ${(total / COUNT).toFixed(0)} B (sampled)`);
+  console.log(`alloc-profile: ${COUNT} sends after ${WARMUP} warm-up${CONSUME ? `, ${WARMUP + COUNT} consumed` : ''}, window ${WINDOW}, broker args [${BROKER_ARGS.join(' ')}]; node ${process.version}; load ${loadavg()[0].toFixed(2)}`);
+  console.log(`JS heap allocated by this process (broker and name server) per sent${CONSUME ? ' and consumed' : ''} message: ${(total / COUNT).toFixed(0)} B (sampled)`);
   console.log('\n| B/msg | function (file) |\n| --: | --- |');
   for (const [k, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`| ${(v / COUNT).toFixed(0)} | ${k} |`);
 } finally {
