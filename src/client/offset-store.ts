@@ -20,22 +20,34 @@ interface Entry {
   offset: number;
 }
 
+// A consumer passes the same queue objects on every pull and commit: their key is made once.
+const keys = new WeakMap<MessageQueue, string>();
+
+function keyOf(mq: MessageQueue): string {
+  let k = keys.get(mq);
+  if (k === undefined) {
+    k = mqKey(mq);
+    keys.set(mq, k);
+  }
+  return k;
+}
+
 abstract class MemoryOffsets {
   protected readonly table = new Map<string, Entry>();
 
   readMemory(mq: MessageQueue): number {
-    return this.table.get(mqKey(mq))?.offset ?? -1;
+    return this.table.get(keyOf(mq))?.offset ?? -1;
   }
 
   updateOffset(mq: MessageQueue, offset: number, increaseOnly: boolean): void {
-    const key = mqKey(mq);
+    const key = keyOf(mq);
     const e = this.table.get(key);
     if (!e) this.table.set(key, { mq, offset });
     else if (!increaseOnly || offset > e.offset) e.offset = offset;
   }
 
   removeOffset(mq: MessageQueue): void {
-    this.table.delete(mqKey(mq));
+    this.table.delete(keyOf(mq));
   }
 }
 
@@ -60,7 +72,7 @@ export class RemoteBrokerOffsetStore extends MemoryOffsets implements OffsetStor
   }
 
   async persist(mq: MessageQueue): Promise<void> {
-    const e = this.table.get(mqKey(mq));
+    const e = this.table.get(keyOf(mq));
     if (e && e.offset >= 0) await this.instance.api.updateConsumerOffset(this.addrOf(mq), this.group, mq, e.offset, false);
   }
 
