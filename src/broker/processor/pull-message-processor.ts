@@ -6,6 +6,7 @@ import {
   createResponse,
   decodeHeader,
   ResponseCode,
+  type DecodedHeader,
   type RemotingChannel,
   type RemotingCommand,
 } from '../../remoting/index.js';
@@ -14,7 +15,9 @@ import type { ConsumerManager } from '../clients/consumer-manager.js';
 import { buildSubscriptionData, type SubscriptionData } from '../clients/subscription-data.js';
 import type { HeldPull } from '../longpolling/pull-request-hold-service.js';
 import type { OffsetService } from '../service/offset-service.js';
-import type { PullKind, PullService } from '../service/pull-service.js';
+import type { PullKind, PullOutcome, PullService } from '../service/pull-service.js';
+
+type PullHeader = DecodedHeader<typeof PULL_MESSAGE_HEADER>;
 
 const PULL_CODES: Record<PullKind, number> = {
   FOUND: ResponseCode.SUCCESS,
@@ -70,20 +73,34 @@ export class PullMessageProcessor {
     );
   };
 
-  async processRequest(req: RemotingCommand, ch: RemotingChannel, allowSuspend: boolean): Promise<RemotingCommand | null> {
-    const d = this.d;
-    const h = decodeHeader(PULL_MESSAGE_HEADER, req.extFields);
-    const tc = d.pulls.check(h.consumerGroup, h.topic, h.queueId, ch.remoteAddress);
-    const sub = this.subscriptionOf(h, ch);
-    d.pulls.checkFilter(sub);
+  /** A refusal rejects (the channel and wake answer it); not an async function, as it runs per pull (issue 17). */
+  processRequest(req: RemotingCommand, ch: RemotingChannel, allowSuspend: boolean): Promise<RemotingCommand | null> {
+    let h: PullHeader;
+    let sub: SubscriptionData;
+    let read: Promise<PullOutcome>;
+    try {
+      const d = this.d;
+      h = decodeHeader(PULL_MESSAGE_HEADER, req.extFields);
+      const tc = d.pulls.check(h.consumerGroup, h.topic, h.queueId, ch.remoteAddress);
+      sub = this.subscriptionOf(h, ch);
+      d.pulls.checkFilter(sub);
+      // The commit offset is stored before the read: by the time the read ends, a newer
+      // UPDATE_CONSUMER_OFFSET from the same client may have arrived; this older one must not win.
+      this.commitIfAsked(h, allowSuspend);
+      read = d.pulls.read(
+        { protocol: 'remoting', group: h.consumerGroup, topic: h.topic, queueId: h.queueId, offset: h.queueOffset, maxNums: h.maxMsgNums, sub, client: ch.remoteAddress },
+        tc,
+      );
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const header = h;
+    const subscription = sub;
+    return read.then((r) => this.answer(req, ch, allowSuspend, header, subscription, r));
+  }
 
-    // The commit offset is stored before the read: after the await, a newer UPDATE_CONSUMER_OFFSET
-    // from the same client may already have arrived and must not be overwritten by this older one.
-    this.commitIfAsked(h, allowSuspend);
-    const r = await d.pulls.read(
-      { protocol: 'remoting', group: h.consumerGroup, topic: h.topic, queueId: h.queueId, offset: h.queueOffset, maxNums: h.maxMsgNums, sub, client: ch.remoteAddress },
-      tc,
-    );
+  private answer(req: RemotingCommand, ch: RemotingChannel, allowSuspend: boolean, h: PullHeader, sub: SubscriptionData, r: PullOutcome): RemotingCommand | null {
+    const d = this.d;
     const code = PULL_CODES[r.kind];
     if (code === ResponseCode.PULL_NOT_FOUND && allowSuspend && (h.sysFlag & PullSysFlag.SUSPEND) !== 0) {
       const timeout = d.config.longPollingEnable ? h.suspendTimeoutMillis : d.config.shortPollingTimeMills;
