@@ -99,6 +99,7 @@ export class Producer {
   protected readonly instance: MQClientInstance;
   private readonly ownsInstance: boolean;
   private sendWhichQueue = Math.floor(Math.random() * 1024);
+  private lastTopicOk = '';
   private state: 'CREATED' | 'RUNNING' | 'SHUTDOWN' = 'CREATED';
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -172,19 +173,30 @@ export class Producer {
     if (addr === undefined) return undefined;
     const begin = Date.now();
     const cmd = this.sendRequest(p, mq);
-    const again = (err: unknown): Promise<SendResult> => {
-      if ((err instanceof MQBrokerError && !RETRY_CODES.has(err.code)) || this.retries === 0) return Promise.reject(err as Error);
-      this.instance.logger.debug({ err, topic: p.topic, broker: mq.brokerName, attempt: 0 }, 'send failed, retrying');
-      return this.sendDefault(p, msg, NO_OPTIONS, 'SYNC', { begin, attempt: 1, lastBroker: mq.brokerName, lastErr: err }) as Promise<SendResult>;
-    };
-    return this.instance.api.invokeCommand(addr, cmd, this.timeoutMs).then((resp) => {
-      const status = STATUS_BY_CODE[resp.code];
-      if (status === undefined) return again(new MQBrokerError(resp.code, resp.remark ?? '', addr));
-      if (status !== 'SEND_OK' && this.opts.retryAnotherBrokerWhenNotStoreOK && this.retries > 0) {
-        return this.sendDefault(p, msg, NO_OPTIONS, 'SYNC', { begin, attempt: 1, lastBroker: mq.brokerName, lastErr: undefined }) as Promise<SendResult>;
+    // One closure for both outcomes: the connection rejects with Errors only, answers are commands.
+    const settled = (answer: RemotingCommand | Error): Promise<SendResult> | SendResult => this.afterFirst(answer, p, msg, mq, addr, begin);
+    return this.instance.api.invokeCommand(addr, cmd, this.timeoutMs).then(settled, settled);
+  }
+
+  /** The first attempt's answer or failure: a SendResult, or the retry loop from its second attempt. */
+  private afterFirst(answer: RemotingCommand | Error, p: Prepared, msg: Message, mq: MessageQueue, addr: string, begin: number): Promise<SendResult> | SendResult {
+    let err: unknown = answer;
+    if (!(answer instanceof Error)) {
+      const status = STATUS_BY_CODE[answer.code];
+      if (status === undefined) err = new MQBrokerError(answer.code, answer.remark ?? '', addr);
+      else if (status !== 'SEND_OK' && this.opts.retryAnotherBrokerWhenNotStoreOK && this.retries > 0) err = undefined;
+      else {
+        try {
+          return this.sendResult(answer, status, mq, p);
+        } catch (e) {
+          // A malformed answer header: the loop would retry it too.
+          err = e;
+        }
       }
-      return this.sendResult(resp, status, mq, p);
-    }, again);
+    }
+    if (err !== undefined && ((err instanceof MQBrokerError && !RETRY_CODES.has(err.code)) || this.retries === 0)) return Promise.reject(err as Error);
+    if (err !== undefined) this.instance.logger.debug({ err, topic: p.topic, broker: mq.brokerName, attempt: 0 }, 'send failed, retrying');
+    return this.sendDefault(p, msg, NO_OPTIONS, 'SYNC', { begin, attempt: 1, lastBroker: mq.brokerName, lastErr: err }) as Promise<SendResult>;
   }
 
   /** Fire and forget: one attempt, the oneway flag set, no answer expected. */
@@ -228,9 +240,13 @@ export class Producer {
   }
 
   private bodyOf(m: Message): Buffer {
-    const err = checkTopic(m.topic);
-    if (err) throw new MQClientError(err);
-    if (m.topic === TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC) throw new MQClientError(`the topic[${m.topic}] is a system topic; sending is not allowed`);
+    // A producer sends to few topics: the last one that passed is not checked again (a regular expression per send).
+    if (m.topic !== this.lastTopicOk) {
+      const err = checkTopic(m.topic);
+      if (err) throw new MQClientError(err);
+      if (m.topic === TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC) throw new MQClientError(`the topic[${m.topic}] is a system topic; sending is not allowed`);
+      this.lastTopicOk = m.topic;
+    }
     const body = typeof m.body === 'string' ? Buffer.from(m.body, 'utf8') : m.body;
     if (!body || body.length === 0) throw new MQClientError('the message body is empty');
     if (body.length > this.maxMessageSize) throw new MQClientError(`the message body is ${body.length} bytes, over the maximum ${this.maxMessageSize}`);
