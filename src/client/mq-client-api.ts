@@ -149,7 +149,7 @@ export class MQClientAPIImpl {
   }
 
   async pullMessage(addr: string, h: PullMessageRequestHeader, timeoutMs: number): Promise<RawPullResult> {
-    const resp = await this.remoting.invoke(addr, createRequest(RequestCode.PULL_MESSAGE, encodeHeader(PULL_MESSAGE_HEADER, h)), timeoutMs);
+    const resp = await this.invokeCommand(addr, createRequest(RequestCode.PULL_MESSAGE, encodeHeader(PULL_MESSAGE_HEADER, h)), timeoutMs);
     switch (resp.code) {
       case ResponseCode.SUCCESS:
       case ResponseCode.PULL_NOT_FOUND:
