@@ -2,9 +2,10 @@
 // (MessageExt), queues, and the conversions between them and the wire forms.
 import { inflateSync } from 'node:zlib';
 import { MessageConst, MixAll } from '../common/message-const.js';
-import { createMessageId, MessageClientIDSetter } from '../common/msg-id.js';
+import { createMessageId } from '../common/msg-id.js';
 import { MessageSysFlag } from '../common/sys-flag.js';
 import type { MessageRecord } from '../common/message-codec.js';
+import { ClientUniqIdGenerator } from './uniq-id.js';
 
 export interface Message {
   topic: string;
@@ -85,6 +86,12 @@ function checkText(what: string, s: string): void {
   if (s.includes(NV) || s.includes(SEP)) throw new Error(`${what} contains a \\u0001 or \\u0002 character: ${JSON.stringify(s)}`);
 }
 
+// Whole entry pieces, so that an entry is one or two concatenations instead of four.
+const TAGS_PREFIX = MessageConst.PROPERTY_TAGS + NV;
+const KEYS_PREFIX = MessageConst.PROPERTY_KEYS + NV;
+const WAIT_TRUE_ENTRY = MessageConst.PROPERTY_WAIT_STORE_MSG_OK + NV + 'true' + SEP;
+const UNIQ_PREFIX = MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NV;
+
 const EXPLICIT = new Set<string>([
   MessageConst.PROPERTY_TAGS,
   MessageConst.PROPERTY_KEYS,
@@ -120,26 +127,26 @@ export function encodeSendProperties(msg: Message, uniqKey: string | undefined):
   }
   if (msg.tags) {
     checkText('tags', msg.tags);
-    s += MessageConst.PROPERTY_TAGS + NV + msg.tags + SEP;
+    s += TAGS_PREFIX + msg.tags + SEP;
   }
   const keys = keysString(msg.keys);
   if (keys) {
     checkText('keys', keys);
-    s += MessageConst.PROPERTY_KEYS + NV + keys + SEP;
+    s += KEYS_PREFIX + keys + SEP;
   }
   if (msg.delayTimeLevel !== undefined && msg.delayTimeLevel > 0) s += MessageConst.PROPERTY_DELAY_TIME_LEVEL + NV + String(msg.delayTimeLevel) + SEP;
   if (msg.deliverTimeMs !== undefined) s += MessageConst.PROPERTY_TIMER_DELIVER_MS + NV + String(msg.deliverTimeMs) + SEP;
-  if (!hasWait) s += MessageConst.PROPERTY_WAIT_STORE_MSG_OK + NV + 'true' + SEP;
-  if (uniqKey !== undefined && !hasUniq) s += MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX + NV + uniqKey + SEP;
+  if (!hasWait) s += WAIT_TRUE_ENTRY;
+  if (uniqKey !== undefined && !hasUniq) s += UNIQ_PREFIX + uniqKey + SEP;
   return s;
 }
 
-let idSetter: MessageClientIDSetter | undefined;
+let idSetter: ClientUniqIdGenerator | undefined;
 
 /** UNIQ_KEY in Java's MessageClientIDSetter form, generated on the client as Java does. */
 export function createClientUniqID(ip: string): string {
-  idSetter ??= new MessageClientIDSetter(ip);
-  return idSetter.createUniqID();
+  idSetter ??= new ClientUniqIdGenerator(ip);
+  return idSetter.create();
 }
 
 /** Java MessageDecoder.decompress: zlib for type 0 / ZLIB; LZ4 and ZSTD are not supported here. */
